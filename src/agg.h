@@ -1,0 +1,137 @@
+/*
+ * agg.h - the aggregator: what one `dnsagg.new{}` owns.
+ *
+ * It turns parsed log lines into counts (the bounded (client, domain, type)
+ * table, per-client totals, upstream servers, reply classes) under one
+ * mutex, and hands the scrape side a self-contained copy of them (a view),
+ * so that rendering, sorting and talking to Lua never hold the lock.
+ */
+#ifndef DNSAGG_AGG_H
+#define DNSAGG_AGG_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "leases.h"
+#include "logline.h"
+#include "lru.h"
+#include "pending.h"
+#include "strpool.h"
+
+#define AGG_DEFAULT_MAX_ENTRIES 5000u
+#define AGG_DEFAULT_MAX_CLIENTS 1000u
+#define AGG_DEFAULT_MAX_SERVERS 32u
+#define AGG_DEFAULT_MAX_LEASES 1000u
+#define AGG_MAX_LEASE_FILES 8u
+#define AGG_LIMIT_ENTRIES 10000000u /* a larger max_entries is refused */
+
+struct agg_config {
+	uint32_t max_entries;
+	uint32_t max_clients;
+	uint32_t max_servers;
+	uint32_t max_leases;
+	const char *lease_files[AGG_MAX_LEASE_FILES];
+	size_t nlease_files;
+};
+
+enum fifo_state {
+	FIFO_NONE = 0,   /* no FIFO configured */
+	FIFO_WAITING,    /* configured, not open (missing, not a FIFO, no permission) */
+	FIFO_OPEN
+};
+
+struct agg_stats {
+	uint64_t lines[LOGLINE_OTHER + 1];  /* by enum logline_kind */
+	uint64_t bytes_read;
+	uint64_t fifo_opens;
+	uint64_t reopen_signals;            /* SIGUSR2 sent to dnsmasq */
+	uint64_t lease_reloads;
+	uint64_t lease_bad_lines;
+	uint64_t alloc_failures;
+	enum fifo_state fifo;
+	int fifo_buffer_bytes;              /* the pipe's capacity once open */
+};
+
+/* Line reassembly across reads. */
+struct linebuf {
+	char buf[LOGLINE_MAX + 1];
+	size_t len;
+	int overlong; /* dropping the rest of a line longer than LOGLINE_MAX */
+};
+
+struct agg {
+	pthread_mutex_t mu;
+	struct agg_config cfg;
+	struct hash_key key;
+	struct strpool pool;
+	struct lru entries;  /* (client, domain, type) */
+	struct lru clients;  /* (client) */
+	struct lru servers;  /* (server) */
+	struct pending pending;
+	pending_counts replies;
+	struct leases *leases;   /* immutable; shared with views by reference count */
+	uint64_t leases_fingerprint;
+	struct agg_stats stats;
+};
+
+/* Copies cfg (not the strings it points to: they must outlive the agg). */
+struct agg *agg_new(const struct agg_config *cfg);
+void agg_free(struct agg *agg);
+
+static inline void agg_lock(struct agg *agg) { pthread_mutex_lock(&agg->mu); }
+static inline void agg_unlock(struct agg *agg) { pthread_mutex_unlock(&agg->mu); }
+
+/* With the lock held: counts one parsed line. */
+void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
+
+/* With the lock held: splits data into lines, reassembling across calls
+ * through lb, and parses and counts each. */
+void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_t len, uint32_t now);
+
+/* With the lock held: counts a last line that had no newline. */
+void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now);
+
+/* Without the lock: rebuilds the lease map if a lease file changed.
+ * Returns 1 when a new map was swapped in. */
+int agg_refresh_leases(struct agg *agg);
+
+/* A self-contained copy of everything the scrape side shows. */
+struct view_row {
+	const char *client, *domain, *type;
+	uint64_t count;
+	uint32_t first_seen, last_seen;
+};
+
+struct view_counter {
+	const char *key;
+	uint64_t count;
+	uint32_t first_seen, last_seen;
+};
+
+struct agg_view {
+	struct view_row *rows;         /* newest first */
+	uint32_t nrows;
+	struct view_counter *clients;  /* newest first */
+	uint32_t nclients;
+	struct view_counter *servers;
+	uint32_t nservers;
+	struct leases *leases;         /* a reference; may be NULL */
+	pending_counts replies;
+	struct agg_stats stats;
+	struct agg_config cfg;
+	uint64_t entry_evictions, client_evictions;
+	size_t memory_bytes;
+	struct agg *agg;
+	char *arena;
+};
+
+/* Takes the lock for the time of a copy. NULL when memory runs out. */
+struct agg_view *agg_view_new(struct agg *agg);
+void agg_view_free(struct agg_view *view);
+
+/* The lease of a client address in a view, or NULL. */
+const struct lease *view_lease(const struct agg_view *view, const char *client);
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * dnsagg.c - the Lua 5.1 binding: `require "dnsagg"`.
+ *
+ * The only file that includes Lua's headers.  It checks options, owns the
+ * aggregator and its reader thread through a userdata, and turns views of
+ * the tables into Lua values.  Counters reach Lua as lua_Number (exact to
+ * 2^53), never lua_Integer, which is 32 bits on OpenWrt's LNUM Lua.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "agg.h"
+#include "buf.h"
+#include "expo.h"
+#include "reader.h"
+
+#define AGG_MT "dnsagg.aggregator"
+#ifndef DNSAGG_VERSION
+#define DNSAGG_VERSION "0.1.0"
+#endif
+#define DEFAULT_PID_GLOB "/var/run/dnsmasq/dnsmasq*.pid"
+#define DEFAULT_SYNC_SECONDS 5.0
+
+struct handle {
+	struct agg *agg;
+	struct reader *reader;
+	char *lease_files[AGG_MAX_LEASE_FILES];
+};
+
+static struct handle *check_handle(lua_State *L)
+{
+	struct handle *h = luaL_checkudata(L, 1, AGG_MT);
+	if (!h->agg)
+		luaL_error(L, "dnsagg: the aggregator is closed");
+	return h;
+}
+
+/* --- options ---------------------------------------------------------- */
+
+static const char *const known_options[] = {
+	"fifo", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
+	"capture", "dnstt", "geoip", NULL
+};
+
+static void check_known_keys(lua_State *L, int opts)
+{
+	lua_pushnil(L);
+	while (lua_next(L, opts)) {
+		int known = 0;
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING)
+			for (int i = 0; known_options[i]; i++)
+				known |= strcmp(lua_tostring(L, -1), known_options[i]) == 0;
+		if (!known)
+			luaL_error(L, "dnsagg.new: unknown option '%s'", lua_type(L, -1) == LUA_TSTRING ?
+			           lua_tostring(L, -1) : luaL_typename(L, -1));
+	}
+}
+
+static const char *opt_string(lua_State *L, int opts, const char *key)
+{
+	lua_getfield(L, opts, key);
+	const char *s = NULL;
+	if (lua_type(L, -1) == LUA_TSTRING)
+		s = lua_tostring(L, -1);
+	else if (!lua_isnil(L, -1))
+		luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", key, luaL_typename(L, -1));
+	lua_pop(L, 1); /* the string stays alive in the options table */
+	return s;
+}
+
+static uint32_t opt_count(lua_State *L, int opts, const char *key, uint32_t def, uint32_t max)
+{
+	lua_getfield(L, opts, key);
+	uint32_t v = def;
+	if (!lua_isnil(L, -1)) {
+		lua_Number n = lua_tonumber(L, -1);
+		if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n || n < 1 || n > max)
+			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %u", key,
+			           (unsigned)max);
+		v = (uint32_t)n;
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static void opt_leases(lua_State *L, int opts, struct handle *h, struct agg_config *cfg)
+{
+	lua_getfield(L, opts, "leases");
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		lua_newtable(L);
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -2, 1);
+		lua_replace(L, -2);
+	}
+	if (lua_istable(L, -1)) {
+		size_t n = lua_objlen(L, -1);
+		if (n > AGG_MAX_LEASE_FILES)
+			luaL_error(L, "dnsagg.new: option 'leases' names more than %d files", AGG_MAX_LEASE_FILES);
+		for (size_t i = 0; i < n; i++) {
+			lua_rawgeti(L, -1, (int)i + 1);
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "dnsagg.new: option 'leases' must be a path or a list of paths");
+			h->lease_files[i] = strdup(lua_tostring(L, -1));
+			if (!h->lease_files[i])
+				luaL_error(L, "dnsagg.new: out of memory");
+			cfg->lease_files[i] = h->lease_files[i];
+			cfg->nlease_files = i + 1;
+			lua_pop(L, 1);
+		}
+	} else if (!lua_isnil(L, -1)) {
+		luaL_error(L, "dnsagg.new: option 'leases' must be a path or a list of paths, not %s",
+		           luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+}
+
+/* NULL when signalling is switched off (false). */
+static const char *opt_pid_glob(lua_State *L, int opts)
+{
+	lua_getfield(L, opts, "dnsmasq_pidfile");
+	int type = lua_type(L, -1);
+	lua_pop(L, 1);
+	if (type == LUA_TBOOLEAN) {
+		lua_getfield(L, opts, "dnsmasq_pidfile");
+		int on = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (on)
+			luaL_error(L, "dnsagg.new: option 'dnsmasq_pidfile' must be a glob or false");
+		return NULL;
+	}
+	const char *glob = opt_string(L, opts, "dnsmasq_pidfile");
+	return glob ? glob : DEFAULT_PID_GLOB;
+}
+
+static void free_handle(struct handle *h)
+{
+	reader_stop(h->reader);
+	h->reader = NULL;
+	agg_free(h->agg);
+	h->agg = NULL;
+	for (size_t i = 0; i < AGG_MAX_LEASE_FILES; i++) {
+		free(h->lease_files[i]);
+		h->lease_files[i] = NULL;
+	}
+}
+
+/* dnsagg.new(opts) -> aggregator | nil, message */
+static int l_new(lua_State *L)
+{
+	struct agg_config cfg = { 0 };
+	char err[256];
+
+	if (lua_isnoneornil(L, 1)) {
+		lua_settop(L, 0);
+		lua_newtable(L);
+	}
+	luaL_checktype(L, 1, LUA_TTABLE);
+	check_known_keys(L, 1);
+	static const char *const later[] = { "capture", "dnstt", "geoip", NULL };
+	for (int i = 0; later[i]; i++) {
+		lua_getfield(L, 1, later[i]);
+		if (!lua_isnil(L, -1))
+			luaL_error(L, "dnsagg.new: option '%s' is not supported by this build yet", later[i]);
+		lua_pop(L, 1);
+	}
+	const char *fifo = opt_string(L, 1, "fifo");
+	const char *log = opt_string(L, 1, "log");
+	const char *pid_glob = opt_pid_glob(L, 1);
+	cfg.max_entries = opt_count(L, 1, "max_entries", AGG_DEFAULT_MAX_ENTRIES, AGG_LIMIT_ENTRIES);
+	cfg.max_clients = opt_count(L, 1, "max_clients", AGG_DEFAULT_MAX_CLIENTS, AGG_LIMIT_ENTRIES);
+	cfg.max_servers = AGG_DEFAULT_MAX_SERVERS;
+	cfg.max_leases = AGG_DEFAULT_MAX_LEASES;
+
+	struct handle *h = lua_newuserdata(L, sizeof *h);
+	memset(h, 0, sizeof *h);
+	luaL_getmetatable(L, AGG_MT);
+	lua_setmetatable(L, -2);
+	opt_leases(L, 1, h, &cfg);
+
+	if (fifo && access(fifo, F_OK) == 0 && access(fifo, R_OK) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "dnsagg: no permission to read the FIFO %s: %s", fifo, strerror(errno));
+		return 2;
+	}
+	h->agg = agg_new(&cfg);
+	if (!h->agg)
+		return luaL_error(L, "dnsagg.new: out of memory");
+	agg_refresh_leases(h->agg);
+	if (log && reader_read_file(h->agg, log) != 0) {
+		int e = errno;
+		free_handle(h);
+		lua_pushnil(L);
+		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(e));
+		return 2;
+	}
+	if (fifo) {
+		h->reader = reader_start(h->agg, fifo, pid_glob, err, sizeof err);
+		if (!h->reader) {
+			free_handle(h);
+			lua_pushnil(L);
+			lua_pushstring(L, err);
+			return 2;
+		}
+	}
+	return 1;
+}
+
+/* --- methods ---------------------------------------------------------- */
+
+static const char *const kind_names[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
+
+/* agg:feed(line) -> kind of the line ("query", ..., "unparsed") */
+static int l_feed(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	size_t len;
+	const char *line = luaL_checklstring(L, 2, &len);
+	struct logline parsed;
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	logline_parse(line, len, &parsed);
+	agg_lock(h->agg);
+	agg_apply(h->agg, &parsed, (uint32_t)time(NULL));
+	agg_unlock(h->agg);
+	lua_pushstring(L, kind_names[parsed.kind]);
+	return 1;
+}
+
+/* agg:sync([seconds]) -> true | false */
+static int l_sync(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	double seconds = luaL_optnumber(L, 2, DEFAULT_SYNC_SECONDS);
+	if (h->reader) {
+		lua_pushboolean(L, reader_sync(h->reader, seconds) == 1);
+	} else {
+		agg_refresh_leases(h->agg);
+		lua_pushboolean(L, 1);
+	}
+	return 1;
+}
+
+static struct agg_view *new_view(lua_State *L, struct handle *h)
+{
+	if (!h->reader)
+		agg_refresh_leases(h->agg); /* no thread keeps the leases fresh */
+	struct agg_view *v = agg_view_new(h->agg);
+	if (!v)
+		luaL_error(L, "dnsagg: out of memory");
+	return v;
+}
+
+/* agg:render() -> the text exposition */
+static int l_render(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	struct agg_view *v = new_view(L, h);
+	struct buf out = { 0 };
+	expo_render(v, &out);
+	agg_view_free(v);
+	if (out.failed) {
+		buf_free(&out);
+		return luaL_error(L, "dnsagg: out of memory");
+	}
+	lua_pushlstring(L, out.data ? out.data : "", out.len);
+	buf_free(&out);
+	return 1;
+}
+
+/* agg:export(metric): writes every family through the host's metric():
+ * metric(name, type) once per family (the TYPE line), then the returned
+ * outputter(labels, value) per series, with label values already escaped
+ * because the host writes them raw.  One labels table per family is
+ * reused: the host formats it before the next call. */
+struct export_ctx {
+	struct agg_view *view;
+	struct buf scratch;
+	int metric_ref;
+};
+
+enum { EXPORT_CTX = 1, EXPORT_METRIC, EXPORT_OUTPUTTER, EXPORT_LABELS };
+
+static void export_family(void *ctx, const char *name, const char *type, const char *help)
+{
+	lua_State *L = ctx;
+	(void)help; /* the host writes no HELP lines */
+	lua_pushvalue(L, EXPORT_METRIC);
+	lua_pushstring(L, name);
+	lua_pushstring(L, type);
+	lua_call(L, 2, 1);
+	lua_replace(L, EXPORT_OUTPUTTER);
+	lua_newtable(L);
+	lua_replace(L, EXPORT_LABELS);
+}
+
+static void export_sample(void *ctx, const char *name, const struct expo_label *labels, size_t n,
+                          const char *value)
+{
+	lua_State *L = ctx;
+	struct export_ctx *ec = lua_touserdata(L, EXPORT_CTX);
+	(void)name;
+	for (size_t i = 0; i < n; i++) {
+		ec->scratch.len = 0;
+		expo_escape(&ec->scratch, labels[i].value);
+		if (ec->scratch.failed)
+			luaL_error(L, "dnsagg: out of memory");
+		lua_pushlstring(L, ec->scratch.data ? ec->scratch.data : "", ec->scratch.len);
+		lua_setfield(L, EXPORT_LABELS, labels[i].name);
+	}
+	lua_pushvalue(L, EXPORT_OUTPUTTER);
+	lua_pushvalue(L, EXPORT_LABELS);
+	lua_pushstring(L, value);
+	lua_call(L, 2, 0);
+}
+
+static int export_walk(lua_State *L)
+{
+	struct export_ctx *ec = lua_touserdata(L, EXPORT_CTX);
+	struct expo_sink sink = { export_family, export_sample, L };
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ec->metric_ref);
+	lua_pushnil(L);
+	lua_pushnil(L);
+	expo_walk(ec->view, &sink);
+	return 0;
+}
+
+static int l_export(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	struct export_ctx ec = { NULL, { 0 }, LUA_NOREF };
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	ec.metric_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	ec.view = new_view(L, h);
+	int status = lua_cpcall(L, export_walk, &ec);
+	agg_view_free(ec.view);
+	buf_free(&ec.scratch);
+	luaL_unref(L, LUA_REGISTRYINDEX, ec.metric_ref);
+	if (status != 0)
+		return lua_error(L);
+	return 0;
+}
+
+/* --- top -------------------------------------------------------------- */
+
+enum group_by { BY_DOMAIN, BY_CLIENT, BY_ENTRY };
+
+struct top_query {
+	enum group_by by;
+	const char *client;      /* an address, or a hostname from the leases */
+	const char *domain;      /* a name, or "*.suffix" for the suffix and names under it */
+	uint32_t since;          /* last seen at or after this time; 0 for any */
+	const struct agg_view *view;
+};
+
+struct group {
+	const struct view_row *first; /* the row whose fields the group shows */
+	uint64_t count;
+	uint32_t first_seen, last_seen;
+	unsigned mixed_client : 1, mixed_domain : 1, mixed_type : 1;
+};
+
+static int domain_matches(const char *pattern, const char *domain)
+{
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		size_t plen = strlen(pattern + 2), dlen = strlen(domain);
+		if (dlen == plen)
+			return strcmp(domain, pattern + 2) == 0;
+		return dlen > plen && domain[dlen - plen - 1] == '.' && strcmp(domain + dlen - plen, pattern + 2) == 0;
+	}
+	return strcmp(pattern, domain) == 0;
+}
+
+static int row_matches(const struct top_query *q, const struct view_row *r)
+{
+	if (q->since && r->last_seen < q->since)
+		return 0;
+	if (q->domain && !domain_matches(q->domain, r->domain))
+		return 0;
+	if (q->client && strcmp(q->client, r->client) != 0) {
+		const struct lease *lease = view_lease(q->view, r->client);
+		if (!lease || strcmp(lease->hostname, q->client) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int cmp_domain(const void *a, const void *b)
+{
+	return strcmp((*(const struct view_row *const *)a)->domain, (*(const struct view_row *const *)b)->domain);
+}
+
+static int cmp_client(const void *a, const void *b)
+{
+	return strcmp((*(const struct view_row *const *)a)->client, (*(const struct view_row *const *)b)->client);
+}
+
+static int (*const group_cmp[])(const void *, const void *) = {
+	[BY_DOMAIN] = cmp_domain, [BY_CLIENT] = cmp_client, [BY_ENTRY] = NULL,
+};
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->last_seen < y->last_seen ? 1 : x->last_seen > y->last_seen ? -1 : 0;
+}
+
+/* Sorts matching rows by group key and folds equal keys into groups;
+ * returns the number of groups written to out. */
+static size_t build_groups(const struct top_query *q, const struct view_row **rows, size_t n,
+                           struct group *out)
+{
+	int (*cmp)(const void *, const void *) = group_cmp[q->by];
+	size_t ngroups = 0;
+	if (cmp)
+		qsort(rows, n, sizeof *rows, cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct view_row *r = rows[i];
+		struct group *g = ngroups ? &out[ngroups - 1] : NULL;
+		if (!g || !cmp || cmp(&g->first, &rows[i]) != 0) {
+			g = &out[ngroups++];
+			memset(g, 0, sizeof *g);
+			g->first = r;
+			g->first_seen = r->first_seen;
+		}
+		g->count += r->count;
+		g->first_seen = r->first_seen < g->first_seen ? r->first_seen : g->first_seen;
+		g->last_seen = r->last_seen > g->last_seen ? r->last_seen : g->last_seen;
+		g->mixed_client |= strcmp(r->client, g->first->client) != 0;
+		g->mixed_domain |= strcmp(r->domain, g->first->domain) != 0;
+		g->mixed_type |= strcmp(r->type, g->first->type) != 0;
+	}
+	qsort(out, ngroups, sizeof *out, cmp_count);
+	return ngroups;
+}
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+	lua_pushstring(L, value);
+	lua_setfield(L, -2, key);
+}
+
+static void set_number(lua_State *L, const char *key, double value)
+{
+	lua_pushnumber(L, (lua_Number)value);
+	lua_setfield(L, -2, key);
+}
+
+static void push_group(lua_State *L, const struct top_query *q, const struct group *g)
+{
+	lua_createtable(L, 0, 7);
+	if (!g->mixed_client) {
+		const struct lease *lease = view_lease(q->view, g->first->client);
+		set_string(L, "client", g->first->client);
+		set_string(L, "hostname", lease ? lease->hostname : "");
+	}
+	if (!g->mixed_domain)
+		set_string(L, "domain", g->first->domain);
+	if (!g->mixed_type)
+		set_string(L, "type", g->first->type);
+	set_number(L, "count", (double)g->count);
+	set_number(L, "first_seen", g->first_seen);
+	set_number(L, "last_seen", g->last_seen);
+}
+
+static const char *opt_field_string(lua_State *L, int t, const char *key)
+{
+	lua_getfield(L, t, key);
+	const char *s = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "dnsagg: top option '%s' must be a string", key);
+	lua_pop(L, 1);
+	return s;
+}
+
+static lua_Number opt_field_number(lua_State *L, int t, const char *key, lua_Number def)
+{
+	lua_getfield(L, t, key);
+	lua_Number v = def;
+	if (!lua_isnil(L, -1)) {
+		if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0)
+			luaL_error(L, "dnsagg: top option '%s' must be a number of at least 0", key);
+		v = lua_tonumber(L, -1);
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+/* agg:top{ by = "domain"|"client"|"entry", n = 10, client = ip|hostname,
+ *          domain = name|"*.suffix", since = seconds } -> rows */
+static int l_top(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	struct top_query q = { BY_DOMAIN, NULL, NULL, 0, NULL };
+	lua_Number n = 10;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		static const char *const keys[] = { "by", "n", "client", "domain", "since", NULL };
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			int known = 0;
+			lua_pop(L, 1);
+			for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+				known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
+			if (!known)
+				return luaL_error(L, "dnsagg: unknown top option '%s'",
+				                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+		}
+		const char *by = opt_field_string(L, 2, "by");
+		if (by && strcmp(by, "client") == 0)
+			q.by = BY_CLIENT;
+		else if (by && strcmp(by, "entry") == 0)
+			q.by = BY_ENTRY;
+		else if (by && strcmp(by, "domain") != 0)
+			return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
+		q.client = opt_field_string(L, 2, "client");
+		q.domain = opt_field_string(L, 2, "domain");
+		n = opt_field_number(L, 2, "n", 10);
+		lua_Number since = opt_field_number(L, 2, "since", 0);
+		if (since > 0) {
+			lua_Number from = (lua_Number)time(NULL) - since;
+			q.since = from > 0 ? (uint32_t)from : 1;
+		}
+	}
+
+	struct agg_view *v = new_view(L, h);
+	q.view = v;
+	const struct view_row **rows = malloc((v->nrows + 1u) * sizeof *rows);
+	struct group *groups = malloc((v->nrows + 1u) * sizeof *groups);
+	size_t nrows = 0, ngroups = 0;
+	if (rows && groups) {
+		for (uint32_t i = 0; i < v->nrows; i++)
+			if (row_matches(&q, &v->rows[i]))
+				rows[nrows++] = &v->rows[i];
+		ngroups = build_groups(&q, rows, nrows, groups);
+	}
+	lua_createtable(L, (int)(ngroups < n ? ngroups : (size_t)n), 0);
+	for (size_t i = 0; rows && groups && i < ngroups && (lua_Number)i < n; i++) {
+		push_group(L, &q, &groups[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	int failed = !rows || !groups;
+	free(rows);
+	free(groups);
+	agg_view_free(v);
+	if (failed)
+		return luaL_error(L, "dnsagg: out of memory");
+	return 1;
+}
+
+/* --- stats, close ----------------------------------------------------- */
+
+/* agg:stats() -> table of the module's own counters */
+static int l_stats(lua_State *L)
+{
+	struct handle *h = check_handle(L);
+	struct agg_view *v = new_view(L, h);
+	const struct agg_stats *s = &v->stats;
+	uint64_t lines = 0;
+
+	lua_createtable(L, 0, 24);
+	lua_createtable(L, 0, 6);
+	for (int k = 0; k <= LOGLINE_OTHER; k++) {
+		set_number(L, kind_names[k], (double)s->lines[k]);
+		lines += s->lines[k];
+	}
+	lua_setfield(L, -2, "lines_by_kind");
+	set_number(L, "lines", (double)lines);
+	set_number(L, "unparsed", (double)s->lines[LOGLINE_UNPARSED]);
+	set_number(L, "bytes_read", (double)s->bytes_read);
+	set_number(L, "entries", v->nrows);
+	set_number(L, "max_entries", v->cfg.max_entries);
+	set_number(L, "evictions", (double)v->entry_evictions);
+	set_number(L, "clients", v->nclients);
+	set_number(L, "max_clients", v->cfg.max_clients);
+	set_number(L, "client_evictions", (double)v->client_evictions);
+	set_number(L, "servers", v->nservers);
+	set_number(L, "leases", v->leases ? v->leases->count : 0);
+	set_number(L, "lease_reloads", (double)s->lease_reloads);
+	set_number(L, "memory_bytes", (double)v->memory_bytes);
+	set_number(L, "alloc_failures", (double)s->alloc_failures);
+	if (s->fifo != FIFO_NONE) {
+		lua_pushboolean(L, s->fifo == FIFO_OPEN);
+		lua_setfield(L, -2, "fifo_up");
+		set_number(L, "fifo_opens", (double)s->fifo_opens);
+		set_number(L, "fifo_buffer_bytes", s->fifo_buffer_bytes);
+		set_number(L, "reopen_signals", (double)s->reopen_signals);
+	}
+	agg_view_free(v);
+	return 1;
+}
+
+/* agg:close(): stops the thread and frees everything; safe twice. */
+static int l_close(lua_State *L)
+{
+	struct handle *h = luaL_checkudata(L, 1, AGG_MT);
+	free_handle(h);
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct handle *h = luaL_checkudata(L, 1, AGG_MT);
+	lua_pushfstring(L, "dnsagg aggregator (%s)", h->agg ? "open" : "closed");
+	return 1;
+}
+
+static const luaL_Reg methods[] = {
+	{ "feed", l_feed },     { "sync", l_sync },   { "top", l_top },     { "render", l_render },
+	{ "export", l_export }, { "stats", l_stats }, { "close", l_close }, { NULL, NULL },
+};
+
+static const luaL_Reg functions[] = {
+	{ "new", l_new },
+	{ NULL, NULL },
+};
+
+int luaopen_dnsagg(lua_State *L);
+
+int luaopen_dnsagg(lua_State *L)
+{
+	if (luaL_newmetatable(L, AGG_MT)) {
+		lua_newtable(L);
+		luaL_register(L, NULL, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, l_close);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, l_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pop(L, 1);
+	lua_newtable(L); /* no global: luaL_register(L, NULL, ...) fills this table only */
+	luaL_register(L, NULL, functions);
+	lua_pushliteral(L, DNSAGG_VERSION);
+	lua_setfield(L, -2, "version");
+	return 1;
+}

@@ -1,0 +1,255 @@
+/*
+ * expo.c - the metric families and the text exposition (see expo.h).
+ */
+#include "expo.h"
+
+#include <string.h>
+
+/* --- escaping --------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (at most `left` bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) { n = 2; min = 0x80; cp = p[0] & 0x1fu; }
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) { n = 3; min = 0x800; cp = p[0] & 0x0fu; }
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4) { n = 4; min = 0x10000; cp = p[0] & 0x07u; }
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void expo_escape(struct buf *out, const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t left = strlen(value);
+	while (left > 0) {
+		size_t run = 0;
+		/* copy the longest run that needs no escape in one go */
+		while (run < left && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '\\' && p[run] != '"')
+			run++;
+		buf_add(out, (const char *)p, run);
+		p += run;
+		left -= run;
+		if (left == 0)
+			break;
+		size_t n = utf8_len(p, left);
+		if (*p == '\\')
+			buf_add(out, "\\\\", 2);
+		else if (*p == '"')
+			buf_add(out, "\\\"", 2);
+		else if (*p == '\n')
+			buf_add(out, "\\n", 2);
+		else if (n > 1)
+			buf_add(out, (const char *)p, n);
+		else if (n == 1) /* another control byte: legal in the format, kept */
+			buf_add(out, (const char *)p, 1);
+		else
+			buf_add(out, "\xef\xbf\xbd", 3);
+		p += n ? n : 1;
+		left -= n ? n : 1;
+	}
+}
+
+/* --- the families ----------------------------------------------------- */
+
+static void sample(const struct expo_sink *sink, const char *name, const struct expo_label *labels,
+                   size_t n, uint64_t value)
+{
+	char text[21];
+	sink->sample(sink->ctx, name, labels, n, u64_text(value, text));
+}
+
+static void single(const struct expo_sink *sink, const char *name, const char *type,
+                   const char *help, uint64_t value)
+{
+	sink->family(sink->ctx, name, type, help);
+	sample(sink, name, NULL, 0, value);
+}
+
+static const char *hostname_of(const struct lease *lease)
+{
+	return lease ? lease->hostname : "";
+}
+
+static void walk_queries(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_queries_total";
+	sink->family(sink->ctx, name, "counter",
+	             "DNS queries by client, domain and query type, for the most recently seen keys.");
+	for (uint32_t i = 0; i < v->nrows; i++) {
+		const struct view_row *r = &v->rows[i];
+		struct expo_label labels[] = {
+			{ "client", r->client },
+			{ "hostname", hostname_of(view_lease(v, r->client)) },
+			{ "domain", r->domain },
+			{ "type", r->type },
+		};
+		sample(sink, name, labels, 4, r->count);
+	}
+}
+
+static void walk_clients(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_client_queries_total";
+	sink->family(sink->ctx, name, "counter", "DNS queries by client, all domains together.");
+	for (uint32_t i = 0; i < v->nclients; i++) {
+		const struct view_counter *c = &v->clients[i];
+		const struct lease *lease = view_lease(v, c->key);
+		struct expo_label labels[] = {
+			{ "client", c->key },
+			{ "hostname", hostname_of(lease) },
+			{ "mac", lease ? lease->mac : "" },
+		};
+		sample(sink, name, labels, 3, c->count);
+	}
+}
+
+static void walk_replies(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_replies_total";
+	sink->family(sink->ctx, name, "counter",
+	             "Outcomes of counted queries, by where the answer came from and what it was.");
+	for (int s = 0; s < SOURCE_COUNT; s++)
+		for (int r = 0; r < RESULT_COUNT; r++) {
+			if (!v->replies[s][r])
+				continue;
+			struct expo_label labels[] = {
+				{ "source", logline_source_name((enum logline_source)s) },
+				{ "result", logline_result_name((enum logline_result)r) },
+			};
+			sample(sink, name, labels, 2, v->replies[s][r]);
+		}
+}
+
+static void walk_servers(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_forwarded_total";
+	sink->family(sink->ctx, name, "counter", "Queries forwarded, by upstream server.");
+	for (uint32_t i = 0; i < v->nservers; i++) {
+		struct expo_label labels[] = { { "server", v->servers[i].key } };
+		sample(sink, name, labels, 1, v->servers[i].count);
+	}
+}
+
+static void walk_leases(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_lease_expiry_timestamp_seconds";
+	sink->family(sink->ctx, name, "gauge",
+	             "When each DHCP lease expires, in unix seconds; +Inf for a lease that never does.");
+	for (uint32_t i = 0; v->leases && i < v->leases->count; i++) {
+		const struct lease *l = &v->leases->lease[i];
+		char text[21];
+		struct expo_label labels[] = {
+			{ "client", l->ip },
+			{ "mac", l->mac },
+			{ "hostname", l->hostname },
+		};
+		sink->sample(sink->ctx, name, labels, 3,
+		             l->expiry > 0 ? u64_text((uint64_t)l->expiry, text) : "+Inf");
+	}
+}
+
+static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char *const kinds[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
+	const struct agg_stats *s = &v->stats;
+
+	sink->family(sink->ctx, "dnsagg_lines_total", "counter", "Log lines read, by what they were.");
+	for (int k = 0; k <= LOGLINE_OTHER; k++) {
+		struct expo_label labels[] = { { "kind", kinds[k] } };
+		sample(sink, "dnsagg_lines_total", labels, 1, s->lines[k]);
+	}
+	single(sink, "dnsagg_read_bytes_total", "counter", "Bytes of log read.", s->bytes_read);
+	single(sink, "dnsagg_table_entries", "gauge", "(client, domain, type) keys in the table.", v->nrows);
+	single(sink, "dnsagg_table_capacity", "gauge", "Most keys the table holds (max_entries).",
+	       v->cfg.max_entries);
+	single(sink, "dnsagg_table_evictions_total", "counter",
+	       "Keys evicted, least recently used first, to make room.", v->entry_evictions);
+	single(sink, "dnsagg_clients", "gauge", "Clients with a query total.", v->nclients);
+	single(sink, "dnsagg_clients_capacity", "gauge", "Most clients kept (max_clients).",
+	       v->cfg.max_clients);
+	single(sink, "dnsagg_client_evictions_total", "counter", "Clients evicted to make room.",
+	       v->client_evictions);
+	if (s->fifo != FIFO_NONE) {
+		single(sink, "dnsagg_fifo_up", "gauge", "1 when the dnsmasq log FIFO is open and read.",
+		       s->fifo == FIFO_OPEN);
+		single(sink, "dnsagg_fifo_opens_total", "counter", "Times the FIFO was opened.", s->fifo_opens);
+		single(sink, "dnsagg_fifo_buffer_bytes", "gauge", "Capacity of the FIFO's pipe buffer.",
+		       s->fifo_buffer_bytes > 0 ? (uint64_t)s->fifo_buffer_bytes : 0);
+		single(sink, "dnsagg_dnsmasq_reopen_signals_total", "counter",
+		       "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", s->reopen_signals);
+	}
+	if (v->cfg.nlease_files) {
+		single(sink, "dnsagg_leases", "gauge", "DHCP leases known.", v->leases ? v->leases->count : 0);
+		single(sink, "dnsagg_lease_reloads_total", "counter", "Times the lease files were read.",
+		       s->lease_reloads);
+		single(sink, "dnsagg_lease_bad_lines", "gauge", "Lines of the lease files that were not leases.",
+		       s->lease_bad_lines);
+	}
+	single(sink, "dnsagg_memory_bytes", "gauge", "Memory held by the tables and strings.", v->memory_bytes);
+	single(sink, "dnsagg_alloc_failures_total", "counter", "Allocations that failed (counts lost).",
+	       s->alloc_failures);
+}
+
+void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
+{
+	walk_queries(v, sink);
+	walk_clients(v, sink);
+	walk_replies(v, sink);
+	walk_servers(v, sink);
+	walk_leases(v, sink);
+	walk_health(v, sink);
+}
+
+/* --- the text sink ---------------------------------------------------- */
+
+static void text_family(void *ctx, const char *name, const char *type, const char *help)
+{
+	struct buf *out = ctx;
+	buf_str(out, "# HELP ");
+	buf_str(out, name);
+	buf_str(out, " ");
+	buf_str(out, help);
+	buf_str(out, "\n# TYPE ");
+	buf_str(out, name);
+	buf_str(out, " ");
+	buf_str(out, type);
+	buf_str(out, "\n");
+}
+
+static void text_sample(void *ctx, const char *name, const struct expo_label *labels, size_t n,
+                        const char *value)
+{
+	struct buf *out = ctx;
+	buf_str(out, name);
+	for (size_t i = 0; i < n; i++) {
+		buf_str(out, i ? ",": "{");
+		buf_str(out, labels[i].name);
+		buf_str(out, "=\"");
+		expo_escape(out, labels[i].value);
+		buf_str(out, "\"");
+	}
+	buf_str(out, n ? "} " : " ");
+	buf_str(out, value);
+	buf_str(out, "\n");
+}
+
+void expo_render(const struct agg_view *v, struct buf *out)
+{
+	struct expo_sink sink = { text_family, text_sample, out };
+	expo_walk(v, &sink);
+}

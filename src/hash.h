@@ -1,0 +1,23 @@
+/*
+ * hash.h - keyed hashing of attacker-chosen bytes (SipHash-1-3).
+ *
+ * Every hash table of the module is keyed with a random secret, so that no
+ * one on the LAN can choose names that collide and turn O(1) into O(n).
+ */
+#ifndef DNSAGG_HASH_H
+#define DNSAGG_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hash_key {
+	uint64_t k0, k1;
+};
+
+/* Fills *key from the kernel's random source; falls back to time and
+ * addresses when none can be read (still unpredictable enough to spread). */
+void hash_key_random(struct hash_key *key);
+
+uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
+
+#endif

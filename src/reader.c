@@ -1,0 +1,484 @@
+/*
+ * reader.c - the FIFO reader thread, its fork handlers, and the SIGUSR2
+ * that makes dnsmasq reopen its log (see reader.h).
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK_BYTES 65536
+#define DRAIN_MAX (1u << 20)       /* bytes read before looking at stop/sync again */
+#define PIPE_WANT (1 << 20)        /* pipe capacity asked for; the kernel may give less */
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 10000
+#define HOUSEKEEPING_MS 1000       /* lease files and FIFO identity */
+
+struct reader {
+	struct agg *agg;
+	char *fifo_path;
+	char *pid_glob;
+	pthread_t thread;
+	pid_t owner;                 /* the process that runs the thread */
+	int wake[2];                 /* self-pipe: stop and sync requests */
+	int fifo_fd, keep_fd;        /* our read end, and a write end of our own */
+	dev_t fifo_dev;
+	ino_t fifo_ino;
+	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
+	struct linebuf lb;
+	char *chunk;
+
+	pthread_mutex_t sync_mu;     /* guards the fields below */
+	pthread_cond_t sync_cond;
+	uint64_t sync_asked, sync_done;
+	int stop;
+
+	struct reader *next, *prev;  /* the registry the fork handlers walk */
+};
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct reader *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int atfork_failed;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* --- fork safety ------------------------------------------------------ */
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&registry_mu);
+	for (struct reader *r = registry; r; r = r->next) {
+		agg_lock(r->agg);
+		pthread_mutex_lock(&r->sync_mu);
+	}
+}
+
+static void after_fork_parent(void)
+{
+	for (struct reader *r = registry; r; r = r->next) {
+		pthread_mutex_unlock(&r->sync_mu);
+		agg_unlock(r->agg);
+	}
+	pthread_mutex_unlock(&registry_mu);
+}
+
+/* The child has no reader thread: it keeps the tables as they were at the
+ * fork, and lets go of the FIFO so that only the parent holds it open. */
+static void after_fork_child(void)
+{
+	for (struct reader *r = registry; r; r = r->next) {
+		pthread_mutex_unlock(&r->sync_mu);
+		agg_unlock(r->agg);
+		close_fd(&r->fifo_fd);
+		close_fd(&r->keep_fd);
+		close_fd(&r->wake[0]);
+		close_fd(&r->wake[1]);
+	}
+	pthread_mutex_unlock(&registry_mu);
+}
+
+static void register_atfork(void)
+{
+	atfork_failed = pthread_atfork(before_fork, after_fork_parent, after_fork_child) != 0;
+}
+
+static void registry_add(struct reader *r)
+{
+	pthread_mutex_lock(&registry_mu);
+	r->prev = NULL;
+	r->next = registry;
+	if (registry)
+		registry->prev = r;
+	registry = r;
+	pthread_mutex_unlock(&registry_mu);
+}
+
+static void registry_remove(struct reader *r)
+{
+	pthread_mutex_lock(&registry_mu);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		registry = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	pthread_mutex_unlock(&registry_mu);
+}
+
+/* --- dnsmasq ---------------------------------------------------------- */
+
+/* Reads a small file into buf as a string; returns its length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, buf, size - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	buf[got] = '\0';
+	return got;
+}
+
+/* The pid in a pid file, if it names a running dnsmasq: a stale pid file
+ * may name a reused pid, and SIGUSR2 kills a process that does not handle it. */
+static pid_t dnsmasq_pid(const char *pidfile)
+{
+	char buf[32], path[64];
+	long pid = 0;
+	if (read_small(pidfile, buf, sizeof buf) <= 0)
+		return 0;
+	for (const char *p = buf; *p >= '0' && *p <= '9' && pid < 4194304; p++)
+		pid = pid * 10 + (*p - '0');
+	if (pid <= 1 || pid >= 4194304)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	if (read_small(path, buf, sizeof buf) < 0 || strcmp(buf, "dnsmasq\n") != 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* dnsmasq stops writing its log file after EPIPE (no reader): SIGUSR2 makes
+ * it open the file again, now that a reader holds it. */
+static void signal_dnsmasq(struct reader *r)
+{
+	glob_t g;
+	uint64_t sent = 0;
+	if (!r->pid_glob || glob(r->pid_glob, GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		pid_t pid = dnsmasq_pid(g.gl_pathv[i]);
+		if (pid > 0 && kill(pid, SIGUSR2) == 0)
+			sent++;
+	}
+	globfree(&g);
+	agg_lock(r->agg);
+	r->agg->stats.reopen_signals += sent;
+	agg_unlock(r->agg);
+}
+
+/* --- the FIFO --------------------------------------------------------- */
+
+static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_bytes)
+{
+	agg_lock(r->agg);
+	r->agg->stats.fifo = state;
+	r->agg->stats.fifo_buffer_bytes = buffer_bytes;
+	if (state == FIFO_OPEN)
+		r->agg->stats.fifo_opens++;
+	agg_unlock(r->agg);
+}
+
+static void close_fifo(struct reader *r)
+{
+	close_fd(&r->fifo_fd);
+	close_fd(&r->keep_fd);
+	r->lb.len = 0;
+	r->lb.overlong = 0;
+	set_fifo_state(r, FIFO_WAITING, 0);
+}
+
+static void retry_later(struct reader *r, int64_t now)
+{
+	r->next_open_ms = now + r->backoff_ms;
+	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+}
+
+static int enlarge_pipe(int fd)
+{
+	for (int size = PIPE_WANT; size > 4096; size /= 2)
+		if (fcntl(fd, F_SETPIPE_SZ, size) >= 0)
+			break;
+	return fcntl(fd, F_GETPIPE_SZ);
+}
+
+static void open_fifo(struct reader *r, int64_t now)
+{
+	struct stat st, keep_st;
+	/* O_NONBLOCK: opening the read end never waits for a writer */
+	r->fifo_fd = open(r->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r->fifo_fd < 0 || fstat(r->fifo_fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+		goto fail;
+	/* A write end of our own: no EOF, no POLLHUP storm when dnsmasq restarts. */
+	r->keep_fd = open(r->fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r->keep_fd < 0 || fstat(r->keep_fd, &keep_st) != 0 || keep_st.st_ino != st.st_ino ||
+	    keep_st.st_dev != st.st_dev)
+		goto fail;
+	r->fifo_dev = st.st_dev;
+	r->fifo_ino = st.st_ino;
+	r->backoff_ms = BACKOFF_FIRST_MS;
+	set_fifo_state(r, FIFO_OPEN, enlarge_pipe(r->fifo_fd));
+	signal_dnsmasq(r);
+	return;
+fail:
+	close_fd(&r->fifo_fd);
+	close_fd(&r->keep_fd);
+	retry_later(r, now);
+}
+
+/* Reads what the FIFO holds, up to DRAIN_MAX bytes; returns 1 when it is
+ * empty now, 0 when more may be waiting. */
+static int drain(struct reader *r)
+{
+	size_t total = 0;
+	while (r->fifo_fd >= 0 && total < DRAIN_MAX) {
+		ssize_t got = read(r->fifo_fd, r->chunk, CHUNK_BYTES);
+		if (got > 0) {
+			uint32_t now = (uint32_t)time(NULL);
+			agg_lock(r->agg);
+			agg_feed_bytes(r->agg, &r->lb, r->chunk, (size_t)got, now);
+			agg_unlock(r->agg);
+			total += (size_t)got;
+		} else if (got < 0 && errno == EINTR) {
+			continue;
+		} else if (got < 0 && errno == EAGAIN) {
+			return 1;
+		} else {
+			close_fifo(r); /* EOF or an error: open it again */
+			return 1;
+		}
+	}
+	return r->fifo_fd < 0;
+}
+
+/* The path must still name the FIFO we hold: if it was deleted or replaced,
+ * let go of the old one and open what is there now. */
+static void check_fifo_identity(struct reader *r)
+{
+	struct stat st;
+	if (r->fifo_fd < 0)
+		return;
+	if (stat(r->fifo_path, &st) != 0 || st.st_ino != r->fifo_ino || st.st_dev != r->fifo_dev) {
+		drain(r);
+		close_fifo(r);
+		r->next_open_ms = 0;
+	}
+}
+
+static void housekeeping(struct reader *r, int64_t now)
+{
+	if (now < r->next_housekeeping_ms)
+		return;
+	r->next_housekeeping_ms = now + HOUSEKEEPING_MS;
+	check_fifo_identity(r);
+	agg_refresh_leases(r->agg);
+}
+
+static int poll_timeout(const struct reader *r, int64_t now)
+{
+	int64_t until = r->next_housekeeping_ms;
+	if (r->fifo_fd < 0 && r->next_open_ms < until)
+		until = r->next_open_ms;
+	return until <= now ? 0 : (int)(until - now);
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	for (;;) {
+		pthread_mutex_lock(&r->sync_mu);
+		int stop = r->stop;
+		uint64_t asked = r->sync_asked;
+		pthread_mutex_unlock(&r->sync_mu);
+		if (stop)
+			break;
+
+		int64_t now = now_ms();
+		if (r->fifo_fd < 0 && now >= r->next_open_ms)
+			open_fifo(r, now);
+		housekeeping(r, now);
+
+		struct pollfd pfd[2] = { { r->wake[0], POLLIN, 0 }, { r->fifo_fd, POLLIN, 0 } };
+		int nfds = r->fifo_fd >= 0 ? 2 : 1;
+		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
+		if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			char buf[64];
+			while (read(r->wake[0], buf, sizeof buf) > 0)
+				;
+		}
+		if (nfds == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			drain(r);
+
+		if (asked != r->sync_done) {
+			if (r->fifo_fd < 0)
+				open_fifo(r, now_ms());
+			while (!drain(r))
+				;
+			pthread_mutex_lock(&r->sync_mu);
+			r->sync_done = asked;
+			pthread_cond_broadcast(&r->sync_cond);
+			pthread_mutex_unlock(&r->sync_mu);
+		}
+	}
+	return NULL;
+}
+
+/* --- the public calls ------------------------------------------------- */
+
+static void reader_free(struct reader *r)
+{
+	close_fd(&r->fifo_fd);
+	close_fd(&r->keep_fd);
+	close_fd(&r->wake[0]);
+	close_fd(&r->wake[1]);
+	pthread_cond_destroy(&r->sync_cond);
+	pthread_mutex_destroy(&r->sync_mu);
+	free(r->fifo_path);
+	free(r->pid_glob);
+	free(r->chunk);
+	free(r);
+}
+
+struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_glob, char *err,
+                            size_t errlen)
+{
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	struct reader *r = calloc(1, sizeof *r);
+	int rc;
+
+	pthread_once(&atfork_once, register_atfork);
+	if (!r || atfork_failed) {
+		snprintf(err, errlen, "cannot start the reader: out of memory");
+		free(r);
+		return NULL;
+	}
+	r->agg = agg;
+	r->fifo_fd = r->keep_fd = r->wake[0] = r->wake[1] = -1;
+	r->backoff_ms = BACKOFF_FIRST_MS;
+	r->owner = getpid();
+	pthread_mutex_init(&r->sync_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->sync_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	r->fifo_path = strdup(fifo);
+	r->pid_glob = pid_glob ? strdup(pid_glob) : NULL;
+	r->chunk = malloc(CHUNK_BYTES);
+	if (!r->fifo_path || (pid_glob && !r->pid_glob) || !r->chunk ||
+	    pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "cannot start the reader: %s", strerror(errno ? errno : ENOMEM));
+		reader_free(r);
+		return NULL;
+	}
+	set_fifo_state(r, FIFO_WAITING, 0);
+
+	/* The thread takes no signal: the host (uhttpd) handles its own. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, reader_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the reader thread: %s", strerror(rc));
+		reader_free(r);
+		return NULL;
+	}
+	registry_add(r);
+	return r;
+}
+
+static void wake_up(struct reader *r)
+{
+	ssize_t ignored = write(r->wake[1], "", 1); /* a full pipe already wakes it */
+	(void)ignored;
+}
+
+int reader_sync(struct reader *r, double seconds)
+{
+	struct timespec until;
+	int done;
+
+	if (r->owner != getpid())
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (seconds < 0)
+		seconds = 0;
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&r->sync_mu);
+	uint64_t mine = ++r->sync_asked;
+	wake_up(r);
+	while (r->sync_done < mine)
+		if (pthread_cond_timedwait(&r->sync_cond, &r->sync_mu, &until) == ETIMEDOUT)
+			break;
+	done = r->sync_done >= mine;
+	pthread_mutex_unlock(&r->sync_mu);
+	return done;
+}
+
+void reader_stop(struct reader *r)
+{
+	if (!r)
+		return;
+	registry_remove(r);
+	if (r->owner == getpid()) {
+		pthread_mutex_lock(&r->sync_mu);
+		r->stop = 1;
+		pthread_mutex_unlock(&r->sync_mu);
+		wake_up(r);
+		pthread_join(r->thread, NULL);
+	}
+	reader_free(r);
+}
+
+int reader_read_file(struct agg *agg, const char *path)
+{
+	struct linebuf lb = { .len = 0 };
+	char *chunk = malloc(CHUNK_BYTES);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = -1;
+
+	if (fd < 0 || !chunk)
+		goto out;
+	for (;;) {
+		ssize_t got = read(fd, chunk, CHUNK_BYTES);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto out;
+		agg_lock(agg);
+		if (got == 0)
+			agg_flush_line(agg, &lb, (uint32_t)time(NULL));
+		else
+			agg_feed_bytes(agg, &lb, chunk, (size_t)got, (uint32_t)time(NULL));
+		agg_unlock(agg);
+		if (got == 0)
+			break;
+	}
+	rc = 0;
+out:
+	free(chunk);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * reader.h - the background thread that drains dnsmasq's log FIFO.
+ *
+ * dnsmasq writes its log with blocking writes: a reader that stops reading
+ * stops DNS for the whole network.  So this thread opens the FIFO without
+ * blocking, keeps a write end of its own (no EOF when dnsmasq restarts),
+ * enlarges the pipe, drains it with poll() and never waits on the scrape
+ * side for longer than one short copy.  It is safe across fork(): handlers
+ * registered with pthread_atfork let a forked child (uhttpd's per-request
+ * process) read the tables without the thread, and close the child's copy
+ * of the FIFO so that only the parent holds it.
+ */
+#ifndef DNSAGG_READER_H
+#define DNSAGG_READER_H
+
+#include "agg.h"
+
+struct reader;
+
+/* Starts the thread.  fifo: the path to read (it need not exist yet);
+ * pid_glob: pid files of dnsmasq to send SIGUSR2 once the FIFO is open, or
+ * NULL.  Returns NULL and a message in err when the thread cannot start. */
+struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_glob, char *err,
+                            size_t errlen);
+
+/* Waits until every byte readable from the FIFO at the time of the call has
+ * been counted.  Returns 1 when done, 0 on time-out, -1 in a forked child
+ * (which has no thread to wait for). */
+int reader_sync(struct reader *r, double seconds);
+
+/* Stops and joins the thread (only in the process that started it), closes
+ * the FIFO and frees r.  NULL is ignored. */
+void reader_stop(struct reader *r);
+
+/* Reads a plain log file to its end into agg (no thread).  Returns 0, or -1
+ * with errno set when it cannot be read. */
+int reader_read_file(struct agg *agg, const char *path);
+
+#endif

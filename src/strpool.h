@@ -1,0 +1,53 @@
+/*
+ * strpool.h - interned, reference-counted strings.
+ *
+ * A domain asked for by fifty clients is stored once.  Because equal strings
+ * are the same object, tables compare keys by pointer.  The pool holds no
+ * reference of its own: a string is freed when its last holder puts it.
+ */
+#ifndef DNSAGG_STRPOOL_H
+#define DNSAGG_STRPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+struct str {
+	struct str *next; /* hash chain */
+	uint32_t refs;
+	uint32_t hash;
+	uint16_t len;
+	char data[];      /* len bytes, then a NUL */
+};
+
+struct strpool {
+	struct str **buckets;
+	uint32_t nbuckets; /* a power of two */
+	uint32_t count;
+	size_t bytes;      /* memory held by strings and buckets */
+	struct hash_key key;
+};
+
+#define STRPOOL_MAX_LEN 0xffff
+
+int strpool_init(struct strpool *pool, const struct hash_key *key);
+void strpool_free(struct strpool *pool);
+
+/* Returns the string equal to data[0..len) with one more reference, making
+ * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN. */
+struct str *strpool_get(struct strpool *pool, const char *data, size_t len);
+
+/* Returns the string if the pool has it, without taking a reference. */
+struct str *strpool_find(const struct strpool *pool, const char *data, size_t len);
+
+static inline struct str *str_ref(struct str *s)
+{
+	s->refs++;
+	return s;
+}
+
+/* Drops one reference; frees the string with the last one. NULL is ignored. */
+void strpool_put(struct strpool *pool, struct str *s);
+
+#endif
