@@ -1,0 +1,102 @@
+-- dnsagg collector for prometheus-node-exporter-lua.
+--
+-- Loaded once by the exporter (in uhttpd's long-lived parent, or in the old
+-- long-lived LuaSocket server).  It starts one aggregator at load time, whose
+-- thread reads dnsmasq's log FIFO in that process, and on every scrape writes
+-- the tables through the host's metric() API.  Under uhttpd a scrape runs in
+-- a forked child: it reads the tables as they were at the fork, which is
+-- exactly what a scrape should show.
+--
+-- Configuration: the Lua file named by DNSAGG_CONFIG (a chunk returning the
+-- options of dnsagg.new), else UCI /etc/config/dnsagg (section 'main').
+-- Loading never raises: an error here would kill the whole exporter.
+
+local DEFAULTS = {
+  fifo = "/var/run/dnsagg/dnsmasq.fifo",
+  leases = { "/tmp/dhcp.leases" },
+}
+
+local NUMBERS = { max_entries = true, max_clients = true }
+
+local function from_lua_file(path)
+  local chunk, err = loadfile(path)
+  if not chunk then
+    return nil, "DNSAGG_CONFIG: " .. tostring(err)
+  end
+  local ok, opts = pcall(chunk)
+  if not ok then
+    return nil, "DNSAGG_CONFIG " .. path .. ": " .. tostring(opts)
+  end
+  if type(opts) ~= "table" then
+    return nil, "DNSAGG_CONFIG " .. path .. " must return a table of options"
+  end
+  return opts
+end
+
+-- UCI gives strings and lists of strings; dnsagg.new wants numbers, lists
+-- and false where UCI says '0'.
+local function from_uci(section)
+  if section.enabled == "0" then
+    return nil, "disabled in /etc/config/dnsagg"
+  end
+  local opts = {}
+  for key, value in pairs(section) do
+    if key:sub(1, 1) ~= "." and key ~= "enabled" then
+      if NUMBERS[key] then
+        opts[key] = tonumber(value) or value
+      elseif key == "dnsmasq_pidfile" and (value == "0" or value == "") then
+        opts[key] = false
+      else
+        opts[key] = value
+      end
+    end
+  end
+  return opts
+end
+
+local function load_options()
+  local path = os.getenv("DNSAGG_CONFIG")
+  if path and path ~= "" then
+    return from_lua_file(path)
+  end
+  local has_uci, uci = pcall(require, "uci")
+  if has_uci then
+    local cursor = uci.cursor()
+    local section = cursor and cursor:get_all("dnsagg", "main")
+    if section then
+      return from_uci(section)
+    end
+  end
+  return DEFAULTS
+end
+
+local function start()
+  local has_module, dnsagg = pcall(require, "dnsagg")
+  if not has_module then
+    return nil, "cannot load the dnsagg module: " .. tostring(dnsagg)
+  end
+  local opts, err = load_options()
+  if not opts then
+    return nil, err
+  end
+  local ok, agg, msg = pcall(dnsagg.new, opts)
+  if not ok then
+    return nil, agg
+  end
+  return agg, msg
+end
+
+local aggregator, failure = start()
+if not aggregator then
+  io.stderr:write("dnsagg: ", tostring(failure), "\n")
+end
+
+local function scrape()
+  if not aggregator then
+    -- the host reports node_scrape_collector_success{collector="dnsagg"} 0
+    error(failure, 0)
+  end
+  aggregator:export(metric)
+end
+
+return { scrape = scrape }

@@ -1,0 +1,147 @@
+--[[
+spec/support/dnsmasq.lua: the real dnsmasq (Debian's dnsmasq-base) on loopback for specs, and dig
+as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
+
+  local dnsmasq = require("spec.support.dnsmasq")
+  up  = dnsmasq.upstream{dir = DIR}        -- an upstream on 127.0.0.2 that answers *.example.org
+  dm  = dnsmasq.start{dir = DIR, log = FIFO_OR_FILE, upstream = up, args = {...}}
+        -- front resolver on 127.0.0.1:dm.port, log-queries=extra, address=/blocked.test/0.0.0.0,
+        -- local=/lan/; dm.pidfile; dm.handle (a proc handle)
+  dnsmasq.stop(dm)                          -- SIGTERM and reap
+  rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false})
+        -- rc: dig's status word ("NOERROR", "NXDOMAIN", ...) or nil on no answer
+  n_answered, n_sent = dnsmasq.dig_batch(dm, queries, from)  -- queries: {{name, type}, ...}
+]]
+local proc = require("spec.support.proc")
+local socket = require("socket")
+
+local M = {}
+
+local next_port = 20000 + (require("posix.unistd").getpid() % 10000) * 2
+
+local function free_port()
+  -- two ports per instance, both verified free on their address for UDP and TCP
+  for _ = 1, 200 do
+    next_port = next_port + 1
+    if next_port > 60000 then next_port = 20001 end
+    local u = socket.udp()
+    local ok = u:setsockname("127.0.0.1", next_port)
+    u:close()
+    local t = socket.tcp()
+    local ok2 = t:bind("127.0.0.1", next_port)
+    t:close()
+    if ok and ok2 then return next_port end
+  end
+  error("no free port")
+end
+
+local function wait_answering(dm)
+  local deadline = socket.gettime() + 10
+  while socket.gettime() < deadline do
+    local u = socket.udp()
+    u:settimeout(0.2)
+    u:setpeername(dm.address, dm.port)
+    -- a query for "." type SOA: any answer at all means dnsmasq is serving
+    u:send("\0\1\1\0\0\1\0\0\0\0\0\0\0\0\6\0\1")
+    local reply = u:receive()
+    u:close()
+    if reply then return true end
+    if not proc.alive(dm.handle) then
+      error("dnsmasq exited: " .. proc.stderr(dm.handle))
+    end
+    socket.sleep(0.05)
+  end
+  error("dnsmasq did not answer within 10 s: " .. proc.stderr(dm.handle))
+end
+
+local function spawn(dm, argv)
+  dm.handle = proc.spawn(argv)
+  dm.argv = argv
+  return dm
+end
+
+function M.upstream(o)
+  local dm = { address = "127.0.0.2", port = free_port(), pidfile = o.dir .. "/upstream.pid" }
+  spawn(dm, {
+    "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
+    "--listen-address=" .. dm.address, "--bind-interfaces", "--port=" .. dm.port,
+    "--no-resolv", "--no-hosts", "--pid-file=" .. dm.pidfile, "--log-facility=/dev/null",
+    "--local-ttl=300", "--address=/example.org/10.9.9.9", "--address=/example.org/2001:db8::9",
+    "--mx-host=example.org,mail.example.org,10", "--txt-record=example.org,hello",
+    "--address=/load.test/10.1.1.1", "--local=/gone.example.org/",
+  })
+  wait_answering(dm)
+  return dm
+end
+
+function M.start(o)
+  local dm = { address = "127.0.0.1", port = o.port or free_port(), pidfile = o.dir .. "/dnsmasq.pid",
+               log = o.log }
+  local argv = {
+    "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
+    "--listen-address=" .. dm.address, "--bind-interfaces", "--port=" .. dm.port,
+    "--no-resolv", "--no-hosts", "--pid-file=" .. dm.pidfile, "--cache-size=10000",
+    "--log-queries=" .. (o.log_queries or "extra"), "--log-facility=" .. o.log,
+    "--address=/blocked.test/0.0.0.0", "--local=/lan/",
+  }
+  if o.upstream then
+    argv[#argv + 1] = "--server=" .. o.upstream.address .. "#" .. o.upstream.port
+  end
+  for _, a in ipairs(o.args or {}) do argv[#argv + 1] = a end
+  spawn(dm, argv)
+  wait_answering(dm)
+  return dm
+end
+
+-- the same dnsmasq again, on the same port, after stop()
+function M.restart(dm)
+  spawn(dm, dm.argv)
+  wait_answering(dm)
+  return dm
+end
+
+function M.stop(dm)
+  if dm and dm.handle then proc.kill(dm.handle, 3) end
+end
+
+local function dig_argv(dm, from, tcp)
+  local argv = { "dig", "@" .. dm.address, "-p", tostring(dm.port), "+tries=1", "+time=3",
+                 "+noall", "+comments", "+answer" }
+  if from then argv[#argv + 1] = "-b"; argv[#argv + 1] = from end
+  if tcp then argv[#argv + 1] = "+tcp" end
+  return argv
+end
+
+-- one query; returns dig's status word and the answer lines
+function M.dig(dm, name, o)
+  o = o or {}
+  local argv = dig_argv(dm, o.from, o.tcp)
+  if o.type == "PTR" then
+    argv[#argv + 1] = "-x"; argv[#argv + 1] = name
+  else
+    argv[#argv + 1] = name; argv[#argv + 1] = o.type or "A"
+  end
+  local out = proc.run(argv, { timeout = 10 })
+  local status = out and out:match("status: (%u+)")
+  local answers = {}
+  for line in (out or ""):gmatch("[^\n]+") do
+    if not line:match("^;") then answers[#answers + 1] = line end
+  end
+  return status, answers
+end
+
+-- many queries through one dig process (dig -f); returns how many got an
+-- answer with a status, and how many were sent
+function M.dig_batch(dm, queries, from, path)
+  local lines = {}
+  for i, q in ipairs(queries) do lines[i] = q[1] .. " " .. (q[2] or "A") end
+  proc.write_file(path, table.concat(lines, "\n") .. "\n")
+  local argv = dig_argv(dm, from, false)
+  argv[#argv + 1] = "-f"; argv[#argv + 1] = path
+  local out = proc.run(argv, { timeout = 300 }) or ""
+  local answered = 0
+  for _ in out:gmatch("status: %u+") do answered = answered + 1 end
+  return answered, #queries
+end
+
+return M
