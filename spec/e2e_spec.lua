@@ -1,0 +1,171 @@
+-- End to end with the real dnsmasq: dnsmasq (log-queries=extra) writes its
+-- log to a FIFO that the module reads inside the test host, dig sends real
+-- queries from several loopback addresses, and the scrape must show exactly
+-- what was sent, in both hosting models and in command-line mode.
+local proc = require("spec.support.proc")
+local dnsmasq = require("spec.support.dnsmasq")
+local expo = require("spec.support.expo")
+local http = require("spec.support.http")
+local pstat = require("posix.sys.stat")
+local unistd = require("posix.unistd")
+local socket = require("socket")
+
+local ROOT = unistd.getcwd()
+
+local LEASES = table.concat({
+  "1900000000 aa:bb:cc:00:00:11 127.0.0.11 laptop 01:aa:bb:cc:00:00:11",
+  "1900000100 aa:bb:cc:00:00:12 127.0.0.12 phone *",
+}, "\n") .. "\n"
+
+-- what the spec sends: name, type, source address
+local SENT = {
+  { "example.org", "A", "127.0.0.11" },
+  { "example.org", "A", "127.0.0.11" },      -- a repeat: answered from the cache
+  { "example.org", "AAAA", "127.0.0.11" },
+  { "example.org", "MX", "127.0.0.12" },
+  { "example.org", "TXT", "127.0.0.12" },
+  { "blocked.test", "A", "127.0.0.12" },     -- address=/blocked.test/0.0.0.0
+  { "unknown.lan", "A", "127.0.0.13" },      -- local=/lan/: an unknown local name
+  { "www.example.org", "A", "127.0.0.13" },
+}
+
+local function setup(dir, mode)
+  local fifo = dir .. "/dnsmasq.fifo"
+  assert(pstat.mkfifo(fifo, 384))
+  proc.write_file(dir .. "/dhcp.leases", LEASES)
+  proc.write_file(dir .. "/dnsagg.conf.lua", string.format(
+    "return { fifo = %q, leases = %q, dnsmasq_pidfile = %q }", fifo, dir .. "/dhcp.leases", dir .. "/dnsmasq.pid"))
+  local host, err, stderr = proc.start_host{ mode = mode, collectors = ROOT .. "/lua", cpath = ROOT,
+    env = { DNSAGG_CONFIG = dir .. "/dnsagg.conf.lua" } }
+  assert(host, tostring(err) .. " " .. tostring(stderr))
+  return fifo, host
+end
+
+-- scrapes until the test clients' query totals reach `want` (bounded), and
+-- returns the last scrape
+local function scrape_until(host, clients, want)
+  local deadline = socket.gettime() + 15
+  local body, samples
+  repeat
+    body = assert(http.get(host.url .. "?collect[]=dnsagg", 10))
+    samples = expo.parse(body)
+    local seen = 0
+    for _, c in ipairs(clients) do
+      seen = seen + expo.sum(samples, "dnsmasq_client_queries_total", { client = c })
+    end
+    if seen >= want then return body, samples end
+    socket.sleep(0.05)
+  until socket.gettime() > deadline
+  return body, samples
+end
+
+describe("the real dnsmasq, the module and the test host", function()
+  local dir, up, dm, host
+
+  before_each(function() dir = proc.tmpdir() end)
+  after_each(function()
+    dnsmasq.stop(dm); dnsmasq.stop(up)
+    if host then proc.kill(host) end
+    proc.kill_all()
+    proc.rmtree(dir)
+    dm, up, host = nil, nil, nil
+  end)
+
+  for _, mode in ipairs({ "fork", "server" }) do
+    it("counts every query once, joins leases, and classes replies (" .. mode .. " host)", function()
+      local fifo
+      fifo, host = setup(dir, mode)
+      up = dnsmasq.upstream{ dir = dir }
+      dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up }
+      for _, q in ipairs(SENT) do
+        local status = dnsmasq.dig(dm, q[1], { type = q[2], from = q[3] })
+        assert.is_not_nil(status, "no answer to " .. q[1] .. " " .. q[2])
+      end
+      local body, s = scrape_until(host, { "127.0.0.11", "127.0.0.12", "127.0.0.13" }, #SENT)
+
+      local function q(client, domain, qtype)
+        return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
+      end
+      assert.equal(2, q("127.0.0.11", "example.org", "A"))
+      assert.equal(1, q("127.0.0.11", "example.org", "AAAA"))
+      assert.equal(1, q("127.0.0.12", "example.org", "MX"))
+      assert.equal(1, q("127.0.0.12", "example.org", "TXT"))
+      assert.equal(1, q("127.0.0.12", "blocked.test", "A"))
+      assert.equal(1, q("127.0.0.13", "unknown.lan", "A"))
+      assert.equal(1, q("127.0.0.13", "www.example.org", "A"))
+      -- hostnames and MACs from the lease file
+      assert.equal(3, expo.value(s, "dnsmasq_client_queries_total",
+        { client = "127.0.0.11", hostname = "laptop", mac = "aa:bb:cc:00:00:11" }))
+      assert.equal(3, expo.value(s, "dnsmasq_client_queries_total",
+        { client = "127.0.0.12", hostname = "phone", mac = "aa:bb:cc:00:00:12" }))
+      assert.equal(2, expo.value(s, "dnsmasq_client_queries_total", { client = "127.0.0.13", hostname = "", mac = "" }))
+      assert.equal(2, expo.value(s, "dnsmasq_queries_total",
+        { client = "127.0.0.11", hostname = "laptop", domain = "example.org", type = "A" }))
+      -- the repeat is a cache hit, the blocked name blocked, the unknown local name nxdomain
+      local function replies(source, result)
+        return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
+      end
+      assert.equal(1, replies("cache", "address"))
+      assert.equal(1, replies("blocked", "address"))
+      assert.equal(1, replies("local", "nxdomain"))
+      assert.equal(2, replies("upstream", "record"))      -- MX and TXT
+      assert.equal(3, replies("upstream", "address"))     -- A, AAAA, www
+      assert.equal(5, expo.value(s, "dnsmasq_forwarded_total", { server = "127.0.0.2#" .. up.port })
+        - expo.sum(s, "dnsmasq_queries_total", { domain = "." }))
+      assert.equal(1, expo.value(s, "dnsagg_fifo_up"))
+      -- the FIFO was opened before dnsmasq started: no dnsmasq to signal then
+      assert.equal(0, expo.value(s, "dnsagg_dnsmasq_reopen_signals_total"))
+      assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "unparsed" }))
+      assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+      -- one TYPE line per family
+      local seen = {}
+      for name in body:gmatch("# TYPE (%S+)") do
+        assert.is_nil(seen[name], "TYPE twice for " .. name)
+        seen[name] = true
+      end
+    end)
+  end
+
+  it("runs in the host's command-line mode and lets the process exit", function()
+    local fifo = dir .. "/dnsmasq.fifo"
+    assert(pstat.mkfifo(fifo, 384))
+    proc.write_file(dir .. "/dnsagg.conf.lua", string.format("return { fifo = %q, dnsmasq_pidfile = false }", fifo))
+    for _, exit_mode in ipairs({ "natural", "os" }) do
+      local out, how, code, stderr = proc.run_host_cli{ collectors = ROOT .. "/lua", cpath = ROOT,
+        env = { DNSAGG_CONFIG = dir .. "/dnsagg.conf.lua" }, cli_exit = exit_mode, timeout = 10 }
+      assert.equal("exited", how, stderr)
+      assert.equal(0, code, stderr)
+      local s = expo.parse(out)
+      assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+      assert.is_not_nil(expo.value(s, "dnsagg_fifo_up"))
+    end
+  end)
+
+  it("reports a broken configuration through the host without killing it", function()
+    proc.write_file(dir .. "/dnsagg.conf.lua", "return { max_entires = 5 }")
+    local out, how, code, stderr = proc.run_host_cli{ collectors = ROOT .. "/lua", cpath = ROOT,
+      env = { DNSAGG_CONFIG = dir .. "/dnsagg.conf.lua" }, timeout = 10 }
+    assert.equal("exited", how)
+    assert.equal(0, code)
+    assert.equal(0, expo.value(expo.parse(out), "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.truthy(stderr:find("dnsagg.new: unknown option 'max_entires'", 1, true), stderr)
+  end)
+
+  it("reports a missing FIFO as dnsagg_fifo_up 0 and picks it up once it exists", function()
+    local fifo = dir .. "/later.fifo"
+    proc.write_file(dir .. "/dnsagg.conf.lua", string.format("return { fifo = %q, dnsmasq_pidfile = false }", fifo))
+    host = assert(proc.start_host{ mode = "fork", collectors = ROOT .. "/lua", cpath = ROOT,
+      env = { DNSAGG_CONFIG = dir .. "/dnsagg.conf.lua" } })
+    local s = expo.parse(assert(http.get(host.url, 10)))
+    assert.equal(0, expo.value(s, "dnsagg_fifo_up"))
+    assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert(pstat.mkfifo(fifo, 384))
+    local deadline = socket.gettime() + 15
+    repeat
+      socket.sleep(0.1)
+      s = expo.parse(assert(http.get(host.url, 10)))
+    until expo.value(s, "dnsagg_fifo_up") == 1 or socket.gettime() > deadline
+    assert.equal(1, expo.value(s, "dnsagg_fifo_up"))
+    assert.equal(1, expo.value(s, "dnsagg_fifo_opens_total"))
+  end)
+end)
