@@ -61,7 +61,8 @@ struct logline {
 	struct logline_span client;  /* extra form: the "CLIENT/PORT" client, without port;
 	                                LOGLINE_QUERY: the "from CLIENT" address */
 	struct logline_span name;    /* the queried / answered / forwarded name ("." for root) */
-	struct logline_span qtype;   /* LOGLINE_QUERY: "A", "AAAA", "type=65", ... */
+	struct logline_span qtype;   /* LOGLINE_QUERY: "A", "AAAA", "type=65", ...; "type=0" for a
+	                                plain "query" (may point to a static string) */
 	struct logline_span server;  /* LOGLINE_FORWARDED: "8.8.8.8" or "127.0.0.1#5353" */
 	enum logline_source source;  /* LOGLINE_ANSWER */
 	enum logline_result result;  /* LOGLINE_ANSWER */

@@ -1,0 +1,604 @@
+/*
+ * logline.c - the grammar of one dnsmasq log line (see logline.h).
+ *
+ * Owns: the three prefixes (file, syslog/logread, none), the proto and
+ * log-queries=extra fields, the verbs dnsmasq 2.90 log_query() prints, and
+ * the classification of an answer into source and result.  One forward pass
+ * with a cursor over [line, line + len); no allocation, no locale, no libc
+ * parsing of the unterminated line.
+ */
+#include "logline.h"
+
+#include <string.h>
+
+struct cur {
+	const char *p, *end;
+};
+
+/* ---- byte classes (no ctype: it depends on the locale) ---- */
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static int is_alpha(unsigned char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
+static int is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static int is_addr_byte(unsigned char c) { return is_hex(c) || c == ':' || c == '.'; }
+/* What dnsmasq may print in a name: printable ASCII but space, and 8-bit bytes. */
+static int is_name_byte(unsigned char c) { return (c > 0x20 && c < 0x7f) || c >= 0x80; }
+/* Inside query[...] and <...>: "A", "NSAP_PTR", "type=65". */
+static int is_type_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c == '=' || c == '-' || c == '_'; }
+
+#define TYPE_MAX 16
+
+/* ---- cursor helpers ---- */
+
+static size_t left(const struct cur *c) { return (size_t)(c->end - c->p); }
+static int at_end(const struct cur *c) { return c->p == c->end; }
+static int peek(const struct cur *c, char ch) { return c->p < c->end && *c->p == ch; }
+
+static int expect_mem(struct cur *c, const char *s, size_t n)
+{
+	if (left(c) < n || memcmp(c->p, s, n) != 0)
+		return 0;
+	c->p += n;
+	return 1;
+}
+#define expect_literal(c, lit) expect_mem((c), (lit), sizeof(lit) - 1)
+
+static int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
+{
+	return n == sn && memcmp(p, s, n) == 0;
+}
+#define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
+#define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && memcmp((p), (lit), sizeof(lit) - 1) == 0)
+
+/* A non-empty run of bytes up to the next space or the end. */
+static int take_word(struct cur *c, struct logline_span *w)
+{
+	const char *s = c->p;
+	while (c->p < c->end && *c->p != ' ')
+		c->p++;
+	w->ptr = s;
+	w->len = (size_t)(c->p - s);
+	return w->len > 0;
+}
+
+/* 1 to 10 decimal digits that fit in a uint32_t. */
+static int take_uint32(struct cur *c, uint32_t *v)
+{
+	uint64_t n = 0;
+	size_t d = 0;
+	while (c->p < c->end && is_digit((unsigned char)*c->p)) {
+		if (++d > 10)
+			return 0;
+		n = n * 10 + (uint64_t)(*c->p++ - '0');
+	}
+	if (d == 0 || n > UINT32_MAX)
+		return 0;
+	*v = (uint32_t)n;
+	return 1;
+}
+
+/* Exactly two digits, at most max. */
+static int take_2digits(struct cur *c, unsigned max)
+{
+	unsigned v;
+	if (left(c) < 2 || !is_digit((unsigned char)c->p[0]) || !is_digit((unsigned char)c->p[1]))
+		return 0;
+	v = (unsigned)(c->p[0] - '0') * 10 + (unsigned)(c->p[1] - '0');
+	c->p += 2;
+	return v <= max;
+}
+
+/* ---- addresses ---- */
+
+static int is_ipv4(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0;
+		size_t d = 0;
+		if (part > 0 && (i >= n || s[i++] != '.'))
+			return 0;
+		while (i < n && d < 3 && is_digit((unsigned char)s[i])) {
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			d++;
+		}
+		if (d == 0 || v > 255)
+			return 0;
+	}
+	return i == n;
+}
+
+/* Groups of 1-4 hex digits, at most one "::", an optional dotted IPv4 tail. */
+static int is_ipv6(const char *s, size_t n)
+{
+	size_t i = 0, groups = 0;
+	int gap = 0;
+
+	if (n >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 1;
+		i = 2;
+	}
+	while (i < n) {
+		size_t start = i, d = 0;
+		while (i < n && d < 5 && is_hex((unsigned char)s[i])) {
+			i++;
+			d++;
+		}
+		if (i < n && s[i] == '.') {
+			if (!is_ipv4(s + start, n - start))
+				return 0;
+			groups += 2;
+			break;
+		}
+		if (d == 0 || d > 4)
+			return 0;
+		groups++;
+		if (i == n)
+			break;
+		if (s[i++] != ':' || i == n)
+			return 0; /* a single trailing ':' */
+		if (s[i] == ':') {
+			if (gap)
+				return 0;
+			gap = 1;
+			i++;
+		}
+	}
+	return gap ? groups <= 7 : groups == 8;
+}
+
+static int is_addr(const char *s, size_t n)
+{
+	return is_ipv4(s, n) || is_ipv6(s, n);
+}
+
+/*
+ * An IPv4 or IPv6 address; with allow_scope an IPv6 one may carry
+ * "%ifname" (prettyprint_addr() of a link-local client).
+ */
+static int take_addr(struct cur *c, struct logline_span *a, int allow_scope)
+{
+	const char *s = c->p;
+	while (c->p < c->end && is_addr_byte((unsigned char)*c->p))
+		c->p++;
+	if (!is_addr(s, (size_t)(c->p - s)))
+		return 0;
+	if (allow_scope && peek(c, '%')) {
+		const char *scope;
+		if (!is_ipv6(s, (size_t)(c->p - s)))
+			return 0;
+		scope = ++c->p;
+		while (c->p < c->end && *c->p != ' ' && *c->p != '/')
+			c->p++;
+		if (c->p == scope)
+			return 0;
+	}
+	a->ptr = s;
+	a->len = (size_t)(c->p - s);
+	return 1;
+}
+
+/* 1 to 5 digits, at most 65535. */
+static int take_port(struct cur *c)
+{
+	uint32_t v;
+	const char *s = c->p;
+	return take_uint32(c, &v) && c->p - s <= 5 && v <= 65535;
+}
+
+/* ---- names ---- */
+
+static const char UNPRINTABLE[] = "<name unprintable>";
+
+static int is_name(const char *s, size_t n)
+{
+	if (n == 0 || n > LOGLINE_NAME_MAX)
+		return 0;
+	if (span_is(s, n, UNPRINTABLE))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_byte((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* A name: a run of name bytes, or dnsmasq's "<name unprintable>". */
+static int take_name(struct cur *c, struct logline_span *name)
+{
+	const char *s = c->p;
+	if (expect_literal(c, UNPRINTABLE) && (at_end(c) || peek(c, ' '))) {
+		name->ptr = s;
+		name->len = sizeof(UNPRINTABLE) - 1;
+		return 1;
+	}
+	c->p = s;
+	while (c->p < c->end && is_name_byte((unsigned char)*c->p)) {
+		if ((size_t)(c->p - s) >= LOGLINE_NAME_MAX)
+			return 0;
+		c->p++;
+	}
+	name->ptr = s;
+	name->len = (size_t)(c->p - s);
+	return name->len > 0;
+}
+
+/* ---- prefixes ---- */
+
+static int in_table3(const char *table, const char *p)
+{
+	for (; *table; table += 3)
+		if (memcmp(table, p, 3) == 0)
+			return 1;
+	return 0;
+}
+
+static const char MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+static const char WEEKDAYS[] = "SunMonTueWedThuFriSat";
+
+/* ctime()'s "%3d" day of the month: " 2" or "22". */
+static int take_day(struct cur *c)
+{
+	unsigned v;
+	if (left(c) < 2 || !is_digit((unsigned char)c->p[1]))
+		return 0;
+	if (c->p[0] == ' ')
+		v = (unsigned)(c->p[1] - '0');
+	else if (is_digit((unsigned char)c->p[0]) && c->p[0] != '0')
+		v = (unsigned)(c->p[0] - '0') * 10 + (unsigned)(c->p[1] - '0');
+	else
+		return 0;
+	c->p += 2;
+	return v >= 1 && v <= 31;
+}
+
+/* "Nov 22 01:41:33": the month is already known to be one. */
+static int take_stamp(struct cur *c)
+{
+	c->p += 3;
+	return expect_literal(c, " ") && take_day(c) && expect_literal(c, " ") &&
+	       take_2digits(c, 23) && expect_literal(c, ":") &&
+	       take_2digits(c, 59) && expect_literal(c, ":") &&
+	       take_2digits(c, 60);
+}
+
+/* logread's "Sun Nov 22 01:41:33 2026 daemon.info": the weekday is already known. */
+static int take_syslog_stamp(struct cur *c)
+{
+	c->p += 4;
+	if (left(c) < 3 || !in_table3(MONTHS, c->p) || !take_stamp(c) || !expect_literal(c, " "))
+		return 0;
+	if (!take_2digits(c, 99) || !take_2digits(c, 99) || !expect_literal(c, " "))
+		return 0; /* the year */
+	if (at_end(c) || !is_lower((unsigned char)*c->p))
+		return 0; /* facility.level: [a-z][a-z0-9]*\.[a-z]+ */
+	while (c->p < c->end && (is_lower((unsigned char)*c->p) || is_digit((unsigned char)*c->p)))
+		c->p++;
+	if (!expect_literal(c, ".") || at_end(c) || !is_lower((unsigned char)*c->p))
+		return 0;
+	while (c->p < c->end && is_lower((unsigned char)*c->p))
+		c->p++;
+	return 1;
+}
+
+enum prefix { PREFIX_NONE, PREFIX_DNSMASQ, PREFIX_OTHER_DNSMASQ, PREFIX_BAD };
+
+/* "dnsmasq[PID]: ", "dnsmasq: ", "dnsmasq-dhcp[PID]: " */
+static enum prefix take_tag(struct cur *c)
+{
+	int other = 0;
+	uint32_t pid;
+
+	if (!expect_literal(c, "dnsmasq"))
+		return PREFIX_BAD;
+	if (expect_literal(c, "-")) {
+		if (at_end(c) || !is_lower((unsigned char)*c->p))
+			return PREFIX_BAD;
+		while (c->p < c->end && is_lower((unsigned char)*c->p))
+			c->p++;
+		other = 1;
+	}
+	if (expect_literal(c, "[") && !(take_uint32(c, &pid) && expect_literal(c, "]")))
+		return PREFIX_BAD;
+	if (!expect_literal(c, ": "))
+		return PREFIX_BAD;
+	return other ? PREFIX_OTHER_DNSMASQ : PREFIX_DNSMASQ;
+}
+
+static enum prefix take_prefix(struct cur *c)
+{
+	if (left(c) >= 4 && c->p[3] == ' ') {
+		if (in_table3(WEEKDAYS, c->p)) {
+			if (!take_syslog_stamp(c) || !expect_literal(c, " "))
+				return PREFIX_BAD;
+			return take_tag(c);
+		}
+		if (in_table3(MONTHS, c->p)) {
+			if (!take_stamp(c) || !expect_literal(c, " "))
+				return PREFIX_BAD;
+			return take_tag(c);
+		}
+	}
+	if (starts_with(c->p, left(c), "dnsmasq"))
+		return take_tag(c);
+	return PREFIX_NONE;
+}
+
+/* ---- verbs ---- */
+
+/* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]. */
+static enum logline_kind parse_query(struct cur *c, struct logline_span verb, struct logline *out)
+{
+	struct cur v = { verb.ptr, verb.ptr + verb.len };
+
+	if (!expect_literal(&v, "query") && !expect_literal(&v, "auth"))
+		return LOGLINE_UNPARSED;
+	out->qtype.ptr = v.p;
+	if (expect_literal(&v, "[")) {
+		out->qtype.ptr = v.p;
+		while (v.p < v.end && is_type_byte((unsigned char)*v.p))
+			v.p++;
+		out->qtype.len = (size_t)(v.p - out->qtype.ptr);
+		if (out->qtype.len == 0 || out->qtype.len > TYPE_MAX || !expect_literal(&v, "]"))
+			return LOGLINE_UNPARSED;
+	} else { /* dnsmasq prints a question of type 0 as plain "query" */
+		out->qtype.ptr = "type=0";
+		out->qtype.len = 6;
+	}
+	if (!at_end(&v))
+		return LOGLINE_UNPARSED;
+	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " from ") ||
+	    !take_addr(c, &out->client, 1) || !at_end(c))
+		return LOGLINE_UNPARSED;
+	return LOGLINE_QUERY;
+}
+
+/* forwarded NAME to SERVER[#PORT] */
+static enum logline_kind parse_forwarded(struct cur *c, struct logline *out)
+{
+	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " to ") ||
+	    !take_addr(c, &out->server, 0))
+		return LOGLINE_UNPARSED;
+	if (expect_literal(c, "#")) {
+		if (!take_port(c))
+			return LOGLINE_UNPARSED;
+		out->server.len = (size_t)(c->p - out->server.ptr);
+	}
+	return at_end(c) ? LOGLINE_FORWARDED : LOGLINE_UNPARSED;
+}
+
+/* Where " (DNSSEC signed)" or " (EDE: text)" starts, else end. */
+static const char *answer_end(const char *p, const char *end)
+{
+	static const char SIGNED[] = " (DNSSEC signed)";
+	static const char EDE[] = " (EDE: ";
+	size_t n = (size_t)(end - p);
+
+	if (n == 0 || end[-1] != ')')
+		return end;
+	if (n >= sizeof(SIGNED) - 1 && memcmp(end - (sizeof(SIGNED) - 1), SIGNED, sizeof(SIGNED) - 1) == 0)
+		return end - (sizeof(SIGNED) - 1);
+	for (const char *s = p; (size_t)(end - s) > sizeof(EDE); s++) /* text of >= 1 byte, then ')' */
+		if (*s == ' ' && memcmp(s, EDE, sizeof(EDE) - 1) == 0)
+			return s;
+	return end;
+}
+
+/* DNSSEC bookkeeping printed as an answer: not one query's outcome. */
+static int is_dnssec_answer(const char *a, size_t n)
+{
+	return starts_with(a, n, "DNSKEY keytag ") || starts_with(a, n, "DS keytag ") ||
+	       span_is(a, n, "no DS") || span_is(a, n, "no DS/cut") ||
+	       span_is(a, n, "BOGUS DS") || span_is(a, n, "BOGUS DNSKEY");
+}
+
+static int is_all_digits(const char *a, size_t n)
+{
+	if (n == 0 || n > 5)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit((unsigned char)a[i]))
+			return 0;
+	return 1;
+}
+
+/* <TYPE>: <CNAME>, <SRV>, <HTTPS>, <type=65> */
+static int is_bracketed_type(const char *a, size_t n)
+{
+	if (n < 3 || n > TYPE_MAX + 2 || a[0] != '<' || a[n - 1] != '>')
+		return 0;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!is_type_byte((unsigned char)a[i]))
+			return 0;
+	return 1;
+}
+
+/* SOURCE NAME is ANSWER[ (DNSSEC signed)| (EDE: text)] */
+static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, struct logline *out)
+{
+	const char *a;
+	size_t n;
+	int is_reply = span_is(verb.ptr, verb.len, "reply");
+
+	if (is_reply)
+		out->source = SOURCE_UPSTREAM;
+	else if (span_is(verb.ptr, verb.len, "cached") || span_is(verb.ptr, verb.len, "cached-stale"))
+		out->source = SOURCE_CACHE;
+	else
+		out->source = SOURCE_LOCAL; /* config, DHCP, auth, a hosts file */
+
+	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " is "))
+		return LOGLINE_UNPARSED;
+	a = c->p;
+	n = (size_t)(answer_end(a, c->end) - a);
+
+	if (is_reply && span_is(out->name.ptr, out->name.len, "query") && span_is(a, (size_t)(c->end - a), "duplicate")) {
+		out->name.ptr = NULL;
+		out->name.len = 0;
+		out->result = RESULT_DUPLICATE;
+		return LOGLINE_DUPLICATE;
+	}
+
+	if (span_is(a, n, "NXDOMAIN"))
+		out->result = RESULT_NXDOMAIN;
+	else if (span_is(a, n, "NODATA") || span_is(a, n, "NODATA-IPv4") || span_is(a, n, "NODATA-IPv6"))
+		out->result = RESULT_NODATA;
+	else if (span_is(a, n, "SERVFAIL") || span_is(a, n, "REFUSED") || span_is(a, n, "not implemented") ||
+	         (span_is(out->name.ptr, out->name.len, "error") && is_all_digits(a, n)))
+		out->result = RESULT_ERROR;
+	else if (span_is(a, n, "<CNAME>"))
+		out->result = RESULT_CNAME;
+	else if (is_bracketed_type(a, n))
+		out->result = RESULT_RECORD;
+	else if (is_addr(a, n)) {
+		out->result = RESULT_ADDRESS;
+		if (span_is(verb.ptr, verb.len, "config") && (span_is(a, n, "0.0.0.0") || span_is(a, n, "::")))
+			out->source = SOURCE_BLOCKED;
+	} else if (is_dnssec_answer(a, n)) {
+		out->source = SOURCE_UPSTREAM; /* zero: no outcome to count */
+		out->result = RESULT_ADDRESS;
+		return LOGLINE_OTHER;
+	} else if (is_addr(out->name.ptr, out->name.len) && is_name(a, n))
+		out->result = RESULT_RECORD; /* reverse: "config 192.168.1.5 is nas.lan" */
+	else if (is_reply)
+		out->result = RESULT_RECORD; /* TXT strings are logged as text, spaces and all */
+	else
+		return LOGLINE_UNPARSED;
+	return LOGLINE_ANSWER;
+}
+
+static int is_answer_verb(struct logline_span v)
+{
+	return span_is(v.ptr, v.len, "reply") || span_is(v.ptr, v.len, "cached") ||
+	       span_is(v.ptr, v.len, "cached-stale") || span_is(v.ptr, v.len, "config") ||
+	       span_is(v.ptr, v.len, "DHCP") || span_is(v.ptr, v.len, "auth") || v.ptr[0] == '/';
+}
+
+/* Query-log lines that count nothing: validation, dnssec-*, ipset/nftset add. */
+static int is_other_verb(struct logline_span v, const struct cur *c)
+{
+	if (span_is(v.ptr, v.len, "ipset") || span_is(v.ptr, v.len, "nftset"))
+		return starts_with(c->p, left(c), " add ") && left(c) > 5;
+	return (span_is(v.ptr, v.len, "validation") || starts_with(v.ptr, v.len, "dnssec-")) && left(c) > 1;
+}
+
+/*
+ * "<serial> <client>/<port> " (extra form) or "<serial> " alone (DNSSEC
+ * lines).  Returns 1 with a client, 0 serial only, -1 malformed.
+ */
+static int take_extra(struct cur *c, struct logline *out)
+{
+	const char *s;
+
+	if (!take_uint32(c, &out->serial) || !expect_literal(c, " "))
+		return -1;
+	out->has_serial = 1;
+	s = c->p;
+	while (c->p < c->end && is_addr_byte((unsigned char)*c->p))
+		c->p++;
+	if (at_end(c) || peek(c, ' '))
+		return -1; /* a client cut before its "/port" */
+	if (!peek(c, '/') && !peek(c, '%')) {
+		c->p = s; /* not a client: "4 dnssec-query[DS] ..." */
+		return 0;
+	}
+	c->p = s;
+	if (!take_addr(c, &out->client, 1) || !expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
+		return -1;
+	return 1;
+}
+
+static enum logline_kind parse_message(struct cur *c, int prefixed, struct logline *out)
+{
+	struct logline_span verb;
+
+	if (!expect_literal(c, "UDP ")) /* log-queries=proto */
+		(void)expect_literal(c, "TCP ");
+	if (!at_end(c) && is_digit((unsigned char)*c->p)) {
+		int extra = take_extra(c, out);
+		if (extra < 0)
+			return LOGLINE_UNPARSED;
+		if (extra == 0) { /* only DNSSEC lines carry a bare serial */
+			if (at_end(c))
+				return LOGLINE_UNPARSED;
+			if (prefixed || starts_with(c->p, left(c), "dnssec-") ||
+			    starts_with(c->p, left(c), "validation ") || starts_with(c->p, left(c), "reply "))
+				return LOGLINE_OTHER;
+			return LOGLINE_UNPARSED;
+		}
+	}
+	if (!take_word(c, &verb))
+		return LOGLINE_UNPARSED;
+	if (starts_with(verb.ptr, verb.len, "query") || starts_with(verb.ptr, verb.len, "auth["))
+		return parse_query(c, verb, out);
+	if (span_is(verb.ptr, verb.len, "forwarded"))
+		return parse_forwarded(c, out);
+	if (is_answer_verb(verb))
+		return parse_answer(c, verb, out);
+	if (is_other_verb(verb, c) || prefixed)
+		return LOGLINE_OTHER;
+	return LOGLINE_UNPARSED;
+}
+
+/* ---- entry points ---- */
+
+static int all_printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x20 || b == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+enum logline_kind logline_parse(const char *line, size_t len, struct logline *out)
+{
+	struct cur c;
+	enum logline_kind kind = LOGLINE_UNPARSED;
+
+	memset(out, 0, sizeof *out);
+	if (!line || len > LOGLINE_MAX + 2)
+		return LOGLINE_UNPARSED;
+	if (len > 0 && line[len - 1] == '\n') {
+		len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+	}
+	if (len == 0 || len > LOGLINE_MAX || !all_printable(line, len))
+		return LOGLINE_UNPARSED;
+
+	c.p = line;
+	c.end = line + len;
+	switch (take_prefix(&c)) {
+	case PREFIX_NONE:
+		kind = parse_message(&c, 0, out);
+		break;
+	case PREFIX_DNSMASQ:
+		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out);
+		break;
+	case PREFIX_OTHER_DNSMASQ:
+		kind = at_end(&c) ? LOGLINE_UNPARSED : LOGLINE_OTHER;
+		break;
+	case PREFIX_BAD:
+		break;
+	}
+	if (kind == LOGLINE_UNPARSED)
+		memset(out, 0, sizeof *out);
+	out->kind = kind;
+	return kind;
+}
+
+const char *logline_source_name(enum logline_source source)
+{
+	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked" };
+	return (unsigned)source < SOURCE_COUNT ? names[source] : "unknown";
+}
+
+const char *logline_result_name(enum logline_result result)
+{
+	static const char *const names[RESULT_COUNT] = {
+		"address", "cname", "record", "nxdomain", "nodata", "error", "duplicate", "none"
+	};
+	return (unsigned)result < RESULT_COUNT ? names[result] : "unknown";
+}
