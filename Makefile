@@ -25,7 +25,11 @@ CORE_SRC := $(CORE:%=src/%.c)
 HEADERS := $(wildcard src/*.h)
 C_TESTS := $(patsubst spec/c/%.c,build/%,$(wildcard spec/c/test_*.c))
 
-.PHONY: all test test-c test-lua clean install demo
+# Debian 12 packages the tests and the demo use.
+DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
+	dnsmasq-base bind9-dnsutils prometheus curl
+
+.PHONY: all test test-c test-lua warnings check deps clean install demo
 
 all: dnsagg.so
 
@@ -36,7 +40,22 @@ build/test_%: spec/c/test_%.c spec/c/check.h $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC) $(LDFLAGS)
 
-test: test-c test-lua
+# Installs what is missing (as root, on Debian), then runs every test.
+check: deps test
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test: warnings test-c test-lua
+
+# Every source compiles cleanly under the strict warning set.
+warnings:
+	$(CC) $(DNSAGG_CFLAGS) -Werror -I$(LUA_INCDIR) -fsyntax-only $(CORE_SRC) src/dnsagg.c
 
 test-c: $(C_TESTS)
 	@for t in $(C_TESTS); do ./$$t || exit 1; done
