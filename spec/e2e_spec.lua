@@ -117,6 +117,15 @@ describe("the real dnsmasq, the module and the test host", function()
       assert.equal(0, expo.value(s, "dnsagg_dnsmasq_reopen_signals_total"))
       assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "unparsed" }))
       assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+      -- promtool parses the host's output; its only complaints may be the
+      -- missing HELP lines, which the host never writes
+      proc.write_file(dir .. "/scrape.txt", body)
+      local lint, how, code = proc.run({ "sh", "-c", "promtool check metrics < " .. dir .. "/scrape.txt 2>&1" })
+      assert.equal("exited", how)
+      assert.is_true(code == 0 or code == 3, lint)
+      for line in lint:gmatch("[^\n]+") do
+        assert.truthy(line:match("^[%w_]+ no help text$"), line)
+      end
       -- one TYPE line per family
       local seen = {}
       for name in body:gmatch("# TYPE (%S+)") do

@@ -266,6 +266,35 @@ describe("dnsagg module", function()
     agg:close()
   end)
 
+  it("runs its thread with every signal blocked, and stops it on close", function()
+    local pid = require("posix.unistd").getpid()
+    local function thread_status()
+      for _, path in ipairs(require("posix.glob").glob("/proc/" .. pid .. "/task/*/status") or {}) do
+        local f = io.open(path)
+        local text = f and f:read("*a") or ""
+        if f then f:close() end
+        if text:match("Name:%s+dnsagg\n") then return text end
+      end
+    end
+    assert.is_nil(thread_status())
+    local agg = dnsagg.new{ fifo = dir .. "/none.fifo", dnsmasq_pidfile = false }
+    local status
+    for _ = 1, 200 do   -- the thread names itself as it starts
+      status = thread_status()
+      if status then break end
+      require("socket").sleep(0.01)
+    end
+    assert.is_not_nil(status)
+    local mask = tonumber(status:match("SigBlk:%s+%x*(%x%x%x%x%x%x%x%x)\n"), 16)
+    -- SIGHUP 1, SIGINT 2, SIGUSR1 10, SIGUSR2 12, SIGPIPE 13, SIGTERM 15, SIGCHLD 17
+    for _, sig in ipairs({ 1, 2, 10, 12, 13, 15, 17 }) do
+      assert.is_true(math.floor(mask / 2 ^ (sig - 1)) % 2 == 1, "signal " .. sig .. " not blocked")
+    end
+    assert.is_false(agg:stats().fifo_up)
+    agg:close()
+    assert.is_nil(thread_status())
+  end)
+
   it("closes once, twice, and refuses use after close", function()
     local agg = dnsagg.new{}
     agg:close()

@@ -298,6 +298,7 @@ static int poll_timeout(const struct reader *r, int64_t now)
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
+	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
 	for (;;) {
 		pthread_mutex_lock(&r->sync_mu);
 		int stop = r->stop;

@@ -37,7 +37,7 @@ end
 -- and false where UCI says '0'.
 local function from_uci(section)
   if section.enabled == "0" then
-    return nil, "disabled in /etc/config/dnsagg"
+    return false -- switched off: no aggregator, scrapes write nothing
   end
   local opts = {}
   for key, value in pairs(section) do
@@ -76,7 +76,9 @@ local function start()
     return nil, "cannot load the dnsagg module: " .. tostring(dnsagg)
   end
   local opts, err = load_options()
-  if not opts then
+  if opts == false then
+    return false
+  elseif not opts then
     return nil, err
   end
   local ok, agg, msg = pcall(dnsagg.new, opts)
@@ -87,12 +89,14 @@ local function start()
 end
 
 local aggregator, failure = start()
-if not aggregator then
+if aggregator == nil then
   io.stderr:write("dnsagg: ", tostring(failure), "\n")
 end
 
 local function scrape()
-  if not aggregator then
+  if aggregator == false then
+    return
+  elseif not aggregator then
     -- the host reports node_scrape_collector_success{collector="dnsagg"} 0
     error(failure, 0)
   end
