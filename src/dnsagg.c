@@ -81,9 +81,9 @@ static uint32_t opt_count(lua_State *L, int opts, const char *key, uint32_t def,
 	uint32_t v = def;
 	if (!lua_isnil(L, -1)) {
 		lua_Number n = lua_tonumber(L, -1);
-		if (lua_type(L, -1) != LUA_TNUMBER || n != (lua_Number)(uint32_t)n || n < 1 || n > max)
-			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %u", key,
-			           (unsigned)max);
+		if (lua_type(L, -1) != LUA_TNUMBER || !(n >= 1 && n <= max) || n != (lua_Number)(uint32_t)n)
+			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %d", key,
+			           (int)max);
 		v = (uint32_t)n;
 	}
 	lua_pop(L, 1);
