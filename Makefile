@@ -51,7 +51,8 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings test-c test-lua
+test: warnings dnsagg.so $(C_TESTS)
+	BUSTED='$(BUSTED)' sh spec/run.sh $(C_TESTS)
 
 # Every source compiles cleanly under the strict warning set.
 warnings:

@@ -1,0 +1,40 @@
+#!/bin/sh
+# spec/run.sh: runs the C tests given as arguments, then the busted specs, and
+# ends with one line adding them up: "all tests: N passed, N failed".
+# Called by `make test`; exits non-zero when anything failed.
+set -u
+passed=0
+failed=0
+status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+add() { # add PASSED FAILED
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+}
+
+for t in "$@"; do
+	if ! "./$t" >"$log" 2>&1; then status=1; fi
+	cat "$log"
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$line" ]; then status=1; add 0 1; continue; fi
+	add "$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')" \
+	    "$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')"
+done
+
+${BUSTED:-lua5.1 /usr/bin/busted} --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec >"$log" 2>&1 || status=1
+cat "$log"
+line=$(grep -E '[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?' "$log" | tail -n 1)
+if [ -z "$line" ]; then
+	status=1
+	add 0 1
+else
+	ok=$(echo "$line" | sed -E 's/^([0-9]+) success.*/\1/')
+	bad=$(echo "$line" | sed -E 's/.* ([0-9]+) failures? \/ ([0-9]+) errors?.*/\1 \2/')
+	add "$ok" "$(( $(echo "$bad" | cut -d' ' -f1) + $(echo "$bad" | cut -d' ' -f2) ))"
+fi
+
+[ "$failed" -eq 0 ] || status=1
+echo "all tests: $passed passed, $failed failed"
+exit "$status"
