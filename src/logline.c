@@ -9,6 +9,7 @@
  */
 #include "logline.h"
 
+#include <pthread.h>
 #include <string.h>
 
 struct cur {
@@ -17,15 +18,41 @@ struct cur {
 
 /* ---- byte classes (no ctype: it depends on the locale) ---- */
 
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
-static int is_alpha(unsigned char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
-static int is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static int is_addr_byte(unsigned char c) { return is_hex(c) || c == ':' || c == '.'; }
-/* What dnsmasq may print in a name: printable ASCII but space, and 8-bit bytes. */
-static int is_name_byte(unsigned char c) { return (c > 0x20 && c < 0x7f) || c >= 0x80; }
-/* Inside query[...] and <...>: "A", "NSAP_PTR", "type=65". */
-static int is_type_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c == '=' || c == '-' || c == '_'; }
+/* One table lookup a byte: these run over every byte of every line. */
+enum {
+	C_DIGIT = 1,  /* 0-9 */
+	C_HEX = 2,    /* 0-9 a-f A-F */
+	C_ADDR = 4,   /* what an IPv4 or IPv6 address is made of: hex, ':', '.' */
+	C_NAME = 8,   /* what dnsmasq may print in a name: printable ASCII but space, and 8-bit bytes */
+	C_TYPE = 16,  /* inside query[...] and <...>: "A", "NSAP_PTR", "type=65" */
+	C_LOWER = 32  /* a-z */
+};
+
+static unsigned char byte_class[256];
+
+static void init_byte_class(void)
+{
+	for (unsigned c = 0; c < 256; c++) {
+		unsigned k = 0;
+		int digit = c >= '0' && c <= '9', lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
+		int hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		k |= digit ? C_DIGIT : 0;
+		k |= hex ? C_HEX : 0;
+		k |= hex || c == ':' || c == '.' ? C_ADDR : 0;
+		k |= (c > 0x20 && c < 0x7f) || c >= 0x80 ? C_NAME : 0;
+		k |= digit || lower || upper || c == '=' || c == '-' || c == '_' ? C_TYPE : 0;
+		k |= lower ? C_LOWER : 0;
+		byte_class[c] = (unsigned char)k;
+	}
+}
+
+#define IS(c, cls) (byte_class[(unsigned char)(c)] & (cls))
+static int is_digit(unsigned char c) { return IS(c, C_DIGIT); }
+static int is_lower(unsigned char c) { return IS(c, C_LOWER); }
+static int is_hex(unsigned char c) { return IS(c, C_HEX); }
+static int is_addr_byte(unsigned char c) { return IS(c, C_ADDR); }
+static int is_name_byte(unsigned char c) { return IS(c, C_NAME); }
+static int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
 
 #define TYPE_MAX 16
 
@@ -65,14 +92,11 @@ static int take_word(struct cur *c, struct logline_span *w)
 /* 1 to 10 decimal digits that fit in a uint32_t. */
 static int take_uint32(struct cur *c, uint32_t *v)
 {
+	const char *s = c->p, *lim = left(c) > 10 ? c->p + 10 : c->end;
 	uint64_t n = 0;
-	size_t d = 0;
-	while (c->p < c->end && is_digit((unsigned char)*c->p)) {
-		if (++d > 10)
-			return 0;
+	while (c->p < lim && is_digit((unsigned char)*c->p))
 		n = n * 10 + (uint64_t)(*c->p++ - '0');
-	}
-	if (d == 0 || n > UINT32_MAX)
+	if (c->p == s || n > UINT32_MAX || (c->p < c->end && is_digit((unsigned char)*c->p)))
 		return 0;
 	*v = (uint32_t)n;
 	return 1;
@@ -93,20 +117,19 @@ static int take_2digits(struct cur *c, unsigned max)
 
 static int is_ipv4(const char *s, size_t n)
 {
-	size_t i = 0;
+	const char *p = s, *end = s + n;
 	for (int part = 0; part < 4; part++) {
+		const char *start;
 		unsigned v = 0;
-		size_t d = 0;
-		if (part > 0 && (i >= n || s[i++] != '.'))
+		if (part > 0 && (p == end || *p++ != '.'))
 			return 0;
-		while (i < n && d < 3 && is_digit((unsigned char)s[i])) {
-			v = v * 10 + (unsigned)(s[i++] - '0');
-			d++;
-		}
-		if (d == 0 || v > 255)
+		start = p;
+		while (p < end && p - start < 3 && is_digit((unsigned char)*p))
+			v = v * 10 + (unsigned)(*p++ - '0');
+		if (p == start || v > 255)
 			return 0;
 	}
-	return i == n;
+	return p == end;
 }
 
 /* Groups of 1-4 hex digits, at most one "::", an optional dotted IPv4 tail. */
@@ -347,8 +370,11 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 	}
 	if (!at_end(&v))
 		return LOGLINE_UNPARSED;
-	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " from ") ||
-	    !take_addr(c, &out->client, 1) || !at_end(c))
+	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " from "))
+		return LOGLINE_UNPARSED;
+	if (out->client.len && span_is_mem(c->p, left(c), out->client.ptr, out->client.len))
+		return LOGLINE_QUERY; /* the same client as the extra form's, already checked */
+	if (!take_addr(c, &out->client, 1) || !at_end(c))
 		return LOGLINE_UNPARSED;
 	return LOGLINE_QUERY;
 }
@@ -542,9 +568,20 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 
 /* ---- entry points ---- */
 
+/* No byte below 0x20 and no 0x7f: eight bytes at a time, then the tail. */
 static int all_printable(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, del;
+		memcpy(&w, s + i, 8);
+		del = w ^ (0x7f * ones);
+		/* a byte < 0x20 (among bytes < 0x80), or a byte equal to 0x7f */
+		if (((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs))
+			return 0;
+	}
+	for (; i < n; i++) {
 		unsigned char b = (unsigned char)s[i];
 		if (b < 0x20 || b == 0x7f)
 			return 0;
@@ -557,6 +594,8 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
 	struct cur c;
 	enum logline_kind kind = LOGLINE_UNPARSED;
 
+	static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+	pthread_once(&classes_once, init_byte_class);
 	memset(out, 0, sizeof *out);
 	if (!line || len > LOGLINE_MAX + 2)
 		return LOGLINE_UNPARSED;
