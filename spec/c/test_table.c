@@ -1,0 +1,718 @@
+/*
+ * test_table.c - unit tests of the tables: src/strpool.c, src/lru.c and
+ * src/pending.c.
+ *
+ * The tables are driven directly, with a fixed hash key.  The test holds its
+ * own reference to every string it passes to lru_touch(), as agg.c does,
+ * and puts it afterwards, so that the table's references can be counted.
+ */
+#include "check.h"
+#include "lru.h"
+#include "pending.h"
+#include "strpool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct hash_key test_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
+
+/* ---- helpers ---- */
+
+static struct str *get(struct strpool *pool, const char *s)
+{
+	struct str *str = strpool_get(pool, s, strlen(s));
+	if (!str) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	return str;
+}
+
+/* Interns prefix, n in decimal, then suffix: "host-" 12 ".example". */
+static struct str *get_num(struct strpool *pool, const char *prefix, unsigned n, const char *suffix)
+{
+	char text[64];
+	snprintf(text, sizeof text, "%s%u%s", prefix, n, suffix);
+	return get(pool, text);
+}
+
+/* Touches the one-string key s and bumps its count, as agg.c does. */
+static struct lru_node *touch1(struct lru *t, struct str *s, uint32_t now)
+{
+	struct str *key[LRU_KEYS] = { s, NULL, NULL };
+	struct lru_node *n = lru_touch(t, key, now);
+	if (n)
+		n->count++;
+	return n;
+}
+
+/* Touches the key named by the C string s, holding a reference only for the
+ * time of the call. */
+static struct lru_node *touch_name(struct lru *t, const char *s, uint32_t now)
+{
+	struct str *str = get(t->pool, s);
+	struct lru_node *n = touch1(t, str, now);
+	strpool_put(t->pool, str);
+	return n;
+}
+
+/* Writes the first keys of the table, newest to oldest, as "a,b,c". */
+static const char *order_of(const struct lru *t)
+{
+	static char text[256];
+	size_t len = 0;
+	text[0] = '\0';
+	for (uint32_t i = t->newest; i != LRU_NIL && len < sizeof text - 64; i = t->nodes[i].older)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? "," : "", t->nodes[i].key[0]->data);
+	return text;
+}
+
+/* The same order, walked from the oldest end. */
+static const char *order_backwards(const struct lru *t)
+{
+	static char text[256];
+	const char *names[64];
+	size_t n = 0, len = 0;
+	for (uint32_t i = t->oldest; i != LRU_NIL && n < 64; i = t->nodes[i].newer)
+		names[n++] = t->nodes[i].key[0]->data;
+	text[0] = '\0';
+	while (n > 0 && len < sizeof text - 64) {
+		n--;
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? "," : "", names[n]);
+	}
+	return text;
+}
+
+/* The node whose first key is the string s, or NULL (a walk, not the index). */
+static const struct lru_node *node_named(const struct lru *t, const char *s)
+{
+	for (uint32_t i = t->newest; i != LRU_NIL; i = t->nodes[i].older)
+		if (strcmp(t->nodes[i].key[0]->data, s) == 0)
+			return &t->nodes[i];
+	return NULL;
+}
+
+/* References the table's nodes hold to s. */
+static uint32_t table_refs(const struct lru *t, const struct str *s)
+{
+	uint32_t refs = 0;
+	for (uint32_t i = 0; i < t->used; i++)
+		for (int k = 0; k < LRU_KEYS; k++)
+			refs += t->nodes[i].key[k] == s;
+	return refs;
+}
+
+/* 1 when every string in the pool is held by the table's nodes exactly as
+ * many times as its reference count says, and by nothing else. */
+static int pool_matches_table(const struct strpool *pool, const struct lru *t)
+{
+	uint32_t seen = 0;
+	for (uint32_t b = 0; b < pool->nbuckets; b++)
+		for (const struct str *s = pool->buckets[b]; s; s = s->next, seen++)
+			if (s->refs == 0 || table_refs(t, s) != s->refs)
+				return 0;
+	return seen == pool->count;
+}
+
+/* ---- strpool ---- */
+
+static void test_strpool_interns_equal_bytes_once(void)
+{
+	struct strpool pool;
+	CHECK_INT(strpool_init(&pool, &test_key), 0);
+	size_t empty_bytes = pool.bytes;
+
+	struct str *a = strpool_get(&pool, "example.com", 11);
+	struct str *b = strpool_get(&pool, "example.com!", 11); /* the same 11 bytes */
+	struct str *c = strpool_get(&pool, "example.org", 11);
+	struct str *d = strpool_get(&pool, "example.co", 10);   /* a prefix is another string */
+	struct str *e = strpool_get(&pool, "a\0b", 3);           /* lengths, not NULs, delimit */
+	struct str *f = strpool_get(&pool, "a", 1);
+
+	CHECK(a != NULL && b == a);
+	CHECK(c != NULL && c != a);
+	CHECK(d != NULL && d != a);
+	CHECK(e != NULL && f != NULL && e != f);
+	CHECK_INT(a->refs, 2);
+	CHECK_INT(c->refs, 1);
+	CHECK_INT(a->len, 11);
+	CHECK_STR(a->data, "example.com");
+	CHECK_INT(e->len, 3);
+	CHECK(memcmp(e->data, "a\0b", 4) == 0); /* NUL-terminated after len bytes */
+	CHECK_INT(pool.count, 5);
+	CHECK(pool.bytes > empty_bytes);
+
+	strpool_put(&pool, a);
+	strpool_put(&pool, b);
+	strpool_put(&pool, c);
+	strpool_put(&pool, d);
+	strpool_put(&pool, e);
+	strpool_put(&pool, f);
+	CHECK_INT(pool.count, 0);
+	CHECK_U64(pool.bytes, empty_bytes);
+	strpool_free(&pool);
+}
+
+static void test_strpool_frees_at_last_put(void)
+{
+	struct strpool pool;
+	strpool_init(&pool, &test_key);
+	struct str *a = get(&pool, "a.example");
+	str_ref(a);
+	get(&pool, "a.example");
+	CHECK_INT(a->refs, 3);
+
+	strpool_put(&pool, a);
+	CHECK_INT(a->refs, 2);
+	strpool_put(&pool, a);
+	CHECK_INT(a->refs, 1);
+	CHECK(strpool_find(&pool, "a.example", 9) == a);
+	CHECK_INT(pool.count, 1);
+
+	strpool_put(&pool, a); /* the last reference: freed */
+	CHECK(strpool_find(&pool, "a.example", 9) == NULL);
+	CHECK_INT(pool.count, 0);
+
+	strpool_put(&pool, NULL); /* ignored */
+	CHECK_INT(pool.count, 0);
+
+	/* made again from nothing, with one reference */
+	struct str *again = get(&pool, "a.example");
+	CHECK_INT(again->refs, 1);
+	CHECK_INT(pool.count, 1);
+	strpool_put(&pool, again);
+	strpool_free(&pool);
+}
+
+static void test_strpool_find_takes_no_reference(void)
+{
+	struct strpool pool;
+	strpool_init(&pool, &test_key);
+	struct str *a = get(&pool, "b.example");
+
+	CHECK(strpool_find(&pool, "b.example", 9) == a);
+	CHECK(strpool_find(&pool, "b.example", 9) == a);
+	CHECK_INT(a->refs, 1);
+	CHECK(strpool_find(&pool, "b.exampl", 8) == NULL);
+	CHECK(strpool_find(&pool, "c.example", 9) == NULL);
+	CHECK(strpool_find(&pool, "", 0) == NULL);
+	CHECK_INT(pool.count, 1);
+
+	struct str *empty = strpool_get(&pool, "", 0);
+	CHECK(empty != NULL && empty->len == 0 && empty->data[0] == '\0');
+	CHECK(strpool_find(&pool, "", 0) == empty);
+
+	strpool_put(&pool, a);
+	strpool_put(&pool, empty);
+	strpool_free(&pool);
+}
+
+static void test_strpool_refuses_overlong(void)
+{
+	struct strpool pool;
+	strpool_init(&pool, &test_key);
+	char *big = calloc(STRPOOL_MAX_LEN + 2, 1);
+	memset(big, 'x', STRPOOL_MAX_LEN + 1);
+
+	CHECK(strpool_get(&pool, big, STRPOOL_MAX_LEN + 1) == NULL);
+	CHECK(strpool_find(&pool, big, STRPOOL_MAX_LEN + 1) == NULL);
+	CHECK_INT(pool.count, 0);
+	struct str *max = strpool_get(&pool, big, STRPOOL_MAX_LEN);
+	CHECK(max != NULL && max->len == STRPOOL_MAX_LEN);
+	CHECK(strpool_find(&pool, big, STRPOOL_MAX_LEN) == max);
+	strpool_put(&pool, max);
+	free(big);
+	strpool_free(&pool);
+}
+
+static void test_strpool_growth_keeps_strings_findable(void)
+{
+	enum { N = 10000 };
+	struct strpool pool;
+	static struct str *s[N];
+	uint32_t first_buckets;
+	int found = 0, refs_one = 0, distinct = 1;
+	char text[32];
+
+	strpool_init(&pool, &test_key);
+	first_buckets = pool.nbuckets;
+	for (unsigned i = 0; i < N; i++)
+		s[i] = get_num(&pool, "host-", i, ".example");
+	CHECK_INT(pool.count, N);
+	CHECK(pool.nbuckets > first_buckets);
+	CHECK_INT(pool.nbuckets & (pool.nbuckets - 1), 0); /* a power of two */
+	CHECK(pool.nbuckets >= N);
+
+	for (unsigned i = 0; i < N; i++) {
+		int len = snprintf(text, sizeof text, "host-%u.example", i);
+		found += strpool_find(&pool, text, (size_t)len) == s[i];
+		refs_one += s[i]->refs == 1;
+		distinct &= i == 0 || s[i] != s[i - 1];
+	}
+	CHECK_INT(found, N);
+	CHECK_INT(refs_one, N);
+	CHECK_INT(distinct, 1);
+
+	/* interning again after growth finds the same objects */
+	for (unsigned i = 0; i < N; i += 997) {
+		struct str *again = get_num(&pool, "host-", i, ".example");
+		CHECK(again == s[i]);
+		CHECK_INT(again->refs, 2);
+		strpool_put(&pool, again);
+	}
+	CHECK_INT(pool.count, N);
+
+	for (unsigned i = 0; i < N; i += 2)
+		strpool_put(&pool, s[i]);
+	CHECK_INT(pool.count, N / 2);
+	found = 0;
+	for (unsigned i = 1; i < N; i += 2) {
+		int len = snprintf(text, sizeof text, "host-%u.example", i);
+		found += strpool_find(&pool, text, (size_t)len) == s[i];
+	}
+	CHECK_INT(found, N / 2);
+	CHECK(strpool_find(&pool, "host-0.example", 14) == NULL);
+	for (unsigned i = 1; i < N; i += 2)
+		strpool_put(&pool, s[i]);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+/* ---- lru ---- */
+
+static void test_lru_touch_creates_then_finds(void)
+{
+	struct strpool pool;
+	struct lru t;
+	strpool_init(&pool, &test_key);
+	lru_init(&t, 10, &pool, &test_key);
+	struct str *a = get(&pool, "a.example");
+	struct str *key[LRU_KEYS] = { a, NULL, NULL };
+
+	CHECK_INT(t.used, 0);
+	CHECK_INT(t.newest, LRU_NIL);
+	struct lru_node *n = lru_touch(&t, key, 100);
+	CHECK(n != NULL);
+	CHECK_U64(n->count, 0); /* the caller counts */
+	CHECK_INT(n->first_seen, 100);
+	CHECK_INT(n->last_seen, 100);
+	CHECK(n->key[0] == a && n->key[1] == NULL && n->key[2] == NULL);
+	CHECK_INT(a->refs, 2); /* ours and the table's */
+	CHECK_INT(t.used, 1);
+	n->count++;
+
+	struct lru_node *again = lru_touch(&t, key, 250);
+	CHECK(again == n);
+	CHECK_U64(again->count, 1);
+	CHECK_INT(again->first_seen, 100);
+	CHECK_INT(again->last_seen, 250);
+	CHECK_INT(a->refs, 2); /* no reference taken for a key already there */
+	CHECK_INT(t.used, 1);
+
+	/* a key of three strings differs from its first string alone */
+	struct str *b = get(&pool, "b.example"), *c = get(&pool, "A");
+	struct str *key3[LRU_KEYS] = { a, b, c };
+	struct str *swapped[LRU_KEYS] = { b, a, c };
+	struct lru_node *n3 = lru_touch(&t, key3, 300);
+	CHECK(n3 != NULL && n3 != n);
+	n3->count += 5;
+	struct lru_node *n4 = lru_touch(&t, swapped, 300);
+	CHECK(n4 != NULL && n4 != n3 && n4 != n);
+	CHECK_INT(t.used, 3);
+	CHECK(lru_touch(&t, key3, 301) == n3);
+	CHECK_U64(n3->count, 5);
+	CHECK_INT(a->refs, 4);
+	CHECK_INT(b->refs, 3);
+	CHECK_INT(c->refs, 3);
+	CHECK_U64(t.evictions, 0);
+
+	lru_free(&t);
+	CHECK_INT(a->refs, 1); /* the table let go of its references */
+	CHECK_INT(b->refs, 1);
+	CHECK_INT(c->refs, 1);
+	strpool_put(&pool, a);
+	strpool_put(&pool, b);
+	strpool_put(&pool, c);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+static void test_lru_recency_order(void)
+{
+	struct strpool pool;
+	struct lru t;
+	strpool_init(&pool, &test_key);
+	lru_init(&t, 10, &pool, &test_key);
+
+	touch_name(&t, "a", 1);
+	touch_name(&t, "b", 2);
+	touch_name(&t, "c", 3);
+	touch_name(&t, "d", 4);
+	CHECK_STR(order_of(&t), "d,c,b,a");
+	CHECK_STR(order_backwards(&t), "d,c,b,a");
+
+	touch_name(&t, "b", 5); /* from the middle */
+	CHECK_STR(order_of(&t), "b,d,c,a");
+	touch_name(&t, "a", 6); /* from the oldest end */
+	CHECK_STR(order_of(&t), "a,b,d,c");
+	CHECK_STR(order_backwards(&t), "a,b,d,c");
+	touch_name(&t, "a", 7); /* already the newest */
+	CHECK_STR(order_of(&t), "a,b,d,c");
+	touch_name(&t, "e", 8); /* a new key */
+	CHECK_STR(order_of(&t), "e,a,b,d,c");
+	touch_name(&t, "c", 9);
+	CHECK_STR(order_of(&t), "c,e,a,b,d");
+	CHECK_STR(order_backwards(&t), "c,e,a,b,d");
+
+	CHECK_U64(node_named(&t, "a")->count, 3);
+	CHECK_INT(node_named(&t, "a")->first_seen, 1);
+	CHECK_INT(node_named(&t, "a")->last_seen, 7);
+	CHECK_U64(node_named(&t, "d")->count, 1);
+	CHECK_INT(node_named(&t, "d")->last_seen, 4);
+	CHECK_INT(t.nodes[t.newest].newer, LRU_NIL);
+	CHECK_INT(t.nodes[t.oldest].older, LRU_NIL);
+	CHECK_INT(t.used, 5);
+	CHECK_INT(pool.count, 5);
+
+	lru_free(&t);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+static void test_lru_evicts_least_recent_at_max(void)
+{
+	struct strpool pool;
+	struct lru t;
+	strpool_init(&pool, &test_key);
+	lru_init(&t, 3, &pool, &test_key);
+
+	touch_name(&t, "a", 1);
+	touch_name(&t, "b", 2);
+	touch_name(&t, "c", 3);
+	CHECK_INT(t.used, 3);
+	CHECK_U64(t.evictions, 0);
+	touch_name(&t, "a", 4); /* now b is the least recent */
+	CHECK_STR(order_of(&t), "a,c,b");
+	CHECK_U64(t.evictions, 0);
+
+	touch_name(&t, "d", 5);
+	CHECK_STR(order_of(&t), "d,a,c");
+	CHECK_INT(t.used, 3);
+	CHECK_U64(t.evictions, 1);
+	CHECK(node_named(&t, "b") == NULL);
+	CHECK(strpool_find(&pool, "b", 1) == NULL); /* its string is gone */
+	CHECK_INT(pool.count, 3);
+
+	touch_name(&t, "c", 6); /* present: no eviction */
+	CHECK_U64(t.evictions, 1);
+	CHECK_STR(order_of(&t), "c,d,a");
+
+	touch_name(&t, "b", 7); /* back, as a new key with a fresh count */
+	CHECK_U64(t.evictions, 2);
+	CHECK_STR(order_of(&t), "b,c,d");
+	CHECK_U64(node_named(&t, "b")->count, 1);
+	CHECK_INT(node_named(&t, "b")->first_seen, 7);
+
+	touch_name(&t, "e", 8);
+	touch_name(&t, "f", 9);
+	CHECK_U64(t.evictions, 4);
+	CHECK_STR(order_of(&t), "f,e,b");
+	CHECK_INT(t.used, 3);
+	CHECK_INT(pool.count, 3);
+	CHECK(pool_matches_table(&pool, &t));
+
+	lru_free(&t);
+	strpool_free(&pool);
+}
+
+static void test_lru_eviction_releases_key_strings(void)
+{
+	struct strpool pool;
+	struct lru t;
+	strpool_init(&pool, &test_key);
+	lru_init(&t, 2, &pool, &test_key);
+	struct str *client = get(&pool, "10.0.0.1"), *type = get(&pool, "A");
+	struct str *d1 = get(&pool, "one.example"), *d2 = get(&pool, "two.example"),
+	           *d3 = get(&pool, "three.example");
+	struct str *k1[LRU_KEYS] = { client, d1, type }, *k2[LRU_KEYS] = { client, d2, type },
+	           *k3[LRU_KEYS] = { client, d3, type };
+
+	lru_touch(&t, k1, 1);
+	lru_touch(&t, k2, 2);
+	strpool_put(&pool, d1); /* the table holds the only references to the domains */
+	strpool_put(&pool, d2);
+	CHECK_INT(client->refs, 3);
+	CHECK_INT(type->refs, 3);
+	CHECK_INT(d1->refs, 1);
+	CHECK_INT(pool.count, 5);
+
+	lru_touch(&t, k3, 3); /* evicts (client, one.example, A) */
+	CHECK_U64(t.evictions, 1);
+	CHECK(strpool_find(&pool, "one.example", 11) == NULL);
+	CHECK_INT(client->refs, 3); /* one released, one taken */
+	CHECK_INT(type->refs, 3);
+	CHECK_INT(d2->refs, 1);
+	CHECK_INT(d3->refs, 2);
+	CHECK_INT(pool.count, 4);
+
+	strpool_put(&pool, d3);
+	lru_touch(&t, k3, 4);
+	struct str *d4 = get(&pool, "four.example");
+	struct str *k4[LRU_KEYS] = { client, d4, type };
+	lru_touch(&t, k4, 5); /* evicts (client, two.example, A) */
+	strpool_put(&pool, d4);
+	CHECK(strpool_find(&pool, "two.example", 11) == NULL);
+	CHECK_INT(pool.count, 4);
+	CHECK_INT(d3->refs, 1);
+
+	strpool_put(&pool, client);
+	strpool_put(&pool, type);
+	CHECK_INT(client->refs, 2); /* the two entries */
+	CHECK(pool_matches_table(&pool, &t));
+	lru_free(&t);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+static void test_lru_growth_never_passes_max(void)
+{
+	enum { MAX = 1000 };
+	struct strpool pool;
+	struct lru t;
+	uint32_t sizes[16], nsizes = 0;
+	int within = 1, holds_used = 1, index_large_enough = 1;
+
+	strpool_init(&pool, &test_key);
+	lru_init(&t, MAX, &pool, &test_key);
+	CHECK_INT(t.allocated, 0);
+	CHECK_U64(lru_bytes(&t), 0);
+	for (unsigned i = 0; i < 3 * MAX; i++) {
+		struct str *s = get_num(&pool, "grow-", i, "");
+		touch1(&t, s, i);
+		strpool_put(&pool, s);
+		within &= t.allocated <= t.max;
+		holds_used &= t.used <= t.allocated;
+		index_large_enough &= t.nbuckets >= t.allocated && (t.nbuckets & (t.nbuckets - 1)) == 0;
+		if (nsizes == 0 || sizes[nsizes - 1] != t.allocated) {
+			if (nsizes < 16)
+				sizes[nsizes] = t.allocated;
+			nsizes++;
+		}
+	}
+	CHECK_INT(within, 1);
+	CHECK_INT(holds_used, 1);
+	CHECK_INT(index_large_enough, 1);
+	CHECK_INT(nsizes, 5); /* 64, 128, 256, 512, then max */
+	CHECK_INT(sizes[0], 64);
+	CHECK_INT(sizes[1], 128);
+	CHECK_INT(sizes[2], 256);
+	CHECK_INT(sizes[3], 512);
+	CHECK_INT(sizes[4], MAX);
+	CHECK_INT(t.allocated, MAX);
+	CHECK_INT(t.used, MAX);
+	CHECK_INT(t.nbuckets, 1024);
+	CHECK_U64(t.evictions, 2 * MAX);
+	CHECK_U64(lru_bytes(&t), MAX * sizeof(struct lru_node) + 1024 * sizeof(uint32_t));
+	lru_free(&t);
+	strpool_free(&pool);
+}
+
+static void test_lru_memory_ceiling(void)
+{
+	enum { MAX = 1000, KEYS = 100000 };
+	struct strpool pool;
+	struct lru t;
+	size_t bytes_after_fill = 0, max_bytes = 0;
+	uint32_t count_after_fill = 0, max_count = 0, buckets_after_fill = 0, max_buckets = 0;
+
+	strpool_init(&pool, &test_key);
+	lru_init(&t, MAX, &pool, &test_key);
+	struct str *client = get(&pool, "10.0.0.1"), *type = get(&pool, "AAAA");
+	for (unsigned i = 0; i < KEYS; i++) {
+		struct str *domain = get_num(&pool, "d", i, ".example");
+		struct str *key[LRU_KEYS] = { client, domain, type };
+		lru_touch(&t, key, i)->count++;
+		strpool_put(&pool, domain);
+		if (i == MAX - 1) {
+			bytes_after_fill = lru_bytes(&t);
+			count_after_fill = pool.count;
+			buckets_after_fill = pool.nbuckets;
+		} else if (i >= MAX) {
+			max_bytes = lru_bytes(&t) > max_bytes ? lru_bytes(&t) : max_bytes;
+			max_count = pool.count > max_count ? pool.count : max_count;
+			max_buckets = pool.nbuckets > max_buckets ? pool.nbuckets : max_buckets;
+		}
+	}
+	CHECK_INT(count_after_fill, MAX + 2); /* the domains, the client and the type */
+	CHECK_U64(max_bytes, bytes_after_fill);
+	CHECK_INT(max_count, count_after_fill);
+	CHECK_INT(max_buckets, buckets_after_fill);
+	CHECK_INT(t.allocated, MAX);
+	CHECK_INT(t.used, MAX);
+	CHECK_U64(t.evictions, KEYS - MAX);
+
+	/* the table holds exactly the newest MAX keys, newest first */
+	unsigned expect = KEYS - 1, in_order = 0;
+	char text[32];
+	for (uint32_t i = t.newest; i != LRU_NIL; i = t.nodes[i].older, expect--) {
+		snprintf(text, sizeof text, "d%u.example", expect);
+		in_order += strcmp(t.nodes[i].key[1]->data, text) == 0 && t.nodes[i].count == 1;
+	}
+	CHECK_INT(in_order, MAX);
+	CHECK_INT(expect, KEYS - MAX - 1);
+
+	/* the pool holds exactly the strings the table references */
+	strpool_put(&pool, client);
+	strpool_put(&pool, type);
+	CHECK_INT(pool.count, MAX + 2);
+	CHECK_INT(client->refs, MAX);
+	CHECK(pool_matches_table(&pool, &t));
+	lru_free(&t);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+static void test_lru_max_one(void)
+{
+	struct strpool pool;
+	struct lru t;
+	strpool_init(&pool, &test_key);
+	lru_init(&t, 1, &pool, &test_key);
+
+	struct lru_node *a = touch_name(&t, "a", 1);
+	CHECK(a != NULL);
+	CHECK_INT(t.allocated, 1);
+	CHECK_INT(t.used, 1);
+	CHECK_INT(t.newest, t.oldest);
+	size_t bytes = lru_bytes(&t);
+	CHECK_U64(bytes, sizeof(struct lru_node) + sizeof(uint32_t));
+
+	CHECK(touch_name(&t, "a", 2) == a);
+	CHECK_U64(a->count, 2);
+	CHECK_U64(t.evictions, 0);
+
+	struct lru_node *b = touch_name(&t, "b", 3);
+	CHECK(b != NULL);
+	CHECK_U64(t.evictions, 1);
+	CHECK_STR(order_of(&t), "b");
+	CHECK_U64(b->count, 1);
+	CHECK_INT(b->first_seen, 3);
+	CHECK(strpool_find(&pool, "a", 1) == NULL);
+	CHECK_INT(pool.count, 1);
+
+	for (unsigned i = 0; i < 100; i++)
+		touch_name(&t, i % 2 ? "x" : "y", 10 + i);
+	CHECK_U64(t.evictions, 101);
+	CHECK_STR(order_of(&t), "x");
+	CHECK_INT(t.allocated, 1);
+	CHECK_U64(lru_bytes(&t), bytes);
+	CHECK_INT(pool.count, 1);
+	lru_free(&t);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
+/* ---- pending ---- */
+
+static uint64_t total(pending_counts counts)
+{
+	uint64_t sum = 0;
+	for (int s = 0; s < SOURCE_COUNT; s++)
+		for (int r = 0; r < RESULT_COUNT; r++)
+			sum += counts[s][r];
+	return sum;
+}
+
+static void test_pending_outcome_counts_once(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	pending_query(&p, 42, 7, counts);
+	CHECK_U64(total(counts), 0);
+	CHECK_INT(pending_outcome(&p, 42, 7, SOURCE_CACHE, RESULT_ADDRESS, counts), 1);
+	CHECK_U64(counts[SOURCE_CACHE][RESULT_ADDRESS], 1);
+	CHECK_U64(total(counts), 1);
+
+	/* a later line of the same answer */
+	CHECK_INT(pending_outcome(&p, 42, 7, SOURCE_UPSTREAM, RESULT_CNAME, counts), 0);
+	CHECK_INT(pending_outcome(&p, 42, 7, SOURCE_CACHE, RESULT_ADDRESS, counts), 0);
+	CHECK_U64(counts[SOURCE_CACHE][RESULT_ADDRESS], 1);
+	CHECK_U64(total(counts), 1);
+
+	/* a closed slot reused by the next query is not an unanswered one */
+	pending_query(&p, 42 + PENDING_SLOTS, 7, counts);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 0);
+	CHECK_INT(pending_outcome(&p, 42 + PENDING_SLOTS, 7, SOURCE_BLOCKED, RESULT_ADDRESS, counts), 1);
+	CHECK_U64(counts[SOURCE_BLOCKED][RESULT_ADDRESS], 1);
+	CHECK_U64(total(counts), 2);
+}
+
+static void test_pending_unknown_key_not_counted(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	CHECK_INT(pending_outcome(&p, 5, 0, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	pending_query(&p, 6, 0, counts);
+	CHECK_INT(pending_outcome(&p, 5, 0, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	/* the same slot, another key */
+	CHECK_INT(pending_outcome(&p, 6 + PENDING_SLOTS, 0, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	CHECK_U64(total(counts), 0);
+	CHECK_INT(pending_outcome(&p, 6, 0, SOURCE_LOCAL, RESULT_NXDOMAIN, counts), 1);
+	CHECK_U64(counts[SOURCE_LOCAL][RESULT_NXDOMAIN], 1);
+	CHECK_U64(total(counts), 1);
+}
+
+static void test_pending_reused_open_slot_counts_unanswered(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	pending_query(&p, 3, 1, counts);
+	pending_query(&p, 3 + PENDING_SLOTS, 1, counts); /* the first query never answered */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 1);
+	CHECK_U64(total(counts), 1);
+	CHECK_INT(pending_outcome(&p, 3, 1, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	CHECK_INT(pending_outcome(&p, 3 + PENDING_SLOTS, 1, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 1);
+	CHECK_U64(total(counts), 2);
+
+	pending_query(&p, 9, 1, counts);
+	pending_query(&p, 9, 1, counts); /* the same key again while open */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 2);
+
+	/* a ring's worth of unanswered queries, then one more lap */
+	pending_init(&p);
+	memset(counts, 0, sizeof(pending_counts));
+	for (uint64_t k = 0; k < 2 * PENDING_SLOTS; k++)
+		pending_query(&p, k, 0, counts);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], PENDING_SLOTS);
+	CHECK_U64(total(counts), PENDING_SLOTS);
+}
+
+static void test_pending_client_mismatch_not_counted(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	pending_query(&p, 77, 0x1111, counts);
+	CHECK_INT(pending_outcome(&p, 77, 0x2222, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	CHECK_U64(total(counts), 0);
+	/* the slot stays open for its own client */
+	CHECK_INT(pending_outcome(&p, 77, 0x1111, SOURCE_UPSTREAM, RESULT_NODATA, counts), 1);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NODATA], 1);
+	CHECK_U64(total(counts), 1);
+}
+
+CHECK_MAIN(test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
+           test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
+           test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
+           test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
+           test_lru_growth_never_passes_max, test_lru_memory_ceiling, test_lru_max_one,
+           test_pending_outcome_counts_once, test_pending_unknown_key_not_counted,
+           test_pending_reused_open_slot_counts_unanswered, test_pending_client_mismatch_not_counted)
