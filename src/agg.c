@@ -30,9 +30,9 @@ struct agg *agg_new(const struct agg_config *cfg)
 		free(agg);
 		return NULL;
 	}
-	lru_init(&agg->entries, cfg->max_entries, &agg->pool, &agg->key);
-	lru_init(&agg->clients, cfg->max_clients, &agg->pool, &agg->key);
-	lru_init(&agg->servers, cfg->max_servers, &agg->pool, &agg->key);
+	lru_init(&agg->entries, cfg->max_entries, &agg->pool);
+	lru_init(&agg->clients, cfg->max_clients, &agg->pool);
+	lru_init(&agg->servers, cfg->max_servers, &agg->pool);
 	pending_init(&agg->pending);
 	return agg;
 }
@@ -85,7 +85,7 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 		count_in(agg, &agg->entries, client, domain, type, now);
 		count_in(agg, &agg->clients, client, NULL, NULL, now);
 		if (line->has_serial)
-			pending_query(&agg->pending, line->serial, client->hash, agg->replies);
+			pending_query(&agg->pending, line->serial, hash_fast(client->data, client->len), agg->replies);
 		else
 			pending_query(&agg->pending, domain->hash, 0, agg->replies);
 	}
@@ -98,7 +98,7 @@ static void apply_outcome(struct agg *agg, const struct logline *line, enum logl
                           enum logline_result result)
 {
 	if (line->has_serial && line->client.len)
-		pending_outcome(&agg->pending, line->serial, span_hash(agg, line->client), source, result,
+		pending_outcome(&agg->pending, line->serial, hash_fast(line->client.ptr, line->client.len), source, result,
 		                agg->replies);
 	else if (!line->has_serial)
 		pending_outcome(&agg->pending, span_hash(agg, line->name), 0, source, result, agg->replies);

@@ -20,4 +20,16 @@ void hash_key_random(struct hash_key *key);
 
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
 
+/* FNV-1a: cheap and unkeyed.  Only for checks that guard against honest
+ * mix-ups (which client a serial belongs to), never for a table's index. */
+uint32_t hash_fast(const void *data, size_t len);
+
+/* Combines hashes that are already keyed (interned strings') into one
+ * table index: mixing, no secret needed. */
+static inline uint32_t hash_mix(uint32_t h, uint32_t v)
+{
+	h ^= v + 0x9e3779b9u + (h << 6) + (h >> 2);
+	return h;
+}
+
 #endif

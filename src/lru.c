@@ -8,12 +8,11 @@
 
 #define INITIAL_NODES 64u
 
-int lru_init(struct lru *t, uint32_t max, struct strpool *pool, const struct hash_key *key)
+int lru_init(struct lru *t, uint32_t max, struct strpool *pool)
 {
 	memset(t, 0, sizeof *t);
 	t->max = max ? max : 1;
 	t->pool = pool;
-	t->key = *key;
 	t->newest = t->oldest = LRU_NIL;
 	return 0;
 }
@@ -34,12 +33,12 @@ size_t lru_bytes(const struct lru *t)
 	return (size_t)t->allocated * sizeof *t->nodes + (size_t)t->nbuckets * sizeof *t->buckets;
 }
 
-static uint32_t key_hash(const struct lru *t, struct str *const key[LRU_KEYS])
+static uint32_t key_hash(struct str *const key[LRU_KEYS])
 {
-	uintptr_t words[LRU_KEYS];
+	uint32_t h = 0;
 	for (int k = 0; k < LRU_KEYS; k++)
-		words[k] = (uintptr_t)key[k];
-	return (uint32_t)hash_bytes(&t->key, words, sizeof words);
+		h = hash_mix(h, key[k] ? key[k]->hash : 0);
+	return h;
 }
 
 static int same_key(const struct lru_node *n, struct str *const key[LRU_KEYS])
@@ -136,7 +135,7 @@ static uint32_t evict_oldest(struct lru *t)
 
 struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint32_t now)
 {
-	uint32_t hash = key_hash(t, key);
+	uint32_t hash = key_hash(key);
 	uint32_t i;
 
 	if (t->nbuckets) {

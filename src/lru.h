@@ -6,7 +6,9 @@
  * of nodes addressed by 32-bit indices, and a doubly linked recency list
  * through the same nodes.  The slab grows by doubling up to `max` nodes and
  * never beyond, so memory has a ceiling set by `max` alone.  Keys are
- * compared by pointer: equal interned strings are one object.
+ * compared by pointer: equal interned strings are one object, and a key's
+ * index comes from its strings' own (keyed) hashes, so no name chosen on
+ * the LAN can make a chain long.
  */
 #ifndef DNSAGG_LRU_H
 #define DNSAGG_LRU_H
@@ -36,11 +38,10 @@ struct lru {
 	uint32_t nbuckets;          /* a power of two */
 	uint32_t newest, oldest;
 	uint64_t evictions;
-	struct hash_key key;
 	struct strpool *pool;
 };
 
-int lru_init(struct lru *t, uint32_t max, struct strpool *pool, const struct hash_key *key);
+int lru_init(struct lru *t, uint32_t max, struct strpool *pool);
 void lru_free(struct lru *t);
 
 /*

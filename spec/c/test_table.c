@@ -286,7 +286,7 @@ static void test_lru_touch_creates_then_finds(void)
 	struct strpool pool;
 	struct lru t;
 	strpool_init(&pool, &test_key);
-	lru_init(&t, 10, &pool, &test_key);
+	lru_init(&t, 10, &pool);
 	struct str *a = get(&pool, "a.example");
 	struct str *key[LRU_KEYS] = { a, NULL, NULL };
 
@@ -343,7 +343,7 @@ static void test_lru_recency_order(void)
 	struct strpool pool;
 	struct lru t;
 	strpool_init(&pool, &test_key);
-	lru_init(&t, 10, &pool, &test_key);
+	lru_init(&t, 10, &pool);
 
 	touch_name(&t, "a", 1);
 	touch_name(&t, "b", 2);
@@ -385,7 +385,7 @@ static void test_lru_evicts_least_recent_at_max(void)
 	struct strpool pool;
 	struct lru t;
 	strpool_init(&pool, &test_key);
-	lru_init(&t, 3, &pool, &test_key);
+	lru_init(&t, 3, &pool);
 
 	touch_name(&t, "a", 1);
 	touch_name(&t, "b", 2);
@@ -431,7 +431,7 @@ static void test_lru_eviction_releases_key_strings(void)
 	struct strpool pool;
 	struct lru t;
 	strpool_init(&pool, &test_key);
-	lru_init(&t, 2, &pool, &test_key);
+	lru_init(&t, 2, &pool);
 	struct str *client = get(&pool, "10.0.0.1"), *type = get(&pool, "A");
 	struct str *d1 = get(&pool, "one.example"), *d2 = get(&pool, "two.example"),
 	           *d3 = get(&pool, "three.example");
@@ -484,7 +484,7 @@ static void test_lru_growth_never_passes_max(void)
 	int within = 1, holds_used = 1, index_large_enough = 1;
 
 	strpool_init(&pool, &test_key);
-	lru_init(&t, MAX, &pool, &test_key);
+	lru_init(&t, MAX, &pool);
 	CHECK_INT(t.allocated, 0);
 	CHECK_U64(lru_bytes(&t), 0);
 	for (unsigned i = 0; i < 3 * MAX; i++) {
@@ -527,7 +527,7 @@ static void test_lru_memory_ceiling(void)
 	uint32_t count_after_fill = 0, max_count = 0, buckets_after_fill = 0, max_buckets = 0;
 
 	strpool_init(&pool, &test_key);
-	lru_init(&t, MAX, &pool, &test_key);
+	lru_init(&t, MAX, &pool);
 	struct str *client = get(&pool, "10.0.0.1"), *type = get(&pool, "AAAA");
 	for (unsigned i = 0; i < KEYS; i++) {
 		struct str *domain = get_num(&pool, "d", i, ".example");
@@ -578,7 +578,7 @@ static void test_lru_max_one(void)
 	struct strpool pool;
 	struct lru t;
 	strpool_init(&pool, &test_key);
-	lru_init(&t, 1, &pool, &test_key);
+	lru_init(&t, 1, &pool);
 
 	struct lru_node *a = touch_name(&t, "a", 1);
 	CHECK(a != NULL);
