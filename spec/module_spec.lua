@@ -83,6 +83,11 @@ describe("dnsagg module", function()
     assert.equal("192.168.1.10", clients[1].client)
     assert.equal(3, clients[1].count)
 
+    assert.equal(0, #agg:top{ n = 0 })
+    assert.equal(2, #agg:top{ n = math.huge })
+    assert.has_error(function() agg:top{ n = -1 } end, "dnsagg: top option 'n' must be a number of at least 0")
+    assert.has_error(function() agg:top{ limit = 3 } end, "dnsagg: unknown top option 'limit'")
+
     local suffix = agg:top{ by = "domain", domain = "*.example" }
     assert.equal(1, #suffix)
     assert.equal("plain.example", suffix[1].domain)

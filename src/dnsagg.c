@@ -527,6 +527,8 @@ static int l_top(lua_State *L)
 		q.client = opt_field_string(L, 2, "client");
 		q.domain = opt_field_string(L, 2, "domain");
 		n = opt_field_number(L, 2, "n", 10);
+		if (n > 1e9)
+			n = 1e9; /* more rows than any table holds; keeps the casts below defined */
 		lua_Number since = opt_field_number(L, 2, "since", 0);
 		if (since > 0) {
 			lua_Number from = (lua_Number)time(NULL) - since;
