@@ -17,19 +17,32 @@ VERSION := 0.1.0
 
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wconversion -Wno-sign-conversion -Wformat=2 -Wundef -Wcast-align -Wvla
-DNSAGG_CFLAGS := -std=c99 -D_GNU_SOURCE -fPIC -pthread -Isrc $(WARNINGS) \
+DNSAGG_CFLAGS := -std=c99 -D_GNU_SOURCE -fPIC -pthread -fvisibility=hidden -Isrc $(WARNINGS) \
 	-DDNSAGG_VERSION='"$(VERSION)"' $(WERROR)
 
 CORE := hash strpool lru pending logline leases agg buf expo reader
 CORE_SRC := $(CORE:%=src/%.c)
 HEADERS := $(wildcard src/*.h)
 C_TESTS := $(patsubst spec/c/%.c,build/%,$(wildcard spec/c/test_*.c))
+MIPS_TESTS := $(patsubst spec/c/%.c,build/mips/%,$(wildcard spec/c/test_*.c))
+MUSL_TESTS := $(patsubst spec/c/%.c,build/musl/%,$(wildcard spec/c/test_*.c))
+
+# Big-endian MIPS (the TL-WDR4300's kind) with Debian's cross compiler, run
+# under qemu-user; and musl, OpenWrt's C library, with musl-gcc.
+MIPS_CC ?= mips-linux-gnu-gcc
+MIPS_SYSROOT ?= /usr/mips-linux-gnu
+MUSL_CC ?= musl-gcc
+SIZE_CFLAGS := -Os -ffunction-sections -fdata-sections
+SIZE_LDFLAGS := -Wl,--gc-sections -s
+# Debian's luaconf.h includes a multiarch header of the build machine (it
+# only names the host's triplet); a cross build may use it as is.
+LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null))
 
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
-	dnsmasq-base bind9-dnsutils prometheus curl
+	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools
 
-.PHONY: all test test-c test-lua warnings check deps clean install demo
+.PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross
 
 all: dnsagg.so
 
@@ -39,6 +52,30 @@ dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 build/test_%: spec/c/test_%.c spec/c/check.h $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
 	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC) $(LDFLAGS)
+
+# The module for big-endian MIPS, optimised for size and stripped.
+cross: build/mips/dnsagg.so
+	@echo "build/mips/dnsagg.so: $$(wc -c < build/mips/dnsagg.so) bytes, stripped, big-endian MIPS"
+
+build/mips/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
+	@mkdir -p build/mips
+	$(MIPS_CC) $(SIZE_CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) $(LUA_MULTIARCH_INC:%=-idirafter %) \
+		-shared $(SIZE_LDFLAGS) -o $@ $(CORE_SRC) src/dnsagg.c
+
+build/mips/test_%: spec/c/test_%.c spec/c/check.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/mips
+	$(MIPS_CC) $(SIZE_CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC)
+
+build/musl/test_%: spec/c/test_%.c spec/c/check.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/musl
+	$(MUSL_CC) -O2 $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC)
+
+# The core's C tests on big-endian MIPS (qemu-user) and on musl.
+test-mips: $(MIPS_TESTS)
+	QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh --no-busted $(MIPS_TESTS)
+
+test-musl: $(MUSL_TESTS)
+	sh spec/run.sh --no-busted $(MUSL_TESTS)
 
 # Installs what is missing (as root, on Debian), then runs every test.
 check: deps test
@@ -51,8 +88,8 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings dnsagg.so $(C_TESTS)
-	BUSTED='$(BUSTED)' sh spec/run.sh $(C_TESTS)
+test: warnings dnsagg.so $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross
+	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS)
 
 # Every source compiles cleanly under the strict warning set.
 warnings:

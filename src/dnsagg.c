@@ -628,9 +628,12 @@ static const luaL_Reg functions[] = {
 	{ NULL, NULL },
 };
 
-int luaopen_dnsagg(lua_State *L);
+/* The one symbol the module exports: everything else is built hidden. */
+#define DNSAGG_EXPORT __attribute__((visibility("default")))
 
-int luaopen_dnsagg(lua_State *L)
+DNSAGG_EXPORT int luaopen_dnsagg(lua_State *L);
+
+DNSAGG_EXPORT int luaopen_dnsagg(lua_State *L)
 {
 	if (luaL_newmetatable(L, AGG_MT)) {
 		lua_newtable(L);
