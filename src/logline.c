@@ -47,39 +47,52 @@ static void init_byte_class(void)
 }
 
 #define IS(c, cls) (byte_class[(unsigned char)(c)] & (cls))
-static int is_digit(unsigned char c) { return IS(c, C_DIGIT); }
-static int is_lower(unsigned char c) { return IS(c, C_LOWER); }
-static int is_hex(unsigned char c) { return IS(c, C_HEX); }
-static int is_addr_byte(unsigned char c) { return IS(c, C_ADDR); }
-static int is_name_byte(unsigned char c) { return IS(c, C_NAME); }
-static int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
+
+/* The small helpers below run for every byte or field of every line: they
+ * are always inlined, whatever the optimisation level (OpenWrt builds -Os). */
+#define HOT static inline __attribute__((always_inline))
+HOT int is_digit(unsigned char c) { return IS(c, C_DIGIT); }
+HOT int is_lower(unsigned char c) { return IS(c, C_LOWER); }
+HOT int is_hex(unsigned char c) { return IS(c, C_HEX); }
+HOT int is_addr_byte(unsigned char c) { return IS(c, C_ADDR); }
+HOT int is_name_byte(unsigned char c) { return IS(c, C_NAME); }
+HOT int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
 
 #define TYPE_MAX 16
 
 /* ---- cursor helpers ---- */
 
-static size_t left(const struct cur *c) { return (size_t)(c->end - c->p); }
-static int at_end(const struct cur *c) { return c->p == c->end; }
-static int peek(const struct cur *c, char ch) { return c->p < c->end && *c->p == ch; }
+HOT size_t left(const struct cur *c) { return (size_t)(c->end - c->p); }
+HOT int at_end(const struct cur *c) { return c->p == c->end; }
+HOT int peek(const struct cur *c, char ch) { return c->p < c->end && *c->p == ch; }
 
-static int expect_mem(struct cur *c, const char *s, size_t n)
+/* Short compares, inline: a call to memcmp costs more than the bytes. */
+HOT int bytes_equal(const char *a, const char *b, size_t n)
 {
-	if (left(c) < n || memcmp(c->p, s, n) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+HOT int expect_mem(struct cur *c, const char *s, size_t n)
+{
+	if (left(c) < n || !bytes_equal(c->p, s, n))
 		return 0;
 	c->p += n;
 	return 1;
 }
 #define expect_literal(c, lit) expect_mem((c), (lit), sizeof(lit) - 1)
 
-static int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
+HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 {
-	return n == sn && memcmp(p, s, n) == 0;
+	return n == sn && bytes_equal(p, s, n);
 }
 #define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
-#define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && memcmp((p), (lit), sizeof(lit) - 1) == 0)
+#define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && bytes_equal((p), (lit), sizeof(lit) - 1))
 
 /* A non-empty run of bytes up to the next space or the end. */
-static int take_word(struct cur *c, struct logline_span *w)
+HOT int take_word(struct cur *c, struct logline_span *w)
 {
 	const char *s = c->p;
 	while (c->p < c->end && *c->p != ' ')
@@ -103,7 +116,7 @@ static int take_uint32(struct cur *c, uint32_t *v)
 }
 
 /* Exactly two digits, at most max. */
-static int take_2digits(struct cur *c, unsigned max)
+HOT int take_2digits(struct cur *c, unsigned max)
 {
 	unsigned v;
 	if (left(c) < 2 || !is_digit((unsigned char)c->p[0]) || !is_digit((unsigned char)c->p[1]))
@@ -251,7 +264,7 @@ static int take_name(struct cur *c, struct logline_span *name)
 static int in_table3(const char *table, const char *p)
 {
 	for (; *table; table += 3)
-		if (memcmp(table, p, 3) == 0)
+		if (table[0] == p[0] && table[1] == p[1] && table[2] == p[2])
 			return 1;
 	return 0;
 }
