@@ -42,9 +42,13 @@ LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/d
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools
 
-.PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross
+.PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench
 
-all: dnsagg.so
+all: dnsagg.so dnsagg-guard
+
+# The FIFO's keeper, started before dnsmasq (see src/guard.c).
+dnsagg-guard: src/guard.c
+	$(CC) $(CFLAGS) -std=c99 $(WARNINGS) $(WERROR) -o $@ src/guard.c $(LDFLAGS)
 
 dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c $(LDFLAGS)
@@ -54,8 +58,13 @@ build/test_%: spec/c/test_%.c spec/c/check.h $(CORE_SRC) $(HEADERS)
 	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC) $(LDFLAGS)
 
 # The module for big-endian MIPS, optimised for size and stripped.
-cross: build/mips/dnsagg.so
+cross: build/mips/dnsagg.so build/mips/dnsagg-guard
 	@echo "build/mips/dnsagg.so: $$(wc -c < build/mips/dnsagg.so) bytes, stripped, big-endian MIPS"
+	@echo "build/mips/dnsagg-guard: $$(wc -c < build/mips/dnsagg-guard) bytes, stripped, big-endian MIPS"
+
+build/mips/dnsagg-guard: src/guard.c
+	@mkdir -p build/mips
+	$(MIPS_CC) $(SIZE_CFLAGS) -std=c99 $(WARNINGS) -o $@ src/guard.c $(SIZE_LDFLAGS)
 
 build/mips/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	@mkdir -p build/mips
@@ -88,7 +97,7 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings dnsagg.so $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross
+test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross
 	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS)
 
 # Every source compiles cleanly under the strict warning set.
@@ -101,13 +110,22 @@ test-c: $(C_TESTS)
 test-lua: dnsagg.so
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec
 
-install: dnsagg.so
-	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors
+install: dnsagg.so dnsagg-guard
+	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 dnsagg.so $(DESTDIR)$(LUA_LIBDIR)/dnsagg.so
+	install -m 0755 dnsagg-guard $(DESTDIR)$(PREFIX)/sbin/dnsagg-guard
 	install -m 0644 lua/prometheus-collectors/dnsagg.lua $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors/dnsagg.lua
+
+build/bench_lines: spec/bench/bench_lines.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) -O2 -g $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC) -lm
+
+# Figures, not pass/fail: see spec/bench/results.md.
+bench: dnsagg.so build/bench_lines
+	sh spec/bench/run.sh
 
 demo: dnsagg.so
 	sh spec/support/demo.sh
 
 clean:
-	rm -rf build dnsagg.so
+	rm -rf build dnsagg.so dnsagg-guard

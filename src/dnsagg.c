@@ -44,7 +44,7 @@ static struct handle *check_handle(lua_State *L)
 /* --- options ---------------------------------------------------------- */
 
 static const char *const known_options[] = {
-	"fifo", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
+	"fifo", "lock", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
 	"capture", "dnstt", "geoip", NULL
 };
 
@@ -171,6 +171,7 @@ static int l_new(lua_State *L)
 		lua_pop(L, 1);
 	}
 	const char *fifo = opt_string(L, 1, "fifo");
+	const char *lock = opt_string(L, 1, "lock");
 	const char *log = opt_string(L, 1, "log");
 	const char *pid_glob = opt_pid_glob(L, 1);
 	cfg.max_entries = opt_count(L, 1, "max_entries", AGG_DEFAULT_MAX_ENTRIES, AGG_LIMIT_ENTRIES);
@@ -201,7 +202,8 @@ static int l_new(lua_State *L)
 		return 2;
 	}
 	if (fifo) {
-		h->reader = reader_start(h->agg, fifo, pid_glob, err, sizeof err);
+		struct reader_opts ropts = { fifo, pid_glob, lock };
+		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
 		if (!h->reader) {
 			free_handle(h);
 			lua_pushnil(L);

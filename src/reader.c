@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,16 +22,19 @@
 #define PIPE_WANT (1 << 20)        /* pipe capacity asked for; the kernel may give less */
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 10000
+#define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
 #define HOUSEKEEPING_MS 1000       /* lease files and FIFO identity */
 
 struct reader {
 	struct agg *agg;
 	char *fifo_path;
 	char *pid_glob;
+	char *lock_path;
 	pthread_t thread;
 	pid_t owner;                 /* the process that runs the thread */
 	int wake[2];                 /* self-pipe: stop and sync requests */
 	int fifo_fd, keep_fd;        /* our read end, and a write end of our own */
+	int lock_fd;                 /* holds the flock() shared with dnsagg-guard */
 	dev_t fifo_dev;
 	ino_t fifo_ino;
 	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
@@ -93,6 +97,7 @@ static void after_fork_child(void)
 		agg_unlock(r->agg);
 		close_fd(&r->fifo_fd);
 		close_fd(&r->keep_fd);
+		close_fd(&r->lock_fd); /* else a child outliving the parent would keep the lock */
 		close_fd(&r->wake[0]);
 		close_fd(&r->wake[1]);
 	}
@@ -196,6 +201,7 @@ static void close_fifo(struct reader *r)
 {
 	close_fd(&r->fifo_fd);
 	close_fd(&r->keep_fd);
+	close_fd(&r->lock_fd);
 	r->lb.len = 0;
 	r->lb.overlong = 0;
 	set_fifo_state(r, FIFO_WAITING, 0);
@@ -215,9 +221,29 @@ static int enlarge_pipe(int fd)
 	return fcntl(fd, F_GETPIPE_SZ);
 }
 
+/* With a guard: the FIFO is ours to read only while we hold the lock.  The
+ * guard holds it for a drain at most, so a refusal is retried soon. */
+static int take_lock(struct reader *r, int64_t now)
+{
+	if (!r->lock_path)
+		return 0;
+	r->lock_fd = open(r->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (r->lock_fd >= 0 && flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	int busy = r->lock_fd >= 0 && errno == EWOULDBLOCK;
+	close_fd(&r->lock_fd);
+	if (busy)
+		r->next_open_ms = now + LOCK_RETRY_MS;
+	else
+		retry_later(r, now);
+	return -1;
+}
+
 static void open_fifo(struct reader *r, int64_t now)
 {
 	struct stat st, keep_st;
+	if (take_lock(r, now) != 0)
+		return;
 	/* O_NONBLOCK: opening the read end never waits for a writer */
 	r->fifo_fd = open(r->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (r->fifo_fd < 0 || fstat(r->fifo_fd, &st) != 0 || !S_ISFIFO(st.st_mode))
@@ -236,6 +262,7 @@ static void open_fifo(struct reader *r, int64_t now)
 fail:
 	close_fd(&r->fifo_fd);
 	close_fd(&r->keep_fd);
+	close_fd(&r->lock_fd);
 	retry_later(r, now);
 }
 
@@ -345,18 +372,19 @@ static void reader_free(struct reader *r)
 {
 	close_fd(&r->fifo_fd);
 	close_fd(&r->keep_fd);
+	close_fd(&r->lock_fd);
 	close_fd(&r->wake[0]);
 	close_fd(&r->wake[1]);
 	pthread_cond_destroy(&r->sync_cond);
 	pthread_mutex_destroy(&r->sync_mu);
 	free(r->fifo_path);
 	free(r->pid_glob);
+	free(r->lock_path);
 	free(r->chunk);
 	free(r);
 }
 
-struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_glob, char *err,
-                            size_t errlen)
+struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, char *err, size_t errlen)
 {
 	pthread_condattr_t ca;
 	sigset_t all, old;
@@ -370,7 +398,7 @@ struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_g
 		return NULL;
 	}
 	r->agg = agg;
-	r->fifo_fd = r->keep_fd = r->wake[0] = r->wake[1] = -1;
+	r->fifo_fd = r->keep_fd = r->lock_fd = r->wake[0] = r->wake[1] = -1;
 	r->backoff_ms = BACKOFF_FIRST_MS;
 	r->owner = getpid();
 	pthread_mutex_init(&r->sync_mu, NULL);
@@ -378,10 +406,11 @@ struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_g
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->sync_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	r->fifo_path = strdup(fifo);
-	r->pid_glob = pid_glob ? strdup(pid_glob) : NULL;
+	r->fifo_path = strdup(opts->fifo);
+	r->pid_glob = opts->pid_glob ? strdup(opts->pid_glob) : NULL;
+	r->lock_path = opts->lock ? strdup(opts->lock) : NULL;
 	r->chunk = malloc(CHUNK_BYTES);
-	if (!r->fifo_path || (pid_glob && !r->pid_glob) || !r->chunk ||
+	if (!r->fifo_path || (opts->pid_glob && !r->pid_glob) || (opts->lock && !r->lock_path) || !r->chunk ||
 	    pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		snprintf(err, errlen, "cannot start the reader: %s", strerror(errno ? errno : ENOMEM));
 		reader_free(r);

@@ -17,11 +17,15 @@
 
 struct reader;
 
-/* Starts the thread.  fifo: the path to read (it need not exist yet);
- * pid_glob: pid files of dnsmasq to send SIGUSR2 once the FIFO is open, or
- * NULL.  Returns NULL and a message in err when the thread cannot start. */
-struct reader *reader_start(struct agg *agg, const char *fifo, const char *pid_glob, char *err,
-                            size_t errlen);
+struct reader_opts {
+	const char *fifo;     /* the path to read (it need not exist yet) */
+	const char *pid_glob; /* pid files of dnsmasq to send SIGUSR2 once the FIFO is open, or NULL */
+	const char *lock;     /* lock file shared with dnsagg-guard, or NULL: the FIFO is read
+	                         only while an exclusive flock() on it is held */
+};
+
+/* Starts the thread.  Returns NULL and a message in err when it cannot. */
+struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, char *err, size_t errlen);
 
 /* Waits until every byte readable from the FIFO at the time of the call has
  * been counted.  Returns 1 when done, 0 on time-out, -1 in a forked child

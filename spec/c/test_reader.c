@@ -160,7 +160,8 @@ static void test_start_on_missing_path_waits(void)
 		exit(2);
 	}
 	CHECK_INT(agg->stats.fifo, FIFO_NONE);
-	reader = reader_start(agg, fifo_path, NULL, err, sizeof err);
+	struct reader_opts opts = { fifo_path, NULL, NULL };
+	reader = reader_start(agg, &opts, err, sizeof err);
 	CHECK(reader != NULL);
 	if (!reader) {
 		fprintf(stderr, "reader_start: %s\n", err);
@@ -433,7 +434,8 @@ static void test_reopen_signal_only_to_dnsmasq(void)
 	snprintf(glob_pat, sizeof glob_pat, "%s/*.pid", dir);
 
 	CHECK_INT(mkfifo(fifo_path, 0600), 0);
-	reader = reader_start(agg, fifo_path, glob_pat, err, sizeof err);
+	struct reader_opts opts = { fifo_path, glob_pat, NULL };
+	reader = reader_start(agg, &opts, err, sizeof err);
 	CHECK(reader != NULL);
 	if (!reader)
 		exit(1);
