@@ -37,10 +37,19 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return agg;
 }
 
+static void recent_free(struct agg *agg, struct recent *r)
+{
+	for (unsigned i = 0; i < RECENT_SLOTS; i++)
+		strpool_put(&agg->pool, r->str[i]);
+	memset(r, 0, sizeof *r);
+}
+
 void agg_free(struct agg *agg)
 {
 	if (!agg)
 		return;
+	recent_free(agg, &agg->recent_types);
+	recent_free(agg, &agg->recent_servers);
 	lru_free(&agg->entries);
 	lru_free(&agg->clients);
 	lru_free(&agg->servers);
@@ -55,6 +64,23 @@ static struct str *intern(struct agg *agg, struct logline_span span)
 	struct str *s = strpool_get(&agg->pool, span.ptr, span.len);
 	if (!s)
 		agg->stats.alloc_failures++;
+	return s;
+}
+
+/* intern(), looking first among the last few strings seen in this role. */
+static struct str *intern_recent(struct agg *agg, struct recent *r, struct logline_span span)
+{
+	for (unsigned i = 0; i < RECENT_SLOTS; i++) {
+		struct str *s = r->str[i];
+		if (s && s->len == span.len && memcmp(s->data, span.ptr, span.len) == 0)
+			return str_ref(s);
+	}
+	struct str *s = intern(agg, span);
+	if (s) {
+		unsigned slot = r->next++ % RECENT_SLOTS;
+		strpool_put(&agg->pool, r->str[slot]);
+		r->str[slot] = str_ref(s);
+	}
 	return s;
 }
 
@@ -79,7 +105,7 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 {
 	struct str *client = intern(agg, line->client);
 	struct str *domain = intern(agg, line->name);
-	struct str *type = intern(agg, line->qtype);
+	struct str *type = intern_recent(agg, &agg->recent_types, line->qtype);
 
 	if (client && domain && type) {
 		count_in(agg, &agg->entries, client, domain, type, now);
@@ -112,7 +138,7 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 		apply_query(agg, line, now);
 		break;
 	case LOGLINE_FORWARDED: {
-		struct str *server = intern(agg, line->server);
+		struct str *server = intern_recent(agg, &agg->recent_servers, line->server);
 		if (server)
 			count_in(agg, &agg->servers, server, NULL, NULL, now);
 		strpool_put(&agg->pool, server);
@@ -131,10 +157,10 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 	}
 }
 
-static void feed_line(struct agg *agg, const char *p, size_t len, uint32_t now)
+static void feed_line(struct agg *agg, struct linebuf *lb, const char *p, size_t len, uint32_t now)
 {
 	struct logline line;
-	logline_parse(p, len, &line);
+	logline_parse_memo(p, len, &line, &lb->memo);
 	agg_apply(agg, &line, now);
 }
 
@@ -154,12 +180,12 @@ void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_
 			lb->len = 0;
 			agg->stats.lines[LOGLINE_UNPARSED]++;
 		} else if (eol && lb->len == 0) {
-			feed_line(agg, p, part, now); /* the common case: no copy */
+			feed_line(agg, lb, p, part, now); /* the common case: no copy */
 		} else {
 			memcpy(lb->buf + lb->len, p, part);
 			lb->len += part;
 			if (eol) {
-				feed_line(agg, lb->buf, lb->len, now);
+				feed_line(agg, lb, lb->buf, lb->len, now);
 				lb->len = 0;
 			}
 		}
@@ -173,7 +199,7 @@ void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_
 void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now)
 {
 	if (lb->len > 0 && !lb->overlong)
-		feed_line(agg, lb->buf, lb->len, now);
+		feed_line(agg, lb, lb->buf, lb->len, now);
 	lb->len = 0;
 	lb->overlong = 0;
 }

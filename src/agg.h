@@ -59,6 +59,15 @@ struct linebuf {
 	char buf[LOGLINE_MAX + 1];
 	size_t len;
 	int overlong; /* dropping the rest of a line longer than LOGLINE_MAX */
+	struct logline_memo memo;
+};
+
+/* A few strings that recur on nearly every line (query types, upstream
+ * servers), found by their bytes before the pool is asked: no hashing. */
+#define RECENT_SLOTS 8
+struct recent {
+	struct str *str[RECENT_SLOTS]; /* each holds a reference */
+	unsigned next;
 };
 
 struct agg {
@@ -69,6 +78,7 @@ struct agg {
 	struct lru entries;  /* (client, domain, type) */
 	struct lru clients;  /* (client) */
 	struct lru servers;  /* (server) */
+	struct recent recent_types, recent_servers;
 	struct pending pending;
 	pending_counts replies;
 	struct leases *leases;   /* immutable; shared with views by reference count */

@@ -94,22 +94,24 @@ HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 /* A non-empty run of bytes up to the next space or the end. */
 HOT int take_word(struct cur *c, struct logline_span *w)
 {
-	const char *s = c->p;
-	while (c->p < c->end && *c->p != ' ')
-		c->p++;
+	const char *s = c->p, *p = s, *end = c->end;
+	while (p < end && *p != ' ')
+		p++;
+	c->p = p;
 	w->ptr = s;
-	w->len = (size_t)(c->p - s);
+	w->len = (size_t)(p - s);
 	return w->len > 0;
 }
 
 /* 1 to 10 decimal digits that fit in a uint32_t. */
 static int take_uint32(struct cur *c, uint32_t *v)
 {
-	const char *s = c->p, *lim = left(c) > 10 ? c->p + 10 : c->end;
+	const char *s = c->p, *p = s, *lim = left(c) > 10 ? s + 10 : c->end;
 	uint64_t n = 0;
-	while (c->p < lim && is_digit((unsigned char)*c->p))
-		n = n * 10 + (uint64_t)(*c->p++ - '0');
-	if (c->p == s || n > UINT32_MAX || (c->p < c->end && is_digit((unsigned char)*c->p)))
+	while (p < lim && (unsigned)(*p - '0') < 10)
+		n = n * 10 + (uint64_t)(*p++ - '0');
+	c->p = p;
+	if (p == s || n > UINT32_MAX || (p < c->end && is_digit((unsigned char)*p)))
 		return 0;
 	*v = (uint32_t)n;
 	return 1;
@@ -195,10 +197,11 @@ static int is_addr(const char *s, size_t n)
  */
 static int take_addr(struct cur *c, struct logline_span *a, int allow_scope)
 {
-	const char *s = c->p;
-	while (c->p < c->end && is_addr_byte((unsigned char)*c->p))
-		c->p++;
-	if (!is_addr(s, (size_t)(c->p - s)))
+	const char *s = c->p, *p = s, *end = c->end;
+	while (p < end && is_addr_byte((unsigned char)*p))
+		p++;
+	c->p = p;
+	if (!is_addr(s, (size_t)(p - s)))
 		return 0;
 	if (allow_scope && peek(c, '%')) {
 		const char *scope;
@@ -248,14 +251,15 @@ static int take_name(struct cur *c, struct logline_span *name)
 		name->len = sizeof(UNPRINTABLE) - 1;
 		return 1;
 	}
-	c->p = s;
-	while (c->p < c->end && is_name_byte((unsigned char)*c->p)) {
-		if ((size_t)(c->p - s) >= LOGLINE_NAME_MAX)
-			return 0;
-		c->p++;
-	}
+	/* at most LOGLINE_NAME_MAX name bytes, then anything but a name byte */
+	const char *p = s, *lim = left(c) > LOGLINE_NAME_MAX ? s + LOGLINE_NAME_MAX : c->end;
+	while (p < lim && is_name_byte((unsigned char)*p))
+		p++;
+	c->p = p;
+	if (p < c->end && is_name_byte((unsigned char)*p))
+		return 0;
 	name->ptr = s;
-	name->len = (size_t)(c->p - s);
+	name->len = (size_t)(p - s);
 	return name->len > 0;
 }
 
@@ -525,7 +529,7 @@ static int is_other_verb(struct logline_span v, const struct cur *c)
  * "<serial> <client>/<port> " (extra form) or "<serial> " alone (DNSSEC
  * lines).  Returns 1 with a client, 0 serial only, -1 malformed.
  */
-static int take_extra(struct cur *c, struct logline *out)
+static int take_extra(struct cur *c, struct logline *out, struct logline_memo *memo)
 {
 	const char *s;
 
@@ -541,20 +545,32 @@ static int take_extra(struct cur *c, struct logline *out)
 		c->p = s; /* not a client: "4 dnssec-query[DS] ..." */
 		return 0;
 	}
-	c->p = s;
-	if (!take_addr(c, &out->client, 1) || !expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
+	if (memo && peek(c, '/') && span_is_mem(s, (size_t)(c->p - s), memo->client, memo->client_len)) {
+		out->client.ptr = s; /* the client of the last line: already checked */
+		out->client.len = memo->client_len;
+	} else {
+		c->p = s;
+		if (!take_addr(c, &out->client, 1))
+			return -1;
+		if (memo && out->client.len <= sizeof memo->client) {
+			memcpy(memo->client, out->client.ptr, out->client.len);
+			memo->client_len = (unsigned char)out->client.len;
+		}
+	}
+	if (!expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
 		return -1;
 	return 1;
 }
 
-static enum logline_kind parse_message(struct cur *c, int prefixed, struct logline *out)
+static enum logline_kind parse_message(struct cur *c, int prefixed, struct logline *out,
+                                       struct logline_memo *memo)
 {
 	struct logline_span verb;
 
 	if (!expect_literal(c, "UDP ")) /* log-queries=proto */
 		(void)expect_literal(c, "TCP ");
 	if (!at_end(c) && is_digit((unsigned char)*c->p)) {
-		int extra = take_extra(c, out);
+		int extra = take_extra(c, out, memo);
 		if (extra < 0)
 			return LOGLINE_UNPARSED;
 		if (extra == 0) { /* only DNSSEC lines carry a bare serial */
@@ -602,7 +618,29 @@ static int all_printable(const char *s, size_t n)
 	return 1;
 }
 
+/* The prefix of the line: from the memo when the line starts with the same
+ * bytes as the last one whose prefix was dnsmasq's, else parsed (and kept). */
+static enum prefix prefix_of(struct cur *c, struct logline_memo *memo)
+{
+	const char *start = c->p;
+	if (memo && memo->len && left(c) > memo->len && memcmp(start, memo->prefix, memo->len) == 0) {
+		c->p += memo->len;
+		return PREFIX_DNSMASQ;
+	}
+	enum prefix prefix = take_prefix(c);
+	if (memo && prefix == PREFIX_DNSMASQ && (size_t)(c->p - start) <= sizeof memo->prefix) {
+		memo->len = (unsigned char)(c->p - start);
+		memcpy(memo->prefix, start, memo->len);
+	}
+	return prefix;
+}
+
 enum logline_kind logline_parse(const char *line, size_t len, struct logline *out)
+{
+	return logline_parse_memo(line, len, out, NULL);
+}
+
+enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out, struct logline_memo *memo)
 {
 	struct cur c;
 	enum logline_kind kind = LOGLINE_UNPARSED;
@@ -622,12 +660,12 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
 
 	c.p = line;
 	c.end = line + len;
-	switch (take_prefix(&c)) {
+	switch (prefix_of(&c, memo)) {
 	case PREFIX_NONE:
-		kind = parse_message(&c, 0, out);
+		kind = parse_message(&c, 0, out, memo);
 		break;
 	case PREFIX_DNSMASQ:
-		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out);
+		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out, memo);
 		break;
 	case PREFIX_OTHER_DNSMASQ:
 		kind = at_end(&c) ? LOGLINE_UNPARSED : LOGLINE_OTHER;

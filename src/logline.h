@@ -77,6 +77,22 @@ struct logline {
  */
 enum logline_kind logline_parse(const char *line, size_t len, struct logline *out);
 
+/*
+ * The same, for a stream of lines: a busy log repeats its prefix
+ * ("Nov 22 01:41:33 dnsmasq[812]: ") line after line, and the lines of one
+ * query carry the same client: bytes equal to the last prefix or client
+ * that passed the checks are not checked again.  The memo is zeroed by its
+ * owner and used by one thread.
+ */
+struct logline_memo {
+	char prefix[48];
+	unsigned char len;
+	unsigned char client_len;
+	char client[LOGLINE_NAME_MAX > 64 ? 64 : LOGLINE_NAME_MAX];
+};
+enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out,
+                                     struct logline_memo *memo);
+
 /* Label values for the enums: "upstream", "cache", ...; "address", "cname", ... */
 const char *logline_source_name(enum logline_source source);
 const char *logline_result_name(enum logline_result result);

@@ -883,7 +883,50 @@ static void test_mutations(void)
 		CHECK(kinds[k] > 0); /* the mutations reach every kind */
 }
 
-CHECK_MAIN(test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
+/* The memo (logline_parse_memo) never changes a result: each line parsed
+ * in a stream that primes it gives what logline_parse gives alone. */
+static void test_memo_changes_nothing(void)
+{
+	static const char *const stream[] = {
+		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 query[A] a.example from 192.168.1.10",
+		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 forwarded a.example to 9.9.9.9",
+		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 reply a.example is 1.2.3.4",
+		"Nov 22 01:41:33 dnsmasq[812]: 2 192.168.1.100/5000 query[A] b.example from 192.168.1.100",
+		"Nov 22 01:41:33 dnsmasq[812]: 3 192.168.1.1/5000 query[A] c.example from 192.168.1.1",
+		"Nov 22 01:41:33 dnsmasq[812]: 4 192.168.1.1 /5000 query[A] c.example from 192.168.1.1",
+		"Nov 22 01:41:33 dnsmasq[812]: garbage after a known prefix",
+		"Nov 22 01:41:33 dnsmasq[812]:",
+		"Nov 22 01:41:33 dnsmasq[812]: ",
+		"Nov 22 01:41:33 dnsmasq[8120]: 5 192.168.1.1/5000 query[A] d.example from 192.168.1.1",
+		"Nov 22 01:41:34 dnsmasq[812]: 6 fe80::1%br-lan/5000 query[A] e.example from fe80::1%br-lan",
+		"Nov 22 01:41:34 dnsmasq[812]: 6 fe80::1%br-lan/5000 reply e.example is ::1",
+		"Nov 22 01:41:34 dnsmasq[812]: 7 999.1.1.1/5000 query[A] f.example from 999.1.1.1",
+		"Nov 22 01:41:34 dnsmasq[812]: 7 192.168.1.1/5000 query[A] g.example from 192.168.1.2",
+		"Nov 22 01:41:34 dnsmasq-dhcp[812]: DHCPACK(br-lan) 192.168.1.1 aa:bb:cc:dd:ee:ff",
+		"Sun Nov 22 01:41:34 2026 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
+		"Nov 22 01:41:3",
+		"8 192.168.1.1/5000 query[A] i.example from 192.168.1.1",
+	};
+	struct logline_memo memo;
+	memset(&memo, 0, sizeof memo);
+	for (size_t round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof stream / sizeof stream[0]; i++) {
+			struct logline alone, streamed;
+			size_t n = strlen(stream[i]);
+			enum logline_kind k = logline_parse(stream[i], n, &alone);
+			CHECK_INT(logline_parse_memo(stream[i], n, &streamed, &memo), k);
+			CHECK_INT(streamed.has_serial, alone.has_serial);
+			CHECK_INT(streamed.serial, alone.serial);
+			CHECK_INT(streamed.client.len, alone.client.len);
+			CHECK(streamed.client.len == 0 || memcmp(streamed.client.ptr, alone.client.ptr, alone.client.len) == 0);
+			CHECK_INT(streamed.name.len, alone.name.len);
+			CHECK(streamed.name.len == 0 || memcmp(streamed.name.ptr, alone.name.ptr, alone.name.len) == 0);
+			CHECK_INT(streamed.source, alone.source);
+			CHECK_INT(streamed.result, alone.result);
+		}
+}
+
+CHECK_MAIN(test_memo_changes_nothing, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
            test_prefixes, test_extra_and_proto, test_queries, test_forwarded, test_answers, test_other,
            test_names_and_bytes, test_addresses, test_label_names, test_truncations, test_random_bytes,
            test_mutations)
