@@ -160,6 +160,37 @@ describe("dnsagg-guard", function()
     assert.equal("NOERROR", (dnsmasq.dig(dm, "after-restart.load.test", { from = "127.0.0.66" })))
   end)
 
+  it("points dnsmasq at the FIFO through a conf-dir snippet only while it runs", function()
+    proc.kill(guard)
+    local confdir = dir .. "/dnsmasq.d"
+    assert(require("posix.sys.stat").mkdir(confdir, 448))
+    local snippet = confdir .. "/dnsagg.conf"
+    guard = proc.spawn({ ROOT .. "/dnsagg-guard", fifo, lock, snippet })
+    local deadline = socket.gettime() + 5
+    while not io.open(snippet) and socket.gettime() < deadline do socket.sleep(0.01) end
+    local f = assert(io.open(snippet))
+    local text = f:read("*a")
+    f:close()
+    assert.truthy(text:find("log-queries=extra\nlog-facility=" .. fifo .. "\n", 1, true), text)
+
+    -- dnsmasq takes its logging from the conf-dir alone
+    host = start_host()
+    dm = dnsmasq.start{ dir = dir, log = false, args = { "--address=/load.test/10.1.1.1", "--conf-dir=" .. confdir } }
+    assert.equal(100, (dig_many(dm, dir, "127.0.0.67", 100, "snippet")))
+    assert.equal(100, wait_counted(host, "127.0.0.67", 100))
+
+    -- the guard stops: the snippet goes, and dnsmasq started again logs nowhere
+    proc.kill(guard)
+    assert.is_nil(io.open(snippet))
+    dnsmasq.stop(dm)
+    local t0 = socket.gettime()
+    dnsmasq.restart(dm)
+    assert.is_true(socket.gettime() - t0 < 2)
+    assert.equal(100, (dig_many(dm, dir, "127.0.0.68", 100, "unwired")))
+    socket.sleep(0.3)
+    assert.equal(0, counted(host, "127.0.0.68"))
+  end)
+
   it("replaces a regular file at the FIFO's path (dnsmasq's init touches a missing log path)", function()
     proc.kill(guard)
     os.remove(fifo)

@@ -16,7 +16,12 @@
  * after each drain, so the module can take over within one round.  The
  * kernel releases a crashed module's lock at once.
  *
- *   dnsagg-guard FIFO LOCKFILE
+ * dnsmasq is pointed at the FIFO only while the guard holds it: once the
+ * FIFO is open, the guard writes each SNIPPET (a dnsmasq conf-dir file:
+ * log-queries=extra, log-facility=FIFO), and removes them when it is
+ * stopped.  They live in /tmp, so a reboot forgets them too.
+ *
+ *   dnsagg-guard FIFO LOCKFILE [SNIPPET...]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,6 +63,26 @@ static int make_fifo(const char *path)
 	return 0;
 }
 
+/* Writes the conf-dir snippet that points dnsmasq at the FIFO: whole or
+ * not at all (a temporary file renamed into place). */
+static int write_snippet(const char *path, const char *fifo)
+{
+	char tmp[4096];
+	FILE *f;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp || !(f = fopen(tmp, "w"))) {
+		fprintf(stderr, "dnsagg-guard: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# written by dnsagg-guard while it holds the FIFO; removed when it stops\n"
+	           "log-queries=extra\nlog-facility=%s\n", fifo);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "dnsagg-guard: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads and discards what the FIFO holds; returns the bytes dropped. */
 static size_t drain(int fd)
 {
@@ -79,8 +104,8 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int fifo = -1, lock = -1, rc = 1;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: dnsagg-guard FIFO LOCKFILE\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: dnsagg-guard FIFO LOCKFILE [SNIPPET...]\n");
 		return 2;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -102,6 +127,9 @@ int main(int argc, char **argv)
 	for (int size = PIPE_WANT; size > 4096; size /= 2)
 		if (fcntl(fifo, F_SETPIPE_SZ, size) >= 0)
 			break;
+	for (int i = 3; i < argc; i++)
+		if (write_snippet(argv[i], argv[1]) != 0)
+			goto out;
 
 	while (!stopping) {
 		struct pollfd pfd = { fifo, POLLIN, 0 };
@@ -118,6 +146,9 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	/* first point dnsmasq away (its next start), then let go of the FIFO */
+	for (int i = 3; i < argc; i++)
+		unlink(argv[i]);
 	if (fifo >= 0)
 		close(fifo);
 	if (lock >= 0)

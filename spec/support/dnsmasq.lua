@@ -4,8 +4,9 @@ as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
 
   local dnsmasq = require("spec.support.dnsmasq")
   up  = dnsmasq.upstream{dir = DIR}        -- an upstream on 127.0.0.2 that answers *.example.org
-  dm  = dnsmasq.start{dir = DIR, log = FIFO_OR_FILE, upstream = up, args = {...}}
-        -- front resolver on 127.0.0.1:dm.port, log-queries=extra, address=/blocked.test/0.0.0.0,
+  dm  = dnsmasq.start{dir = DIR, log = FIFO_OR_FILE|false, upstream = up, args = {...}}
+        -- front resolver on 127.0.0.1:dm.port, log-queries=extra to `log` (none with false),
+        -- address=/blocked.test/0.0.0.0,
         -- local=/lan/; dm.pidfile; dm.handle (a proc handle)
   dnsmasq.stop(dm)                          -- SIGTERM and reap
   rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false})
@@ -81,9 +82,12 @@ function M.start(o)
     "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
     "--listen-address=" .. dm.address, "--bind-interfaces", "--port=" .. dm.port,
     "--no-resolv", "--no-hosts", "--pid-file=" .. dm.pidfile, "--cache-size=10000",
-    "--log-queries=" .. (o.log_queries or "extra"), "--log-facility=" .. o.log,
     "--address=/blocked.test/0.0.0.0", "--local=/lan/",
   }
+  if o.log then   -- log = false: logging only as the args (a conf-dir) say
+    argv[#argv + 1] = "--log-queries=" .. (o.log_queries or "extra")
+    argv[#argv + 1] = "--log-facility=" .. o.log
+  end
   if o.upstream then
     argv[#argv + 1] = "--server=" .. o.upstream.address .. "#" .. o.upstream.port
   end
