@@ -1,0 +1,280 @@
+/*
+ * dnspkt.c - from a captured frame to its DNS question (see dnspkt.h).
+ *
+ * Owns: the Ethernet II header and its VLAN tags, the IPv4 and IPv6 headers
+ * (IPv6 extension headers up to a cap), the UDP header, the DNS header and
+ * the uncompressing of a name.  A cursor over [p, end) that only moves
+ * forward for the layers; offsets for the name, since its pointers are
+ * offsets.  Every read is checked against the end first, every multi-byte
+ * field is assembled byte by byte in network order.
+ */
+#include "dnspkt.h"
+
+#include <string.h>
+
+#define ETH_HEADER_LEN 14
+#define VLAN_TAG_LEN 4
+#define VLAN_TAGS_MAX 2
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_VLAN 0x8100 /* 802.1Q */
+#define ETHERTYPE_QINQ 0x88a8 /* 802.1ad */
+
+#define IPV4_HEADER_MIN 20
+#define IPV6_HEADER_LEN 40
+#define UDP_HEADER_LEN 8
+
+/* IP protocol / IPv6 next header numbers */
+#define PROTO_HOPOPTS 0
+#define PROTO_UDP 17
+#define PROTO_ROUTING 43
+#define PROTO_FRAGMENT 44
+#define PROTO_DSTOPTS 60
+
+struct cur {
+	const uint8_t *p, *end;
+};
+
+static size_t left(const struct cur *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+/* The next n bytes, consumed; NULL (and nothing consumed) when fewer are left. */
+static const uint8_t *take(struct cur *c, size_t n)
+{
+	const uint8_t *p = c->p;
+	if (left(c) < n)
+		return NULL;
+	c->p += n;
+	return p;
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* What the IP layer gives the UDP layer. */
+struct ip {
+	uint8_t family;
+	const uint8_t *src, *dst; /* 4 or 16 bytes inside the frame */
+};
+
+/* ---- link layer ---- */
+
+/* The EtherType after the MAC addresses and up to two VLAN tags. */
+static int take_ethertype(struct cur *c, uint16_t *type)
+{
+	const uint8_t *h = take(c, ETH_HEADER_LEN);
+	if (!h)
+		return DNSPKT_TRUNCATED;
+	*type = be16(h + 12);
+	for (int tags = 0; *type == ETHERTYPE_VLAN || *type == ETHERTYPE_QINQ; tags++) {
+		if (tags == VLAN_TAGS_MAX)
+			return DNSPKT_NOT_IP;
+		if (!(h = take(c, VLAN_TAG_LEN)))
+			return DNSPKT_TRUNCATED;
+		*type = be16(h + 2); /* after the tag control information */
+	}
+	return DNSPKT_OK;
+}
+
+/* ---- network layer: on DNSPKT_OK, c covers the UDP datagram as the IP length bounds it ---- */
+
+static int take_ipv4(struct cur *c, struct ip *ip)
+{
+	const uint8_t *h = c->p;
+	size_t hlen, total;
+
+	if (left(c) < IPV4_HEADER_MIN)
+		return DNSPKT_TRUNCATED;
+	hlen = (size_t)(h[0] & 0x0f) * 4;
+	total = be16(h + 2);
+	if (h[0] >> 4 != 4 || hlen < IPV4_HEADER_MIN || total < hlen)
+		return DNSPKT_MALFORMED;
+	if (total > left(c))
+		return DNSPKT_TRUNCATED;
+	if (h[9] != PROTO_UDP)
+		return DNSPKT_NOT_UDP;
+	if (be16(h + 6) & 0x3fff) /* MF or a fragment offset; DF (0x4000) is fine */
+		return DNSPKT_FRAGMENT;
+	c->p = h + hlen;
+	c->end = h + total; /* leaves out Ethernet padding */
+	ip->family = 4;
+	ip->src = h + 12;
+	ip->dst = h + 16;
+	return DNSPKT_OK;
+}
+
+static int take_ipv6(struct cur *c, struct ip *ip)
+{
+	const uint8_t *h = c->p;
+	uint8_t next;
+
+	if (left(c) < IPV6_HEADER_LEN)
+		return DNSPKT_TRUNCATED;
+	if (h[0] >> 4 != 6)
+		return DNSPKT_MALFORMED;
+	if (be16(h + 4) > left(c) - IPV6_HEADER_LEN)
+		return DNSPKT_TRUNCATED;
+	c->p = h + IPV6_HEADER_LEN;
+	c->end = c->p + be16(h + 4);
+	next = h[6];
+	for (int skipped = 0; next != PROTO_UDP; skipped++) {
+		size_t ext_len;
+		if (next == PROTO_FRAGMENT)
+			return DNSPKT_FRAGMENT;
+		if (next != PROTO_HOPOPTS && next != PROTO_ROUTING && next != PROTO_DSTOPTS)
+			return DNSPKT_NOT_UDP;
+		if (skipped == DNSPKT_IPV6_EXT_MAX || left(c) < 8)
+			return DNSPKT_MALFORMED;
+		ext_len = ((size_t)c->p[1] + 1) * 8; /* in 8-octet units, the first not counted */
+		if (ext_len > left(c))
+			return DNSPKT_MALFORMED;
+		next = c->p[0];
+		c->p += ext_len;
+	}
+	ip->family = 6;
+	ip->src = h + 8;
+	ip->dst = h + 24;
+	return DNSPKT_OK;
+}
+
+/* ---- transport layer ---- */
+
+int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_frame *out)
+{
+	struct cur c;
+	struct ip ip;
+	const uint8_t *udp;
+	uint16_t type, sport, dport, ulen;
+	int status, response;
+
+	if (!frame)
+		return DNSPKT_TRUNCATED;
+	c.p = frame;
+	c.end = frame + len;
+	if ((status = take_ethertype(&c, &type)) != DNSPKT_OK)
+		return status;
+	if (type == ETHERTYPE_IPV4)
+		status = take_ipv4(&c, &ip);
+	else if (type == ETHERTYPE_IPV6)
+		status = take_ipv6(&c, &ip);
+	else
+		return DNSPKT_NOT_IP;
+	if (status != DNSPKT_OK)
+		return status;
+
+	if (!(udp = take(&c, UDP_HEADER_LEN)))
+		return DNSPKT_MALFORMED; /* the IP length leaves no room for it */
+	sport = be16(udp);
+	dport = be16(udp + 2);
+	ulen = be16(udp + 4);
+	if (sport != port && dport != port)
+		return DNSPKT_NOT_DNS_PORT;
+	if (ulen < UDP_HEADER_LEN || (size_t)ulen - UDP_HEADER_LEN > left(&c))
+		return DNSPKT_MALFORMED;
+	if (sport == port && dport == port) /* server to server: the DNS header's QR bit */
+		response = ulen - UDP_HEADER_LEN > 2 && (c.p[2] & 0x80);
+	else
+		response = sport == port;
+
+	out->family = ip.family;
+	out->is_response = (uint8_t)response;
+	out->src_port = sport;
+	out->dst_port = dport;
+	memset(out->resolver, 0, sizeof out->resolver);
+	memcpy(out->resolver, response ? ip.dst : ip.src, ip.family == 4 ? 4 : 16);
+	out->payload = c.p;
+	out->payload_len = (size_t)(ulen - UDP_HEADER_LEN);
+	return DNSPKT_OK;
+}
+
+/* ---- DNS ---- */
+
+int dnspkt_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name)
+{
+	size_t pos = *off, run = pos, resume = 0;
+	unsigned jumps = 0, wire = 1, text = 0, n = 0;
+
+	for (;;) {
+		unsigned b;
+		if (pos >= len)
+			return DNSPKT_TRUNCATED;
+		b = msg[pos];
+		if (b == 0)
+			break;
+		if ((b & 0xc0) == 0xc0) { /* a compression pointer */
+			size_t target;
+			if (len - pos < 2)
+				return DNSPKT_TRUNCATED;
+			target = (size_t)(b & 0x3f) << 8 | msg[pos + 1];
+			if (target < DNSPKT_HEADER_LEN || target >= run || jumps == DNSPKT_JUMPS_MAX)
+				return DNSPKT_MALFORMED;
+			if (jumps++ == 0)
+				resume = pos + 2;
+			pos = run = target;
+			continue;
+		}
+		if (b & 0xc0) /* 0x40 (extended) and 0x80 (reserved) label types */
+			return DNSPKT_MALFORMED;
+		wire += b + 1;
+		if (wire > DNSPKT_NAME_WIRE_MAX)
+			return DNSPKT_MALFORMED;
+		if (len - pos - 1 < b)
+			return DNSPKT_TRUNCATED;
+		/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
+		if (n > 0)
+			name->text[text++] = '.';
+		name->label[n].off = (uint8_t)text;
+		name->label[n].len = (uint8_t)b;
+		n++;
+		memcpy(name->text + text, msg + pos + 1, b);
+		text += b;
+		pos += 1 + b;
+	}
+	if (n == 0)
+		name->text[text++] = '.';
+	name->text[text] = '\0';
+	name->text_len = (uint16_t)text;
+	name->wire_len = (uint16_t)wire;
+	name->nlabels = (uint8_t)n;
+	*off = jumps ? resume : pos + 1;
+	return DNSPKT_OK;
+}
+
+int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
+{
+	size_t off = DNSPKT_HEADER_LEN;
+	int status;
+
+	if (!msg || len < DNSPKT_HEADER_LEN)
+		return DNSPKT_TRUNCATED;
+	q->id = be16(msg);
+	q->flags = be16(msg + 2);
+	q->qr = (uint8_t)(q->flags >> 15);
+	q->opcode = (uint8_t)(q->flags >> 11 & 0x0f);
+	q->rcode = (uint8_t)(q->flags & 0x0f);
+	q->qdcount = be16(msg + 4);
+	q->ancount = be16(msg + 6);
+	q->nscount = be16(msg + 8);
+	q->arcount = be16(msg + 10);
+	if (q->qdcount == 0)
+		return DNSPKT_MALFORMED;
+	if ((status = dnspkt_name(msg, len, &off, &q->name)) != DNSPKT_OK)
+		return status;
+	if (len - off < 4)
+		return DNSPKT_TRUNCATED;
+	q->qtype = be16(msg + off);
+	q->qclass = be16(msg + off + 2);
+	return DNSPKT_OK;
+}
+
+const char *dnspkt_status_name(int status)
+{
+	static const char *const names[DNSPKT_STATUS_COUNT] = {
+		"ok", "not_ip", "not_udp", "not_dns_port", "fragment", "truncated", "malformed"
+	};
+	return (unsigned)status < DNSPKT_STATUS_COUNT ? names[status] : "unknown";
+}
