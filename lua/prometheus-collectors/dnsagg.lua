@@ -11,8 +11,10 @@
 -- options of dnsagg.new), else UCI /etc/config/dnsagg (section 'main').
 -- Loading never raises: an error here would kill the whole exporter.
 
+-- The same as the package's /etc/config/dnsagg.
 local DEFAULTS = {
-  fifo = "/var/run/dnsagg/dnsmasq.fifo",
+  fifo = "/var/run/dnsmasq/dnsagg.fifo",
+  lock = "/var/run/dnsagg.lock",
   leases = { "/tmp/dhcp.leases" },
 }
 
