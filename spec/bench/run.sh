@@ -1,0 +1,84 @@
+#!/bin/sh
+# spec/bench/run.sh: `make bench`. Prints one table (figure, value, unit, how
+# measured) and writes it to spec/bench/results.md. Costs are counted in
+# instructions with callgrind (repeatable on a shared machine); times are
+# medians of several runs. Never fails on a missed target: it reports.
+set -eu
+cd "$(dirname "$0")/../.."
+out=spec/bench/results.md
+rows=$(mktemp)
+trap 'rm -f "$rows" /tmp/dnsagg-cg.$$' EXIT
+bench=build/bench_lines
+
+row() { # row FIGURE VALUE UNIT HOW
+	printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" >>"$rows"
+	printf '%-44s %14s %-10s %s\n' "$1" "$2" "$3" "$4"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# 1. instructions per log line, through agg_feed_bytes as the reader uses it
+for keys in 1000 100000 1000000; do
+	small=$((keys / 10))
+	for max in "$small" "$keys"; do
+		valgrind --tool=callgrind --callgrind-out-file=/tmp/dnsagg-cg.$$ \
+			--toggle-collect=measured_feed "$bench" cost "$keys" "$max" >/tmp/dnsagg-cg.$$.out 2>/tmp/dnsagg-cg.$$.err
+		ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.err)
+		lines=$(sed -n 's/.*measured_lines \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
+		ev=$(sed -n 's/.*evictions_during \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
+		row "cost per line, $keys keys, max_entries $max" "$((ir / lines))" instructions \
+			"callgrind, 200k skewed queries ($lines lines, $ev evictions), -O2 x86-64"
+		rm -f /tmp/dnsagg-cg.$$.out /tmp/dnsagg-cg.$$.err /tmp/dnsagg-cg.$$
+	done
+done
+
+# 2. throughput from a real FIFO
+lps=$(for i in 1 2 3 4 5; do "$bench" fifo 300000 | sed -n 's/.*lines_per_second \([0-9]*\).*/\1/p'; done | median)
+row "throughput from a FIFO" "$lps" lines/s "median of 5: a writer process fills the FIFO with 800k lines, the reader thread counts them"
+
+# 3. memory
+bpe=$("$bench" memory 100000 distinct | sed -n 's/.*bytes_per_entry \([0-9.]*\).*/\1/p')
+row "memory per entry, every key its own domain" "$bpe" bytes "mallinfo2 heap+mmap for 100k keys, 20-character names, x86-64"
+bps=$("$bench" memory 100000 | sed -n 's/.*bytes_per_entry \([0-9.]*\).*/\1/p')
+row "memory per entry, a domain per 1000 keys" "$bps" bytes "mallinfo2 heap+mmap for 100k keys over 100 domains"
+rss=$("$bench" rss 1000000 10000 | tail -n 1)
+row "RSS once a 10k table is full / peak over 1M keys" \
+	"$(echo "$rss" | sed -n 's/rss_after_full_kib \([0-9]*\) rss_peak_kib \([0-9]*\)/\1 \/ \2/p')" KiB \
+	"/proc/self/statm every 100k distinct keys"
+
+# 4. scrape of a 10k table
+lua5.1 spec/bench/scrape.lua 10000 11 | while IFS= read -r line; do
+	what=$(echo "$line" | sed 's/  *[0-9.]* ms.*//')
+	ms=$(echo "$line" | sed -n 's/.* \([0-9.]*\) ms .*/\1/p')
+	bytes=$(echo "$line" | sed -n 's/.*ms  *\([0-9]*\) bytes.*/\1/p')
+	row "scrape 10k entries: $what" "$ms" ms "median of 11, $bytes bytes"
+done
+cat "$rows" > /dev/null
+
+# 5. DNS latency with and without the module
+if [ -x spec/bench/dns_impact.sh ] || [ -f spec/bench/dns_impact.sh ]; then
+	tsv=$(mktemp)
+	if sh spec/bench/dns_impact.sh "$tsv" >/dev/null 2>&1; then
+		while IFS="$(printf '\t')" read -r name value unit how; do
+			row "$name" "$value" "$unit" "$how"
+		done <"$tsv"
+	else
+		row "DNS latency" "failed" "" "spec/bench/dns_impact.sh did not complete"
+	fi
+	rm -f "$tsv"
+fi
+
+# 7. size of the MIPS build
+make -s cross >/dev/null
+row "size of the MIPS module" "$(wc -c <build/mips/dnsagg.so)" bytes "make cross: mips-linux-gnu-gcc -Os, stripped, big-endian"
+
+{
+	echo "# dnsagg benchmark results"
+	echo
+	echo "Made by \`make bench\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m)."
+	echo
+	echo "| figure | value | unit | how measured |"
+	echo "|---|---|---|---|"
+	cat "$rows"
+} >"$out"
+echo "written to $out"
