@@ -64,7 +64,10 @@ if [ -n "$pid" ]; then
   while [ -e /proc/$pid ] && ! grep -q ') Z ' /proc/$pid/stat 2>/dev/null; do sleep 0.05; done
 fi
 setsid sh -c 'exec $(cat %s/dnsmasq.argv)' </dev/null >/dev/null 2>&1 &
-]], dir, dir))
+# like procd, return once it runs (and before our process group is gone)
+tries=100
+while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries - 1)); done
+]], dir, dir, dir))
     os.execute("chmod +x " .. dir .. "/dnsmasq.init")
     env = {
       CONFIG_main_enabled = "1", CONFIG_main_fifo = fifo, CONFIG_main_lock = lock,
