@@ -13,30 +13,6 @@ local socket = require("socket")
 
 local ROOT = unistd.getcwd()
 
--- dig -f over `n` distinct names under load.test, in the background
-local function start_digs(dm, dir, from, n, tag)
-  local lines = {}
-  for i = 1, n do lines[i] = string.format("%s-%d.load.test A", tag, i) end
-  local path = string.format("%s/%s.batch", dir, tag)
-  proc.write_file(path, table.concat(lines, "\n") .. "\n")
-  -- dig's output goes to a file: a full pipe would stall dig, not dnsmasq
-  local h = proc.spawn({ "sh", "-c", string.format(
-    "exec dig @127.0.0.1 -p %d -b %s +tries=1 +time=3 +noall +comments -f %s > %s.out", dm.port, from, path, path) })
-  h.out_path = path .. ".out"
-  return h
-end
-
--- waits for a dig started by start_digs and returns how many queries got an answer
-local function answered(h)
-  proc.wait(h, 300)
-  local f = assert(io.open(h.out_path))
-  local out = f:read("*a")
-  f:close()
-  local n = 0
-  for _ in out:gmatch("status: NOERROR") do n = n + 1 end
-  return n
-end
-
 local function client_total(agg_or_samples, client)
   return expo.sum(agg_or_samples, "dnsmasq_client_queries_total", { client = client })
 end
@@ -68,7 +44,7 @@ describe("DNS keeps working", function()
     local per_client, clients = 3000, { "127.0.0.21", "127.0.0.22", "127.0.0.23" }
     local t0 = socket.gettime()
     local digs = {}
-    for i, c in ipairs(clients) do digs[i] = start_digs(dm, dir, c, per_client, "c" .. i) end
+    for i, c in ipairs(clients) do digs[i] = dnsmasq.start_batch(dm, dir, c, per_client, "c" .. i) end
     local scrapes, failed_scrapes = 0, 0
     local function any_alive()
       for _, d in ipairs(digs) do if proc.alive(d) then return true end end
@@ -81,7 +57,7 @@ describe("DNS keeps working", function()
       end
     end
     local got = 0
-    for _, d in ipairs(digs) do got = got + answered(d) end
+    for _, d in ipairs(digs) do got = got + dnsmasq.batch_answered(d) end
     local elapsed = socket.gettime() - t0
 
     assert.equal(per_client * #clients, got)          -- every query answered
@@ -117,7 +93,7 @@ describe("DNS keeps working", function()
     agg:export(function()
       return function()
         if not dig then
-          dig = start_digs(dm, dir, "127.0.0.31", 2000, "slow")
+          dig = dnsmasq.start_batch(dm, dir, "127.0.0.31", 2000, "slow")
           local deadline = socket.gettime() + 120
           while proc.alive(dig) and socket.gettime() < deadline do socket.sleep(0.05) end
           waited_inside = true
@@ -125,7 +101,7 @@ describe("DNS keeps working", function()
       end
     end)
     assert.is_true(waited_inside)
-    assert.equal(2000, answered(dig))
+    assert.equal(2000, (dnsmasq.batch_answered(dig)))
     assert.is_true(agg:sync(10))
     assert.equal(2000, agg:top{ by = "client", client = "127.0.0.31" }[1].count)
     agg:close()

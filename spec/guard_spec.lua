@@ -12,24 +12,6 @@ local socket = require("socket")
 
 local ROOT = unistd.getcwd()
 
--- dig -f over n names from one source address, output to a file; returns
--- how many got NOERROR and how long it took
-local function dig_many(dm, dir, from, n, tag)
-  local lines = {}
-  for i = 1, n do lines[i] = string.format("%s-%d.load.test A", tag, i) end
-  local path = string.format("%s/%s.batch", dir, tag)
-  proc.write_file(path, table.concat(lines, "\n") .. "\n")
-  local t0 = socket.gettime()
-  proc.run({ "sh", "-c", string.format("dig @127.0.0.1 -p %d -b %s +tries=1 +time=2 +noall +comments -f %s > %s.out",
-    dm.port, from, path, path) }, { timeout = 300 })
-  local f = assert(io.open(path .. ".out"))
-  local out = f:read("*a")
-  f:close()
-  local answered = 0
-  for _ in out:gmatch("status: NOERROR") do answered = answered + 1 end
-  return answered, socket.gettime() - t0
-end
-
 describe("dnsagg-guard", function()
   local dir, fifo, lock, guard, dm, host
 
@@ -96,7 +78,7 @@ describe("dnsagg-guard", function()
     dm = dnsmasq.start{ dir = dir, log = fifo, args = { "--address=/load.test/10.1.1.1" } }
     -- 20000 queries log about 3.6 MB: far past any pipe buffer, so only a
     -- guard that drains keeps dnsmasq answering
-    local answered, seconds = dig_many(dm, dir, "127.0.0.61", 20000, "nomodule")
+    local answered, seconds = dnsmasq.batch(dm, dir, "127.0.0.61", 20000, "nomodule")
     assert.equal(20000, answered)
     print(string.format("\n  20000 queries answered in %.1f s with only the guard reading", seconds))
   end)
@@ -107,13 +89,13 @@ describe("dnsagg-guard", function()
     local deadline = socket.gettime() + 10
     repeat socket.sleep(0.05) until expo.value(expo.parse(http.get(host.url, 10) or ""), "dnsagg_fifo_up") == 1
       or socket.gettime() > deadline
-    assert.equal(3000, (dig_many(dm, dir, "127.0.0.62", 3000, "withmodule")))
+    assert.equal(3000, (dnsmasq.batch(dm, dir, "127.0.0.62", 3000, "withmodule")))
     assert.equal(3000, wait_counted(host, "127.0.0.62", 3000))
 
     -- the module dies: the kernel drops its lock, the guard drains again
     proc.kill(host, 0)
     host = nil
-    local answered, seconds = dig_many(dm, dir, "127.0.0.63", 20000, "killed")
+    local answered, seconds = dnsmasq.batch(dm, dir, "127.0.0.63", 20000, "killed")
     assert.equal(20000, answered)
     assert.is_true(seconds < 60)
 
@@ -122,18 +104,13 @@ describe("dnsagg-guard", function()
     deadline = socket.gettime() + 10
     repeat socket.sleep(0.05) until expo.value(expo.parse(http.get(host.url, 10) or ""), "dnsagg_fifo_up") == 1
       or socket.gettime() > deadline
-    assert.equal(500, (dig_many(dm, dir, "127.0.0.64", 500, "again")))
+    assert.equal(500, (dnsmasq.batch(dm, dir, "127.0.0.64", 500, "again")))
     assert.equal(500, wait_counted(host, "127.0.0.64", 500))
   end)
 
   it("keeps DNS answering while the module crash-loops", function()
     dm = dnsmasq.start{ dir = dir, log = fifo, args = { "--address=/load.test/10.1.1.1" } }
-    local lines = {}
-    for i = 1, 30000 do lines[i] = string.format("loop-%d.load.test A", i) end
-    proc.write_file(dir .. "/loop.batch", table.concat(lines, "\n") .. "\n")
-    local dig = proc.spawn({ "sh", "-c", string.format(
-      "exec dig @127.0.0.1 -p %d -b 127.0.0.65 +tries=1 +time=2 +noall +comments -f %s/loop.batch > %s/loop.out",
-      dm.port, dir, dir) })
+    local dig = dnsmasq.start_batch(dm, dir, "127.0.0.65", 30000, "loop")
     local cycles = 0
     while proc.alive(dig) and cycles < 20 do
       local h = start_host()
@@ -141,13 +118,7 @@ describe("dnsagg-guard", function()
       proc.kill(h, 0)   -- SIGKILL at once
       cycles = cycles + 1
     end
-    proc.wait(dig, 120)
-    local f = assert(io.open(dir .. "/loop.out"))
-    local out = f:read("*a")
-    f:close()
-    local answered = 0
-    for _ in out:gmatch("status: NOERROR") do answered = answered + 1 end
-    assert.equal(30000, answered)
+    assert.equal(30000, (dnsmasq.batch_answered(dig, 120)))
     assert.is_true(cycles >= 3, "only " .. cycles .. " crash cycles ran")
   end)
 
@@ -176,7 +147,7 @@ describe("dnsagg-guard", function()
     -- dnsmasq takes its logging from the conf-dir alone
     host = start_host()
     dm = dnsmasq.start{ dir = dir, log = false, args = { "--address=/load.test/10.1.1.1", "--conf-dir=" .. confdir } }
-    assert.equal(100, (dig_many(dm, dir, "127.0.0.67", 100, "snippet")))
+    assert.equal(100, (dnsmasq.batch(dm, dir, "127.0.0.67", 100, "snippet")))
     assert.equal(100, wait_counted(host, "127.0.0.67", 100))
 
     -- the guard stops: the snippet goes, and dnsmasq started again logs nowhere
@@ -186,7 +157,7 @@ describe("dnsagg-guard", function()
     local t0 = socket.gettime()
     dnsmasq.restart(dm)
     assert.is_true(socket.gettime() - t0 < 2)
-    assert.equal(100, (dig_many(dm, dir, "127.0.0.68", 100, "unwired")))
+    assert.equal(100, (dnsmasq.batch(dm, dir, "127.0.0.68", 100, "unwired")))
     socket.sleep(0.3)
     assert.equal(0, counted(host, "127.0.0.68"))
   end)

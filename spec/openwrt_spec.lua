@@ -13,20 +13,6 @@ local socket = require("socket")
 local ROOT = unistd.getcwd()
 local INIT = ROOT .. "/openwrt/files/dnsagg.init"
 
-local function answered_all(dm, dir, from, n, tag)
-  local lines = {}
-  for i = 1, n do lines[i] = string.format("%s-%d.load.test A", tag, i) end
-  local path = string.format("%s/%s.batch", dir, tag)
-  proc.write_file(path, table.concat(lines, "\n") .. "\n")
-  local t0 = socket.gettime()
-  local out = proc.run({ "sh", "-c", string.format(
-    "dig @127.0.0.1 -p %d -b %s +tries=1 +time=2 +noall +comments -f %s", dm.port, from, path) },
-    { timeout = 300 }) or ""
-  local n_ok = 0
-  for _ in out:gmatch("status: NOERROR") do n_ok = n_ok + 1 end
-  return n_ok, socket.gettime() - t0
-end
-
 describe("the OpenWrt package's init script", function()
   local dir, env, dm, host, confdir, fifo, lock
 
@@ -96,7 +82,7 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
     dm = dnsmasq.start{ dir = dir, log = false, args = { "--address=/load.test/10.1.1.1", "--conf-dir=" .. confdir } }
     local argv = table.concat(dm.argv, " ")
     proc.write_file(dir .. "/dnsmasq.argv", argv)
-    local n = answered_all(dm, dir, "127.0.0.71", 20000, "boot")
+    local n = dnsmasq.batch(dm, dir, "127.0.0.71", 20000, "boot")
     assert.equal(20000, n)    -- no exporter yet: the guard drains
 
     -- the exporter starts and counts
@@ -107,7 +93,7 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
     local deadline = socket.gettime() + 10
     repeat socket.sleep(0.05) until expo.value(expo.parse(http.get(host.url, 10) or ""), "dnsagg_fifo_up") == 1
       or socket.gettime() > deadline
-    assert.equal(1000, (answered_all(dm, dir, "127.0.0.72", 1000, "counted")))
+    assert.equal(1000, (dnsmasq.batch(dm, dir, "127.0.0.72", 1000, "counted")))
     deadline = socket.gettime() + 10
     while count("127.0.0.72") < 1000 and socket.gettime() < deadline do socket.sleep(0.05) end
     assert.equal(1000, count("127.0.0.72"))
@@ -115,7 +101,7 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
     -- the exporter crashes: DNS does not notice
     proc.kill(host, 0)
     host = nil
-    assert.equal(20000, (answered_all(dm, dir, "127.0.0.73", 20000, "crashed")))
+    assert.equal(20000, (dnsmasq.batch(dm, dir, "127.0.0.73", 20000, "crashed")))
 
     -- dnsagg is stopped (disable, or package removal): the snippet goes first,
     -- dnsmasq restarts without logging to the FIFO, then the guard stops
@@ -130,7 +116,7 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
     assert.is_true(answering)
     local f = assert(io.open("/proc/" .. dnsmasq_pid() .. "/cmdline"))
     f:close()
-    assert.equal(5000, (answered_all(dm, dir, "127.0.0.75", 5000, "stopped")))
+    assert.equal(5000, (dnsmasq.batch(dm, dir, "127.0.0.75", 5000, "stopped")))
 
     -- started again: the snippet comes back and dnsmasq is restarted onto the FIFO
     rc("start")
@@ -141,7 +127,7 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
       if not answering then socket.sleep(0.1) end
     until answering or socket.gettime() > deadline
     assert.is_true(answering)
-    assert.equal(20000, (answered_all(dm, dir, "127.0.0.77", 20000, "restarted")))
+    assert.equal(20000, (dnsmasq.batch(dm, dir, "127.0.0.77", 20000, "restarted")))
   end)
 
   it("does nothing when disabled in UCI", function()

@@ -45,6 +45,17 @@ static unsigned check_passed, check_failed;
 	else { check_failed++; fprintf(stderr, "%s:%d: %s == \"%s\", want \"%s\"\n", __FILE__, __LINE__, #got, g_ ? g_ : "(null)", w_); } \
 } while (0)
 
+/* A fixed-seed xorshift generator: the same "random" inputs on every run,
+ * so a failure found by one reproduces. */
+static inline uint64_t check_rand(void)
+{
+	static uint64_t state = 0x9e3779b97f4a7c15ULL;
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
 typedef void (*check_fn)(void);
 
 static int check_run(const char *file, const check_fn *tests, size_t n)

@@ -934,15 +934,6 @@ static void test_compression_pointers(void)
 
 /* ---- random bytes ---- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t xorshift64(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static void test_random_frames(void)
 {
@@ -982,21 +973,21 @@ static void test_random_frames(void)
 		struct dnspkt_frame fr;
 		int st;
 		if (i % 4 == 0) { /* pure noise, sometimes with a plausible EtherType */
-			n = (size_t)(xorshift64() % 200);
+			n = (size_t)(check_rand() % 200);
 			for (size_t j = 0; j < n; j++)
-				f[j] = (uint8_t)xorshift64();
+				f[j] = (uint8_t)check_rand();
 			if (n > 14 && i % 8 == 0)
-				put16(f + 12, xorshift64() & 1 ? 0x0800 : 0x86dd);
+				put16(f + 12, check_rand() & 1 ? 0x0800 : 0x86dd);
 		} else { /* a real frame with a few bytes changed, sometimes cut */
-			int t = (int)(xorshift64() % 6);
+			int t = (int)(check_rand() % 6);
 			n = tn[t];
 			memcpy(f, tmpl[t], n);
-			for (int m = (int)(xorshift64() % 4) + 1; m > 0; m--)
-				f[xorshift64() % n] = (uint8_t)xorshift64();
-			if (xorshift64() % 4 == 0)
-				n = (size_t)(xorshift64() % n);
+			for (int m = (int)(check_rand() % 4) + 1; m > 0; m--)
+				f[check_rand() % n] = (uint8_t)check_rand();
+			if (check_rand() % 4 == 0)
+				n = (size_t)(check_rand() % n);
 		}
-		st = parse_frame(f, n, (uint16_t)(i % 16 ? 53 : xorshift64()), &fr);
+		st = parse_frame(f, n, (uint16_t)(i % 16 ? 53 : check_rand()), &fr);
 		if ((unsigned)st >= DNSPKT_STATUS_COUNT) {
 			FAIL("a known status");
 			continue;
@@ -1026,11 +1017,11 @@ static void test_random_messages(void)
 	unsigned ok = 0, malformed = 0;
 
 	for (int i = 0; i < 100000; i++) {
-		size_t n = (size_t)(xorshift64() % 600);
+		size_t n = (size_t)(check_rand() % 600);
 		struct dnspkt_question q;
 		int st;
 		for (size_t j = 0; j < n; j++)
-			msg[j] = i % 2 ? (uint8_t)xorshift64() : alphabet[xorshift64() % sizeof alphabet];
+			msg[j] = i % 2 ? (uint8_t)check_rand() : alphabet[check_rand() % sizeof alphabet];
 		if (n >= 12)
 			put16(msg + 4, 1);
 		st = parse_question(msg, n, &q);
@@ -1039,7 +1030,7 @@ static void test_random_messages(void)
 		ok += st == DNSPKT_OK;
 		malformed += st == DNSPKT_MALFORMED;
 		if (n > 12) { /* the same bytes as a later name */
-			size_t off = 12 + (size_t)(xorshift64() % (n - 12));
+			size_t off = 12 + (size_t)(check_rand() % (n - 12));
 			struct dnspkt_name nm;
 			size_t before = off;
 			st = parse_name_at(msg, n, &off, &nm);

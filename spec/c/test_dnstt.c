@@ -32,15 +32,6 @@ static const char VECTOR_DATA[] =
 static const char VECTOR_POLL[] = "aerukz4jvpg672aaaaaaaaaaaaaa.t.example.com";
 static const uint8_t POLL_ID[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t xorshift64(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* ---- what the client writes ---- */
 
@@ -140,7 +131,7 @@ static size_t build_msg(uint8_t *b, uint16_t flags, const uint8_t *qname, size_t
 {
 	int response = flags >> 15;
 	uint8_t *p = b;
-	p = put16(p, (unsigned)(xorshift64() & 0xffff));
+	p = put16(p, (unsigned)(check_rand() & 0xffff));
 	p = put16(p, flags);
 	p = put16(p, 1);
 	p = put16(p, response);
@@ -389,7 +380,7 @@ static void test_vectors_in_frames(void)
 static void flip_case(char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')) && xorshift64() & 1)
+		if (((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')) && check_rand() & 1)
 			s[i] ^= 0x20;
 }
 
@@ -462,11 +453,11 @@ static void test_data_lengths(void)
 		size_t n;
 		int r;
 		for (int i = 0; i < 8; i++)
-			id[i] = (uint8_t)xorshift64();
+			id[i] = (uint8_t)check_rand();
 		for (int i = 0; i < 8; i++)
-			pad[i] = (uint8_t)xorshift64();
+			pad[i] = (uint8_t)check_rand();
 		for (size_t i = 0; i < len; i++)
-			packet[i] = (uint8_t)xorshift64();
+			packet[i] = (uint8_t)check_rand();
 		n = data_bytes(bytes, id, pad, packet, len);
 		tunnel_name_of(name, bytes, n, 63);
 		r = match(name);
@@ -483,9 +474,9 @@ static void test_data_lengths(void)
 	for (int i = 0; i < 1000; i++) {
 		size_t n;
 		for (int j = 0; j < 8; j++)
-			id[j] = (uint8_t)xorshift64();
+			id[j] = (uint8_t)check_rand();
 		for (int j = 0; j < 8; j++)
-			pad[j] = (uint8_t)xorshift64();
+			pad[j] = (uint8_t)check_rand();
 		n = poll_bytes(bytes, id, pad);
 		tunnel_name_of(name, bytes, n, 63);
 		bad += match(name) != DNSTT_SESSION || memcmp(got_id, id, 8) != 0 || got_poll != 1 || got_len != 0;
@@ -764,10 +755,10 @@ static void test_random_names(void)
 
 	/* random base32 text of every plausible length, cut anywhere */
 	for (int i = 0; i < 100000; i++) {
-		size_t n = 1 + (size_t)(xorshift64() % 230), cut = 1 + (size_t)(xorshift64() % 63);
+		size_t n = 1 + (size_t)(check_rand() % 230), cut = 1 + (size_t)(check_rand() % 63);
 		int r;
 		for (size_t j = 0; j < n; j++)
-			enc[j] = alphabet[xorshift64() % 32];
+			enc[j] = alphabet[check_rand() % 32];
 		enc[n] = '\0';
 		if (i % 10 == 0) /* the lengths of a poll and of the shortest data query */
 			enc[i % 20 ? 28 : 23] = '\0';
@@ -788,9 +779,9 @@ static void test_random_names(void)
 
 	/* random hostname-like labels */
 	for (int i = 0; i < 20000; i++) {
-		size_t n = 1 + (size_t)(xorshift64() % 63);
+		size_t n = 1 + (size_t)(check_rand() % 63);
 		for (size_t j = 0; j < n; j++)
-			enc[j] = letters[xorshift64() % (sizeof letters - 1)];
+			enc[j] = letters[check_rand() % (sizeof letters - 1)];
 		enc[n] = '\0';
 		tunnel_name(name, enc, 63, DOMAIN);
 		hostlike += match(name) != DNSTT_INSIDE;
@@ -814,16 +805,16 @@ static void test_random_messages(void)
 		struct dnspkt_question q;
 		memcpy(m, msg, n);
 		if (i % 3 == 0) {
-			n = (size_t)(xorshift64() % 300);
+			n = (size_t)(check_rand() % 300);
 			for (size_t j = 0; j < n; j++)
-				m[j] = (uint8_t)xorshift64();
+				m[j] = (uint8_t)check_rand();
 			if (n >= 12)
 				put16(m + 4, 1);
 		} else {
-			for (int k = (int)(xorshift64() % 3) + 1; k > 0; k--)
-				m[xorshift64() % n] = i % 2 ? (uint8_t)xorshift64() : (uint8_t)"aA2z7.0\xe3"[xorshift64() % 8];
-			if (xorshift64() % 4 == 0)
-				n = (size_t)(xorshift64() % n);
+			for (int k = (int)(check_rand() % 3) + 1; k > 0; k--)
+				m[check_rand() % n] = i % 2 ? (uint8_t)check_rand() : (uint8_t)"aA2z7.0\xe3"[check_rand() % 8];
+			if (check_rand() % 4 == 0)
+				n = (size_t)(check_rand() % n);
 		}
 		if (parse_question(m, n, &q) != DNSPKT_OK)
 			continue;

@@ -820,15 +820,6 @@ static void test_truncations(void)
 	CHECK_INT(bad, 0);
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t xorshift64(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static void test_random_bytes(void)
 {
@@ -836,10 +827,10 @@ static void test_random_bytes(void)
 	unsigned insane = 0, parsed = 0;
 
 	for (int i = 0; i < 100000; i++) {
-		size_t n = (size_t)(xorshift64() % sizeof buf);
+		size_t n = (size_t)(check_rand() % sizeof buf);
 		enum logline_kind k;
 		for (size_t j = 0; j < n; j++)
-			buf[j] = (char)(xorshift64() & 0xff);
+			buf[j] = (char)(check_rand() & 0xff);
 		if (!parse_sane(buf, n, &k))
 			insane++;
 		parsed += k != LOGLINE_UNPARSED;
@@ -856,22 +847,22 @@ static void test_mutations(void)
 	unsigned insane = 0, kinds[LOGLINE_OTHER + 1] = { 0 };
 
 	for (int i = 0; i < 100000; i++) {
-		const char *s = samples[xorshift64() % (sizeof samples / sizeof samples[0])];
+		const char *s = samples[check_rand() % (sizeof samples / sizeof samples[0])];
 		size_t n = strlen(s);
 		enum logline_kind k;
 		memcpy(buf, s, n);
-		for (int m = (int)(xorshift64() % 3) + 1; m > 0; m--) {
-			size_t at = (size_t)(xorshift64() % n);
-			uint64_t op = xorshift64() % 4;
+		for (int m = (int)(check_rand() % 3) + 1; m > 0; m--) {
+			size_t at = (size_t)(check_rand() % n);
+			uint64_t op = check_rand() % 4;
 			if (op == 0 && n > 1) { /* delete */
 				memmove(buf + at, buf + at + 1, n - at - 1);
 				n--;
 			} else if (op == 1 && n < sizeof buf) { /* insert */
 				memmove(buf + at + 1, buf + at, n - at);
-				buf[at] = alphabet[xorshift64() % (sizeof alphabet - 1)];
+				buf[at] = alphabet[check_rand() % (sizeof alphabet - 1)];
 				n++;
 			} else {
-				buf[at] = alphabet[xorshift64() % (sizeof alphabet - 1)];
+				buf[at] = alphabet[check_rand() % (sizeof alphabet - 1)];
 			}
 		}
 		if (!parse_sane(buf, n, &k))

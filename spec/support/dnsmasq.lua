@@ -11,7 +11,9 @@ as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
   dnsmasq.stop(dm)                          -- SIGTERM and reap
   rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false})
         -- rc: dig's status word ("NOERROR", "NXDOMAIN", ...) or nil on no answer
-  n_answered, n_sent = dnsmasq.dig_batch(dm, queries, from)  -- queries: {{name, type}, ...}
+  h = dnsmasq.start_batch(dm, dir, from, n, tag)   -- dig -f over n names <tag>-<i>.load.test, in the background
+  answered, seconds = dnsmasq.batch_answered(h)   -- how many got NOERROR
+  answered, seconds = dnsmasq.batch(dm, dir, from, n, tag)
 ]]
 local proc = require("spec.support.proc")
 local socket = require("socket")
@@ -134,18 +136,36 @@ function M.dig(dm, name, o)
   return status, answers
 end
 
--- many queries through one dig process (dig -f); returns how many got an
--- answer with a status, and how many were sent
-function M.dig_batch(dm, queries, from, path)
+-- A batch: dig -f over n distinct names "<tag>-<i>.load.test" (type A) from
+-- one source address, in the background. dig's output goes to a file: a
+-- full pipe would stall dig, not dnsmasq.
+function M.start_batch(dm, dir, from, n, tag)
   local lines = {}
-  for i, q in ipairs(queries) do lines[i] = q[1] .. " " .. (q[2] or "A") end
+  for i = 1, n do lines[i] = string.format("%s-%d.load.test A", tag, i) end
+  local path = string.format("%s/%s.batch", dir, tag)
   proc.write_file(path, table.concat(lines, "\n") .. "\n")
-  local argv = dig_argv(dm, from, false)
-  argv[#argv + 1] = "-f"; argv[#argv + 1] = path
-  local out = proc.run(argv, { timeout = 300 }) or ""
-  local answered = 0
-  for _ in out:gmatch("status: %u+") do answered = answered + 1 end
-  return answered, #queries
+  local h = proc.spawn({ "sh", "-c", string.format(
+    "exec dig @%s -p %d -b %s +tries=1 +time=2 +noall +comments -f %s > %s.out",
+    dm.address, dm.port, from, path, path) })
+  h.out_path, h.started = path .. ".out", socket.gettime()
+  return h
+end
+
+-- waits for a batch and returns how many of its queries got NOERROR, and
+-- how long the batch took
+function M.batch_answered(h, timeout)
+  proc.wait(h, timeout or 300)
+  local f = assert(io.open(h.out_path))
+  local out = f:read("*a")
+  f:close()
+  local n = 0
+  for _ in out:gmatch("status: NOERROR") do n = n + 1 end
+  return n, socket.gettime() - h.started
+end
+
+-- a batch, waited for
+function M.batch(dm, dir, from, n, tag)
+  return M.batch_answered(M.start_batch(dm, dir, from, n, tag))
 end
 
 return M
