@@ -53,12 +53,11 @@ lua5.1 spec/bench/scrape.lua 10000 11 | while IFS= read -r line; do
 	bytes=$(echo "$line" | sed -n 's/.*ms  *\([0-9]*\) bytes.*/\1/p')
 	row "scrape 10k entries: $what" "$ms" ms "median of 11, $bytes bytes"
 done
-cat "$rows" > /dev/null
 
-# 5. DNS latency with and without the module
-if [ -x spec/bench/dns_impact.sh ] || [ -f spec/bench/dns_impact.sh ]; then
+# 5. DNS latency with and without the module (dnsperf; make bench installs it)
+if command -v dnsperf >/dev/null; then
 	tsv=$(mktemp)
-	if sh spec/bench/dns_impact.sh "$tsv" >/dev/null 2>&1; then
+	if bash spec/bench/dns_impact.sh "$tsv" >/dev/null 2>&1; then
 		while IFS="$(printf '\t')" read -r name value unit how; do
 			row "$name" "$value" "$unit" "$how"
 		done <"$tsv"

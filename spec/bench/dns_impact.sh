@@ -1,0 +1,498 @@
+#!/usr/bin/env bash
+# spec/bench/dns_impact.sh - does reading dnsmasq's query log through dnsagg
+# slow DNS down?
+#
+#   bash spec/bench/dns_impact.sh [RESULTS.tsv]
+#
+# A real dnsmasq (Debian's dnsmasq-base) on 127.0.0.1:<free port> answers
+# every name under bench.test itself (--address=/bench.test/10.1.1.1, cache
+# on).  dnsperf (Debian's 2.10) sends it a fixed rate of queries from
+# 127.0.0.20 and reports every query's latency (-v); p50 and p99 are computed
+# from those per-query latencies (nearest rank, over the answered queries).
+# Three scenarios, each run RUNS times in a rotating order (B F M, F M B,
+# M B F, ...), a fresh dnsmasq (and host) per run, after one short discarded
+# warm-up run:
+#
+#   baseline  dnsmasq without query logging (the router without dnsagg)
+#   file      dnsmasq --log-queries=extra to a regular file in /tmp: the cost
+#             of logging itself
+#   module    dnsmasq --log-queries=extra --log-facility=FIFO, the FIFO read by
+#             dnsagg inside spec/support/exporter_host.lua --mode fork (started
+#             BEFORE dnsmasq, which blocks opening a FIFO without a reader),
+#             /metrics scraped with curl every second during the run
+#
+# Per scenario it reports the median (over the runs) of p50, p99 and achieved
+# qps, and the total sent and lost queries; the ratio p99(module)/p99(baseline)
+# against the target of at most 1.1; and, for every module run, whether dnsagg
+# counted every query dnsmasq answered (dnsagg_lines_total{kind="query"} and
+# dnsmasq_client_queries_total{client="127.0.0.20"} against dnsperf's counts).
+# Each run also shows p90 and p99.9, the CPU time dnsmasq, dnsperf and the
+# host used, how often dnsagg's reader thread woke, and whether the machine
+# was quiet: CPU used by processes outside the benchmark, and steal time.
+# When either exceeds 10% of a core in a run, the verdict is marked
+# inconclusive (on a busy 2-CPU machine the tails measure the neighbours).
+#
+# With RESULTS.tsv the summary rows are written there, tab-separated
+# (name, value, unit, how measured), for `make bench`; without, they are
+# printed on stdout after the table.
+#
+# Environment (defaults in brackets): DNS_BENCH_QPS [2000],
+# DNS_BENCH_SECONDS [20], DNS_BENCH_RUNS [3], DNS_BENCH_WARMUP [3] (seconds,
+# 0: none), DNS_BENCH_KEEP=1 keeps the work dir.
+#
+# Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
+# process the script started, however it ends.  About 3 minutes with the
+# defaults (9 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
+# apt-get when missing and run as root.
+
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT_TSV=${1:-}
+
+QPS=${DNS_BENCH_QPS:-2000}
+SECONDS_PER_RUN=${DNS_BENCH_SECONDS:-20}
+RUNS=${DNS_BENCH_RUNS:-3}
+WARMUP=${DNS_BENCH_WARMUP:-3}
+KEEP=${DNS_BENCH_KEEP:-0}
+
+SERVER=127.0.0.1
+CLIENT=127.0.0.20            # dnsperf's source address: its queries are told apart in the metrics
+CLIENTS=10                   # dnsperf -c: UDP sockets (source ports)
+OUTSTANDING=500              # dnsperf -q: far above rate x latency, so never the limit
+QUERY_TIMEOUT=2              # dnsperf -t: a query unanswered after 2 s is lost
+DISTINCT=2000                # distinct names in the query file
+
+say() { printf 'dns_impact: %s\n' "$*" >&2; }
+die() { printf 'dns_impact: error: %s\n' "$*" >&2; exit 1; }
+
+for v in QPS SECONDS_PER_RUN RUNS WARMUP; do
+  eval "val=\${$v}"
+  # shellcheck disable=SC2154 # val is set by the eval
+  case $val in '' | *[!0-9]*) die "$v must be a whole number, not '$val'" ;; esac
+done
+if [ "$RUNS" -lt 1 ] || [ "$SECONDS_PER_RUN" -lt 1 ] || [ "$QPS" -lt 1 ]; then
+  die "DNS_BENCH_RUNS, DNS_BENCH_SECONDS and DNS_BENCH_QPS must be >= 1"
+fi
+
+# ------------------------------------------------------------ dependencies
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+need_pkgs=
+command -v dnsperf >/dev/null 2>&1 || need_pkgs="$need_pkgs dnsperf"
+command -v dnsmasq >/dev/null 2>&1 || need_pkgs="$need_pkgs dnsmasq-base"
+command -v dig >/dev/null 2>&1 || need_pkgs="$need_pkgs bind9-dnsutils"
+command -v curl >/dev/null 2>&1 || need_pkgs="$need_pkgs curl"
+command -v lua5.1 >/dev/null 2>&1 || need_pkgs="$need_pkgs lua5.1"
+lua5.1 -e 'require "socket"; require "posix.unistd"' >/dev/null 2>&1 || need_pkgs="$need_pkgs lua-socket lua-posix"
+if [ -n "$need_pkgs" ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    die "missing:$need_pkgs (install them, or run as root on Debian)"
+  fi
+  say "installing:$need_pkgs"
+  apt-get update -qq
+  # shellcheck disable=SC2086 # a list of package names
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need_pkgs >&2
+fi
+if [ ! -f "$ROOT/dnsagg.so" ]; then
+  say "building dnsagg.so"
+  make -C "$ROOT" >&2
+fi
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+# ------------------------------------------------------------ work dir, cleanup
+WORK=$(mktemp -d /tmp/dnsagg-dnsbench-XXXXXX)
+dm_pid="" host_pid="" scrape_pid="" perf_pid=""
+
+# the state letter of a process, nothing if it is gone (a zombie still answers kill -0)
+proc_state() { sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null || true; }
+alive() {
+  [ -n "${1:-}" ] || return 1
+  st=$(proc_state "$1")
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+# TERM, up to 5 s, then KILL; reaped
+stop_pid() {
+  [ -n "${1:-}" ] || return 0
+  kill -TERM "$1" 2>/dev/null || return 0
+  n=0
+  while alive "$1" && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  if alive "$1"; then kill -KILL "$1" 2>/dev/null || true; fi
+  wait "$1" 2>/dev/null || true
+}
+stop_all() {
+  stop_pid "$perf_pid"; perf_pid=""
+  if [ -n "$scrape_pid" ]; then
+    touch "$WORK/scrape.stop"
+    pkill -TERM -P "$scrape_pid" 2>/dev/null || true   # its curl or sleep, by parent pid
+  fi
+  stop_pid "$scrape_pid"; scrape_pid=""
+  stop_pid "$dm_pid"; dm_pid=""          # the writer first, then the FIFO's reader
+  stop_pid "$host_pid"; host_pid=""
+}
+cleanup() {
+  rc=$?
+  trap - EXIT INT TERM HUP
+  stop_all
+  if [ "$rc" -ne 0 ]; then
+    for f in "$WORK"/*.err; do
+      [ -s "$f" ] || continue
+      printf -- '--- %s (last lines)\n' "$f" >&2
+      tail -n 10 "$f" >&2
+    done
+  fi
+  if [ "$KEEP" = 1 ]; then say "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+if [ "$(id -u)" -eq 0 ]; then DNSMASQ_USER=--user=root; else DNSMASQ_USER=; fi
+
+# a port free for UDP and TCP on 127.0.0.1, from a pseudo-random start
+free_port() {
+  FP_FIRST=$((20000 + ($$ * 7 + RANDOM) % 30000)) lua5.1 -e '
+    local socket = require("socket")
+    local first = tonumber(os.getenv("FP_FIRST"))
+    for port = first, first + 199 do
+      local t = socket.bind("127.0.0.1", port)
+      if t then t:close() end
+      local u = socket.udp()
+      local ok = u:setsockname("127.0.0.1", port)
+      u:close()
+      if t and ok then print(port) return end
+    end'
+}
+
+# ------------------------------------------------------------ the query file
+# DISTINCT distinct names (h0001..h2000.bench.test), mostly A, every tenth
+# also AAAA (answered NODATA by --address with an IPv4 address), and after
+# every fourth name one of 20 popular names again: 2500 A + 200 AAAA lines,
+# read round and round by dnsperf (-l sets the length of a run).
+awk -v n="$DISTINCT" 'BEGIN {
+  for (i = 1; i <= n; i++) {
+    printf "h%04d.bench.test A\n", i
+    if (i % 10 == 0) printf "h%04d.bench.test AAAA\n", i
+    if (i % 4 == 0) printf "popular%02d.bench.test A\n", (i / 4) % 20
+  }
+}' >"$WORK/queries.txt"
+QUERY_LINES=$(wc -l <"$WORK/queries.txt")
+
+# ------------------------------------------------------------ pieces of a run
+# waits (10 s at most) until dnsmasq on $1 (pid $2) answers; the probe is one
+# query from 127.0.0.1, so it never mixes with dnsperf's (from $CLIENT)
+wait_dns() {
+  n=0
+  until dig @"$SERVER" -p "$1" -b "$SERVER" +tries=1 +time=1 +short CH TXT version.bind >/dev/null 2>&1; do
+    alive "$2" || die "dnsmasq exited at start-up: $(tail -n 3 "$WORK/dnsmasq.err" 2>/dev/null)"
+    [ "$n" -lt 10 ] || die "dnsmasq on $SERVER#$1 did not answer within 10 s"
+    sleep 0.5; n=$((n + 1))
+  done
+}
+
+# start_dnsmasq PORT [extra args...]
+start_dnsmasq() {
+  port=$1; shift
+  # shellcheck disable=SC2086 # DNSMASQ_USER is empty or one word
+  dnsmasq --keep-in-foreground --conf-file=/dev/null $DNSMASQ_USER \
+    --listen-address="$SERVER" --bind-interfaces --port="$port" \
+    --no-resolv --no-hosts --pid-file="$WORK/dnsmasq.pid" --cache-size=10000 \
+    --address=/bench.test/10.1.1.1 "$@" \
+    >"$WORK/dnsmasq.out" 2>"$WORK/dnsmasq.err" &
+  dm_pid=$!
+  wait_dns "$port" "$dm_pid"
+}
+
+start_host() {
+  rm -f "$WORK/dnsmasq.fifo"
+  mkfifo -m 0600 "$WORK/dnsmasq.fifo"
+  printf 'return { fifo = [[%s]], dnsmasq_pidfile = false }\n' "$WORK/dnsmasq.fifo" >"$WORK/dnsagg.conf.lua"
+  DNSAGG_CONFIG=$WORK/dnsagg.conf.lua lua5.1 "$ROOT/spec/support/exporter_host.lua" --mode fork \
+    --collectors "$ROOT/lua" --cpath "$ROOT" --bind 127.0.0.1 --port 0 \
+    >"$WORK/host.out" 2>"$WORK/host.err" &
+  host_pid=$!
+  n=0
+  until grep -q '^listening on ' "$WORK/host.out" 2>/dev/null; do
+    alive "$host_pid" || die "the test host exited before listening"
+    [ "$n" -lt 100 ] || die "the test host did not print 'listening on' within 10 s"
+    sleep 0.1; n=$((n + 1))
+  done
+  URL="http://$(sed -n 's/^listening on //p' "$WORK/host.out" | head -n 1)/metrics"
+}
+
+# one scrape of the dnsagg collector; prints the body (empty on failure)
+scrape() { curl -sS --max-time 10 "$URL?collect=dnsagg" 2>/dev/null || true; }
+
+# the value of series $2 (exact text before the value) in body file $1, 0 if absent
+series() { awk -v s="$2" 'index($0, s " ") == 1 { v = $2 } END { printf "%d\n", v + 0 }' "$1"; }
+
+# every second, a full scrape of /metrics (all collectors, as Prometheus does);
+# one line per scrape in scrapes.log: http code, seconds, dnsagg success 1|0.
+# Bounded: at most (run length + 30) scrapes, curl at most 5 s each.
+start_scrapes() {
+  rm -f "$WORK/scrape.stop" "$WORK/scrapes.log"
+  max=$((SECONDS_PER_RUN + 30))
+  (
+    i=0
+    while [ ! -e "$WORK/scrape.stop" ] && [ "$i" -lt "$max" ]; do
+      res=$(curl -sS --max-time 5 -o "$WORK/scrape.body" -w '%{http_code} %{time_total}' "$URL" 2>/dev/null) || true
+      ok=0
+      grep -q '^node_scrape_collector_success{collector="dnsagg"} 1$' "$WORK/scrape.body" 2>/dev/null && ok=1
+      echo "${res:-000 0} $ok" >>"$WORK/scrapes.log"
+      rm -f "$WORK/scrape.body"
+      i=$((i + 1))
+      sleep 1
+    done
+  ) &
+  scrape_pid=$!
+}
+stop_scrapes() {
+  touch "$WORK/scrape.stop"
+  n=0
+  while alive "$scrape_pid" && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+  stop_pid "$scrape_pid"; scrape_pid=""
+}
+
+# CPU seconds (user + system) of pid $1: $2 = self (default), all (itself and
+# its reaped children) or children (its reaped children only)
+cpu_s() {
+  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$CLK_TCK" -v m="${2:-self}" '
+    { s = $12 + $13; c = $14 + $15; printf "%.2f\n", (m == "self" ? s : m == "all" ? s + c : c) / hz }'
+}
+# voluntary context switches of the host's dnsagg reader thread (each one a
+# wake-up from poll() to read what dnsmasq wrote)
+reader_switches() {
+  for t in /proc/"$host_pid"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = dnsagg ] || continue
+    awk '/^voluntary_ctxt_switches:/ { print $2 }' "$t/status"
+    return 0
+  done
+  echo 0
+}
+# CPU seconds the hypervisor gave to others while this VM wanted to run (/proc/stat steal)
+steal_s() { awk -v hz="$CLK_TCK" '$1 == "cpu" { printf "%.2f\n", $9 / hz }' /proc/stat; }
+# CPU seconds used so far by every process on the machine: the sum over
+# /proc/PID/stat of utime, stime, cutime and cstime (a process that ends moves
+# its time into its parent's cutime when reaped, so the sum only grows by the
+# work done).  The per-process times are precise where /proc/stat's tick
+# samples miss short bursts (in this VM it showed less than dnsmasq alone used).
+machine_cpu_s() {
+  cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^.*) //' \
+    | awk -v hz="$CLK_TCK" '{ t += $12 + $13 + $14 + $15 } END { printf "%.2f\n", t / hz }'
+}
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
+
+# run_perf PORT SECONDS OUTFILE: dnsperf at QPS from CLIENT, per-query output (-v)
+run_perf() {
+  timeout $(($2 + QUERY_TIMEOUT + 30)) dnsperf -s "$SERVER" -p "$1" -a "$CLIENT" \
+    -d "$WORK/queries.txt" -Q "$QPS" -l "$2" -c "$CLIENTS" -q "$OUTSTANDING" -t "$QUERY_TIMEOUT" \
+    -v -O suppress=timeouts >"$3" 2>"$WORK/dnsperf.err" &
+  perf_pid=$!
+  rc=0
+  wait "$perf_pid" || rc=$?
+  perf_pid=""
+  [ "$rc" -eq 0 ] || die "dnsperf failed (exit $rc): $(tail -n 3 "$WORK/dnsperf.err")"
+}
+
+# summary of a dnsperf -v output, written to $2: p50_ms p99_ms sent completed lost qps p90_ms p999_ms
+perf_summary() {
+  # per-query lines: "> RCODE name type latency"; timeouts ("T") have no latency
+  awk '$1 == ">" && $2 != "T" && $2 != "I" && $NF ~ /^[0-9.]+$/ { print $NF * 1000 }' "$1" \
+    | sort -g >"$WORK/lat.sorted"
+  n=$(wc -l <"$WORK/lat.sorted")
+  [ "$n" -gt 0 ] || die "no answered queries in dnsperf's output"
+  counts=$(awk '/Queries sent:/ { s = $3 } /Queries completed:/ { c = $3 } /Queries lost:/ { l = $3 }
+       /Queries per second:/ { q = $4 }
+       END { printf "%d %d %d %.1f\n", s, c, l, q }' "$1")
+  awk -v n="$n" -v counts="$counts" 'function rank(p) { r = int(p * n); if (r < p * n) r++; return r < 1 ? 1 : r }
+    BEGIN { r50 = rank(0.50); r90 = rank(0.90); r99 = rank(0.99); r999 = rank(0.999) }
+    NR == r50 { p50 = $1 } NR == r90 { p90 = $1 } NR == r99 { p99 = $1 } NR == r999 { p999 = $1 }
+    END { printf "%.3f %.3f %s %.3f %.3f\n", p50, p99, counts, p90, p999 }' "$WORK/lat.sorted" >"$2"
+}
+
+# one run of scenario $1 (baseline|file|module), $2 seconds; appends a row to
+# runs.tsv unless $3 = warmup
+RUN_NO=0
+run_scenario() {
+  scen=$1 secs=$2 tag=${3:-}
+  port=$(free_port)
+  [ -n "$port" ] || die "no free port on 127.0.0.1"
+  host_cpu=- wakeups=- counted=- counted_client=- scrapes=- scrape_ok=- scrape_ms=- host0=0 host1=0
+  case $scen in
+    baseline)
+      # no query log: only dnsmasq's few start-up lines, to a file
+      start_dnsmasq "$port" --log-facility="$WORK/baseline.log" ;;
+    file)
+      rm -f "$WORK/queries.log"
+      start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/queries.log" ;;
+    module)
+      start_host                              # the FIFO's reader first
+      start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/dnsmasq.fifo"
+      start_scrapes ;;
+  esac
+  # CPU over the run: dnsmasq, the host (with its forked scrape children),
+  # this shell's children (dnsperf, and the scrape loop with its curls), and
+  # all processes; "others" is the rest: processes outside the benchmark
+  # (interrupt time charged to no process is not seen)
+  dm0=$(cpu_s "$dm_pid") kids0=$(cpu_s $$ children) self0=$(cpu_s $$) mach0=$(machine_cpu_s) steal0=$(steal_s)
+  [ "$scen" != module ] || { host0=$(cpu_s "$host_pid" all); sw0=$(reader_switches); }
+  run_perf "$port" "$secs" "$WORK/perf.out"
+  [ "$scen" != module ] || stop_scrapes
+  dm_cpu=$(minus "$dm0" "$(cpu_s "$dm_pid")")
+  [ "$scen" != module ] || { host1=$(cpu_s "$host_pid" all); host_cpu=$(minus "$host0" "$host1")
+    wakeups=$(($(reader_switches) - sw0)); }
+  kids=$(minus "$kids0" "$(cpu_s $$ children)")
+  self=$(minus "$self0" "$(cpu_s $$)")
+  busy=$(minus "$mach0" "$(machine_cpu_s)")
+  steal=$(minus "$steal0" "$(steal_s)")
+  others=$(awk -v b="$busy" -v d="$dm_cpu" -v h="$host1" -v h0="$host0" -v k="$kids" -v s="$self" \
+    'BEGIN { o = b - d - (h - h0) - k - s; printf "%.2f\n", o < 0 ? 0 : o }')
+  perf_summary "$WORK/perf.out" "$WORK/perf.summary"
+  read -r p50 p99 sent completed lost qps p90 p999 <"$WORK/perf.summary"
+  # dnsperf's per-query output of every run stays in the work dir (DNS_BENCH_KEEP=1)
+  mv "$WORK/perf.out" "$WORK/perf.$((RUN_NO + 1)).$scen${tag:+.$tag}.out"
+  if [ "$scen" = module ]; then
+    scrapes=$(wc -l <"$WORK/scrapes.log")
+    scrape_ok=$(awk '$1 == 200 && $3 == 1' "$WORK/scrapes.log" | wc -l)
+    scrape_ms=$(awk '{ print $2 * 1000 }' "$WORK/scrapes.log" | sort -g \
+      | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)]; else print "-" }')
+    # dnsagg counts in its own thread: wait (15 s at most) until it has
+    # counted at least what dnsperf got answered, and its count stands still
+    deadline=$(($(date +%s) + 15)) last=-1
+    while :; do
+      scrape >"$WORK/final.body"
+      # (whatever the order of its labels) the per-client total of dnsperf's address
+      counted_client=$(awk -v c="$CLIENT" '/^dnsmasq_client_queries_total[{]/ && index($0, "client=\"" c "\"") { v += $NF }
+        END { printf "%d\n", v + 0 }' "$WORK/final.body")
+      counted=$(series "$WORK/final.body" 'dnsagg_lines_total{kind="query"}')
+      if [ "$counted_client" -ge "$completed" ] && [ "$counted_client" = "$last" ]; then break; fi
+      [ "$(date +%s)" -lt "$deadline" ] || break
+      last=$counted_client
+      sleep 0.5
+    done
+  fi
+  stop_all
+  rm -f "$WORK/queries.log"
+  if [ "$tag" = warmup ]; then
+    say "warm-up ($scen, ${secs} s): p50 $p50 ms, p99 $p99 ms, $completed/$sent answered, others' CPU ${others} s (discarded)"
+    return 0
+  fi
+  RUN_NO=$((RUN_NO + 1))
+  printf '%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$RUN_NO" "$p50" "$p99" \
+    "$sent" "$completed" "$lost" "$qps" "$dm_cpu" "$host_cpu" "$counted" "$counted_client" \
+    "$scrapes" "$scrape_ok" "$scrape_ms" "$kids" "$busy" "$others" "$p90" "$p999" "$steal" "$wakeups" >>"$WORK/runs.tsv"
+  extra=
+  [ "$scen" != module ] || extra=", dnsagg counted $counted_client of dnsperf's queries ($counted query lines), $scrape_ok/$scrapes scrapes ok (median ${scrape_ms} ms), reader thread woke $wakeups times"
+  say "run $RUN_NO $(printf '%-8s' "$scen"): p50 $p50 ms, p99 $p99 ms, sent $sent, answered $completed, lost $lost, $qps qps; CPU s: dnsmasq ${dm_cpu}, dnsperf+scrapers ${kids}, host ${host_cpu}, machine ${busy} of $((NCPU * secs)), others ${others}$extra"
+}
+
+# ------------------------------------------------------------ the runs
+say "dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p'), dnsmasq $(dnsmasq --version | sed -n '1s/^Dnsmasq version \([^ ]*\).*/\1/p'), $NCPU CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "$QPS qps for $SECONDS_PER_RUN s per run, $RUNS runs per scenario, query file of $QUERY_LINES lines ($DISTINCT distinct names), dnsperf -c $CLIENTS -q $OUTSTANDING -t $QUERY_TIMEOUT from $CLIENT"
+: >"$WORK/runs.tsv"
+[ "$WARMUP" -eq 0 ] || run_scenario baseline "$WARMUP" warmup
+
+SCENARIOS="baseline file module"
+r=0
+while [ "$r" -lt "$RUNS" ]; do
+  # rotate the order every round: B F M, F M B, M B F, ...
+  # shellcheck disable=SC2086 # a list of words
+  set -- $SCENARIOS
+  k=0
+  while [ "$k" -lt $((r % 3)) ]; do first=$1; shift; set -- "$@" "$first"; k=$((k + 1)); done
+  for scen in "$@"; do run_scenario "$scen" "$SECONDS_PER_RUN"; done
+  r=$((r + 1))
+done
+
+# ------------------------------------------------------------ summary
+# per scenario: median p50, p99, qps, dnsmasq CPU; totals of sent, answered, lost
+summary() {
+  awk -F'\t' -v s="$1" '
+    function med(a, n,   i, j, t) {
+      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $1 == s { n++; p50[n] = $3; p99[n] = $4; sent += $5; done += $6; lost += $7; qps[n] = $8; cpu[n] = $9 }
+    END { if (n) printf "%.3f %.3f %d %d %d %.1f %.2f %d\n", med(p50, n), med(p99, n), sent, done, lost, med(qps, n), med(cpu, n), n }
+  ' "$WORK/runs.tsv"
+}
+read -r b50 b99 bsent bdone blost bqps bcpu bn <<EOF
+$(summary baseline)
+EOF
+read -r f50 f99 fsent fdone flost fqps fcpu fn <<EOF
+$(summary file)
+EOF
+read -r m50 m99 msent mdone mlost mqps mcpu mn <<EOF
+$(summary module)
+EOF
+# (parentheses: a bare ">" in awk's printf is a redirection)
+ratio=$(awk -v a="$m99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+fratio=$(awk -v a="$f99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+verdict=$(awk -v r="$ratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.1) ? "met" : "NOT met") }')
+# was the machine quiet? CPU of processes outside the benchmark, and steal, per run
+OTHERS_MAX=$(awk -F'\t' '$18 > m { m = $18 } END { printf "%.2f\n", m + 0 }' "$WORK/runs.tsv")
+STEAL_MAX=$(awk -F'\t' '$21 > m { m = $21 } END { printf "%.2f\n", m + 0 }' "$WORK/runs.tsv")
+DISTURBED=0
+if awk -v o="$OTHERS_MAX" -v st="$STEAL_MAX" -v l="$SECONDS_PER_RUN" 'BEGIN { exit !(o > 0.1 * l || st > 0.1 * l) }'; then
+  DISTURBED=1
+fi
+# the verdict compares baseline and module runs: only their disturbance counts
+if awk -F'\t' -v l="$SECONDS_PER_RUN" '($1 == "baseline" || $1 == "module") && ($18 > 0.1 * l || $21 > 0.1 * l) { d = 1 }
+    END { exit !d }' "$WORK/runs.tsv"; then
+  verdict="$verdict, but inconclusive: the machine was busy during baseline or module runs"
+fi
+
+echo
+printf 'DNS impact: dnsmasq %s on %s, dnsperf -Q %s -l %s, %s runs per scenario (medians; sent/answered/lost summed)\n' \
+  "$(dnsmasq --version | sed -n '1s/^Dnsmasq version \([^ ]*\).*/\1/p')" "$SERVER" "$QPS" "$SECONDS_PER_RUN" "$RUNS"
+printf '%-10s %9s %9s %9s %9s %6s %9s %12s\n' scenario 'p50 ms' 'p99 ms' sent answered lost qps 'dnsmasq CPU'
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' baseline "$b50" "$b99" "$bsent" "$bdone" "$blost" "$bqps" "$bcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' file "$f50" "$f99" "$fsent" "$fdone" "$flost" "$fqps" "$fcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' module "$m50" "$m99" "$msent" "$mdone" "$mlost" "$mqps" "$mcpu"
+printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s\n' "$ratio" "$verdict" "$fratio"
+echo "module runs, counting (dnsagg at the end vs dnsperf):"
+awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" {
+  ok = ($12 >= $6 && $12 <= $5) ? "every answered query counted" : "MISSED " ($6 - $12)
+  printf "  run %d: dnsperf sent %d, answered %d; dnsagg_lines_total{kind=\"query\"} %d, of them from %s: %d (%s); scrapes ok %d/%d, median %s ms, host CPU %s s, reader thread woke %d times (%.0f/s)\n",
+    $2, $5, $6, $11, c, $12, ok, $14, $13, $15, $10, $22, $22 / l }' "$WORK/runs.tsv"
+echo "all runs, in the order run (latencies in ms; CPU seconds over the run: dnsmasq, dnsperf with the curl"
+echo "scrapers, the host; others = all processes minus those and this script; steal = /proc/stat steal):"
+printf '  %-8s %3s %6s %6s %6s %6s %6s %6s %5s %7s %7s %7s %5s %6s %5s\n' scenario run p50 p90 p99 p99.9 sent answrd lost qps dnsmasq dnsperf host others steal
+awk -F'\t' '{ printf "  %-8s %3d %6s %6s %6s %6s %6d %6d %5d %7s %7s %7s %5s %6s %5s\n", $1, $2, $3, $19, $4, $20, $5, $6, $7, $8, $9, $16, $10, $18, $21 }' "$WORK/runs.tsv"
+if [ "$DISTURBED" = 1 ]; then
+  echo "WARNING: in some runs processes outside the benchmark used up to $OTHERS_MAX CPU s, or the hypervisor"
+  echo "stole up to $STEAL_MAX CPU s, in a ${SECONDS_PER_RUN} s run (over 10% of a core): the machine was not quiet;"
+  echo "the tails (p99, p99.9) of those runs (columns others, steal) are disturbed"
+fi
+
+HOW="dnsperf 2.10 -Q $QPS -l $SECONDS_PER_RUN -c $CLIENTS -q $OUTSTANDING -v against dnsmasq on $SERVER (address=/bench.test/, cache on), percentile of per-query latencies (nearest rank, answered queries), median of $RUNS runs in rotating order"
+tsv() {
+  printf '%s\t%s\t%s\t%s\n' dns_p50_baseline_ms "$b50" ms "$HOW; dnsmasq without query log"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_baseline_ms "$b99" ms "$HOW; dnsmasq without query log"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_file_ms "$f50" ms "$HOW; dnsmasq --log-queries=extra to a file in /tmp"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_file_ms "$f99" ms "$HOW; dnsmasq --log-queries=extra to a file in /tmp"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_module_ms "$m50" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_module_ms "$m99" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio "$ratio" ratio "dns_p99_module_ms / dns_p99_baseline_ms (target <= 1.1: $verdict)"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_file "$fratio" ratio "dns_p99_file_ms / dns_p99_baseline_ms"
+  printf '%s\t%s\t%s\t%s\n' dns_lost_baseline "$blost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $bn runs of $bsent sent"
+  printf '%s\t%s\t%s\t%s\n' dns_lost_file "$flost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $fn runs of $fsent sent"
+  printf '%s\t%s\t%s\t%s\n' dns_lost_module "$mlost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $mn runs of $msent sent"
+  printf '%s\t%s\t%s\t%s\n' dns_qps_module "$mqps" qps "dnsperf 'Queries per second', median of $mn runs (target $QPS)"
+  printf '%s\t%s\t%s\t%s\n' dns_module_uncounted "$(awk -F'\t' '$1 == "module" { m += ($6 > $12) ? $6 - $12 : 0 } END { print m + 0 }' "$WORK/runs.tsv")" queries \
+    "answered by dnsmasq (dnsperf) but not in dnsmasq_client_queries_total{client=\"$CLIENT\"} at the end, sum of $mn runs"
+  printf '%s\t%s\t%s\t%s\n' dns_bench_steal_max_s "$STEAL_MAX" s \
+    "largest /proc/stat steal time during one run (${SECONDS_PER_RUN} s runs): high means a disturbed measurement"
+  printf '%s\t%s\t%s\t%s\n' dns_bench_others_cpu_max_s "$OTHERS_MAX" s \
+    "largest CPU time used during one run by processes outside the benchmark (all processes minus dnsmasq, host, dnsperf, curl, this script; ${NCPU} CPUs, ${SECONDS_PER_RUN} s runs): high means a disturbed measurement"
+}
+if [ -n "$OUT_TSV" ]; then
+  tsv >"$OUT_TSV"
+  say "rows written to $OUT_TSV"
+else
+  echo
+  tsv
+fi
