@@ -221,11 +221,12 @@ local stopping = false
 local function on_signal() stopping = true end
 
 local function announce()
+  -- handlers first: whoever reads the line may signal at once
+  psignal.signal(psignal.SIGTERM, on_signal)
+  psignal.signal(psignal.SIGINT, on_signal)
   local host, port = server:getsockname()
   io.stdout:write("listening on ", host, ":", port, "\n")
   io.stdout:flush()
-  psignal.signal(psignal.SIGTERM, on_signal)
-  psignal.signal(psignal.SIGINT, on_signal)
 end
 
 -- read the request line and headers: returns line, method, url, proto, headers (nil on EOF)
