@@ -34,6 +34,16 @@ struct agg *agg_new(const struct agg_config *cfg)
 	lru_init(&agg->clients, cfg->max_clients, &agg->pool);
 	lru_init(&agg->servers, cfg->max_servers, &agg->pool);
 	pending_init(&agg->pending);
+	if (cfg->ndnstt_domains) {
+		agg->dnstt = sessions_new(cfg->dnstt_domains, cfg->ndnstt_domains, cfg->dnstt_window,
+		                          cfg->dnstt_max_sessions, &agg->key);
+		if (!agg->dnstt) {
+			agg_free(agg);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < SESSIONS_MAX_DOMAINS; i++)
+		agg->cfg.dnstt_domains[i] = NULL; /* copied: the caller's strings need not outlive this call */
 	return agg;
 }
 
@@ -55,6 +65,7 @@ void agg_free(struct agg *agg)
 	lru_free(&agg->servers);
 	strpool_free(&agg->pool);
 	leases_unref(agg->leases);
+	sessions_free(agg->dnstt);
 	pthread_mutex_destroy(&agg->mu);
 	free(agg);
 }
@@ -204,6 +215,15 @@ void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now)
 	lb->overlong = 0;
 }
 
+void agg_dnstt_tick(struct agg *agg, uint32_t now)
+{
+	if (!agg->dnstt)
+		return;
+	agg_lock(agg);
+	sessions_tick(agg->dnstt, now);
+	agg_unlock(agg);
+}
+
 int agg_refresh_leases(struct agg *agg)
 {
 	if (agg->cfg.nlease_files == 0)
@@ -281,7 +301,9 @@ struct agg_view *agg_view_new(struct agg *agg)
 	v->clients = malloc((agg->clients.used + 1u) * sizeof *v->clients);
 	v->servers = malloc((agg->servers.used + 1u) * sizeof *v->servers);
 	v->arena = malloc(text + 1);
-	if (!v->rows || !v->clients || !v->servers || !v->arena) {
+	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
+	v->dnstt = malloc((ndnstt + 1u) * sizeof *v->dnstt);
+	if (!v->rows || !v->clients || !v->servers || !v->arena || !v->dnstt) {
 		agg_unlock(agg);
 		agg_view_free(v);
 		return NULL;
@@ -304,13 +326,18 @@ struct agg_view *agg_view_new(struct agg *agg)
 	copy_counters(&agg->servers, v->servers, &arena);
 	v->nservers = agg->servers.used;
 
+	if (ndnstt)
+		memcpy(v->dnstt, agg->dnstt->domain, ndnstt * sizeof *v->dnstt);
+	v->ndnstt = ndnstt;
+	v->dnstt_evictions = agg->dnstt ? agg->dnstt->evictions : 0;
 	memcpy(v->replies, agg->replies, sizeof v->replies);
 	v->stats = agg->stats;
 	v->cfg = agg->cfg;
 	v->entry_evictions = agg->entries.evictions;
 	v->client_evictions = agg->clients.evictions;
 	v->memory_bytes = sizeof *agg + agg->pool.bytes + lru_bytes(&agg->entries) +
-	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers);
+	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers) +
+	                  (agg->dnstt ? sessions_bytes(agg->dnstt) : 0);
 	v->leases = agg->leases;
 	if (v->leases)
 		v->leases->refs++;
@@ -330,6 +357,7 @@ void agg_view_free(struct agg_view *v)
 	free(v->rows);
 	free(v->clients);
 	free(v->servers);
+	free(v->dnstt);
 	free(v->arena);
 	free(v);
 }

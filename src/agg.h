@@ -2,8 +2,9 @@
  * agg.h - the aggregator: what one `dnsagg.new{}` owns.
  *
  * It turns parsed log lines into counts (the bounded (client, domain, type)
- * table, per-client totals, upstream servers, reply classes) under one
- * mutex, and hands the scrape side a self-contained copy of them (a view),
+ * table, per-client totals, upstream servers, reply classes), and holds
+ * the capture's packet counters and DNSTT sessions (capture.c, sessions.c),
+ * under one mutex, and hands the scrape side a self-contained copy of them (a view),
  * so that rendering, sorting and talking to Lua never hold the lock.
  */
 #ifndef DNSAGG_AGG_H
@@ -13,11 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnspkt.h"
 #include "hash.h"
 #include "leases.h"
 #include "logline.h"
 #include "lru.h"
 #include "pending.h"
+#include "sessions.h"
 #include "strpool.h"
 
 #define AGG_DEFAULT_MAX_ENTRIES 5000u
@@ -34,6 +37,11 @@ struct agg_config {
 	uint32_t max_leases;
 	const char *lease_files[AGG_MAX_LEASE_FILES];
 	size_t nlease_files;
+	int capture;                        /* 1: a capture feeds the packet counters */
+	const char *dnstt_domains[SESSIONS_MAX_DOMAINS]; /* none: no DNSTT counting */
+	size_t ndnstt_domains;
+	uint32_t dnstt_window;              /* seconds */
+	uint32_t dnstt_max_sessions;
 };
 
 enum fifo_state {
@@ -50,6 +58,8 @@ struct agg_stats {
 	uint64_t lease_reloads;
 	uint64_t lease_bad_lines;
 	uint64_t alloc_failures;
+	uint64_t packets[DNSPKT_STATUS_COUNT]; /* captured frames by dnspkt status (DNSPKT_OK: DNS) */
+	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
 	enum fifo_state fifo;
 	int fifo_buffer_bytes;              /* the pipe's capacity once open */
 };
@@ -83,6 +93,7 @@ struct agg {
 	pending_counts replies;
 	struct leases *leases;   /* immutable; shared with views by reference count */
 	uint64_t leases_fingerprint;
+	struct sessions *dnstt;  /* NULL without dnstt domains */
 	struct agg_stats stats;
 };
 
@@ -102,6 +113,10 @@ void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_
 
 /* With the lock held: counts a last line that had no newline. */
 void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now);
+
+/* Takes the lock: recomputes the DNSTT active counts and peaks (the
+ * reader's housekeeping, once a second). */
+void agg_dnstt_tick(struct agg *agg, uint32_t now);
 
 /* Without the lock: rebuilds the lease map if a lease file changed.
  * Returns 1 when a new map was swapped in. */
@@ -127,6 +142,9 @@ struct agg_view {
 	uint32_t nclients;
 	struct view_counter *servers;
 	uint32_t nservers;
+	struct sessions_domain *dnstt; /* one per configured domain */
+	uint32_t ndnstt;
+	uint64_t dnstt_evictions;
 	struct leases *leases;         /* a reference; may be NULL */
 	pending_counts replies;
 	struct agg_stats stats;

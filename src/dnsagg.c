@@ -17,6 +17,7 @@
 
 #include "agg.h"
 #include "buf.h"
+#include "capture.h"
 #include "expo.h"
 #include "reader.h"
 
@@ -75,19 +76,26 @@ static const char *opt_string(lua_State *L, int opts, const char *key)
 	return s;
 }
 
-static uint32_t opt_count(lua_State *L, int opts, const char *key, uint32_t def, uint32_t max)
+/* name: the option as the message names it (key, or "table.key"). */
+static uint32_t opt_count_named(lua_State *L, int opts, const char *key, const char *name, uint32_t def,
+                                uint32_t max)
 {
 	lua_getfield(L, opts, key);
 	uint32_t v = def;
 	if (!lua_isnil(L, -1)) {
 		lua_Number n = lua_tonumber(L, -1);
 		if (lua_type(L, -1) != LUA_TNUMBER || !(n >= 1 && n <= max) || n != (lua_Number)(uint32_t)n)
-			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %d", key,
+			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %d", name,
 			           (int)max);
 		v = (uint32_t)n;
 	}
 	lua_pop(L, 1);
 	return v;
+}
+
+static uint32_t opt_count(lua_State *L, int opts, const char *key, uint32_t def, uint32_t max)
+{
+	return opt_count_named(L, opts, key, key, def, max);
 }
 
 static void opt_leases(lua_State *L, int opts, struct handle *h, struct agg_config *cfg)
@@ -118,6 +126,111 @@ static void opt_leases(lua_State *L, int opts, struct handle *h, struct agg_conf
 		luaL_error(L, "dnsagg.new: option 'leases' must be a path or a list of paths, not %s",
 		           luaL_typename(L, -1));
 	}
+	lua_pop(L, 1);
+}
+
+/* Every key of the sub-table at index t is one of keys[]. */
+static void check_sub_keys(lua_State *L, int t, const char *option, const char *const *keys)
+{
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		int known = 0;
+		lua_pop(L, 1);
+		for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+			known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
+		if (!known)
+			luaL_error(L, "dnsagg.new: unknown option '%s.%s'", option,
+			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+	}
+}
+
+struct capture_opts {
+	int on;
+	const char *interface; /* NULL: every interface */
+	uint16_t port;
+};
+
+/* capture = { interface = "br-lan", port = 53 } */
+static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
+{
+	static const char *const keys[] = { "interface", "port", NULL };
+	lua_getfield(L, opts, "capture");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "dnsagg.new: option 'capture' must be a table, not %s", luaL_typename(L, -1));
+	int t = lua_gettop(L);
+	check_sub_keys(L, t, "capture", keys);
+	co->on = 1;
+	co->interface = opt_string(L, t, "interface");
+	if (co->interface && (!*co->interface || strlen(co->interface) >= 16))
+		luaL_error(L, "dnsagg.new: option 'capture.interface' must be an interface name");
+	co->port = (uint16_t)opt_count_named(L, t, "port", "capture.port", DNSPKT_PORT, 65535);
+	lua_pop(L, 1);
+}
+
+/* A name of labels of 1 to 63 letters, digits, '-' or '_', at most 253
+ * characters, a trailing dot allowed. */
+static int is_domain_name(const char *s, size_t len)
+{
+	size_t label = 0;
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		           c == '_') {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+/* dnstt = { domains = { "t.example.com" }, active_window = 30, max_sessions = 1000 }.
+ * The domain strings stay alive in the options table until agg_new() copies them. */
+static void opt_dnstt(lua_State *L, int opts, struct agg_config *cfg)
+{
+	static const char *const keys[] = { "domains", "active_window", "max_sessions", NULL };
+	lua_getfield(L, opts, "dnstt");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "dnsagg.new: option 'dnstt' must be a table, not %s", luaL_typename(L, -1));
+	int t = lua_gettop(L);
+	check_sub_keys(L, t, "dnstt", keys);
+	lua_getfield(L, t, "domains");
+	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
+	if (n == 0)
+		luaL_error(L, "dnsagg.new: option 'dnstt.domains' must be a list of domain names");
+	if (n > SESSIONS_MAX_DOMAINS)
+		luaL_error(L, "dnsagg.new: option 'dnstt.domains' names more than %d domains", SESSIONS_MAX_DOMAINS);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		lua_rawgeti(L, -1, (int)i + 1);
+		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+		if (!name || !is_domain_name(name, len))
+			luaL_error(L, "dnsagg.new: option 'dnstt.domains' must be a list of domain names");
+		cfg->dnstt_domains[i] = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	cfg->ndnstt_domains = n;
+	lua_pop(L, 1);
+	cfg->dnstt_window = opt_count_named(L, t, "active_window", "dnstt.active_window", SESSIONS_DEFAULT_WINDOW, 86400);
+	cfg->dnstt_max_sessions = opt_count_named(L, t, "max_sessions", "dnstt.max_sessions", SESSIONS_DEFAULT_MAX,
+	                                          SESSIONS_LIMIT_MAX);
 	lua_pop(L, 1);
 }
 
@@ -163,7 +276,7 @@ static int l_new(lua_State *L)
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
 	check_known_keys(L, 1);
-	static const char *const later[] = { "capture", "dnstt", "geoip", NULL };
+	static const char *const later[] = { "geoip", NULL };
 	for (int i = 0; later[i]; i++) {
 		lua_getfield(L, 1, later[i]);
 		if (!lua_isnil(L, -1))
@@ -178,6 +291,10 @@ static int l_new(lua_State *L)
 	cfg.max_clients = opt_count(L, 1, "max_clients", AGG_DEFAULT_MAX_CLIENTS, AGG_LIMIT_ENTRIES);
 	cfg.max_servers = AGG_DEFAULT_MAX_SERVERS;
 	cfg.max_leases = AGG_DEFAULT_MAX_LEASES;
+	struct capture_opts co = { 0, NULL, DNSPKT_PORT };
+	opt_capture(L, 1, &co);
+	cfg.capture = co.on;
+	opt_dnstt(L, 1, &cfg);
 
 	struct handle *h = lua_newuserdata(L, sizeof *h);
 	memset(h, 0, sizeof *h);
@@ -201,10 +318,18 @@ static int l_new(lua_State *L)
 		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(e));
 		return 2;
 	}
-	if (fifo) {
-		struct reader_opts ropts = { fifo, pid_glob, lock };
+	struct capture *cap = NULL;
+	if (co.on && !(cap = capture_open(co.interface, co.port, err, sizeof err))) {
+		free_handle(h);
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	if (fifo || cap) {
+		struct reader_opts ropts = { fifo, pid_glob, lock, cap };
 		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
 		if (!h->reader) {
+			capture_close(cap);
 			free_handle(h);
 			lua_pushnil(L);
 			lua_pushstring(L, err);
@@ -594,6 +719,33 @@ static int l_stats(lua_State *L)
 	set_number(L, "lease_reloads", (double)s->lease_reloads);
 	set_number(L, "memory_bytes", (double)v->memory_bytes);
 	set_number(L, "alloc_failures", (double)s->alloc_failures);
+	if (v->cfg.capture) {
+		uint64_t packets = 0;
+		lua_createtable(L, 0, DNSPKT_STATUS_COUNT);
+		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
+			set_number(L, st == DNSPKT_OK ? "dns" : dnspkt_status_name(st), (double)s->packets[st]);
+			packets += s->packets[st];
+		}
+		lua_setfield(L, -2, "packets_by_result");
+		set_number(L, "packets", (double)packets);
+		set_number(L, "packets_dropped", (double)s->packets_dropped);
+	}
+	if (v->ndnstt) {
+		lua_createtable(L, 0, (int)v->ndnstt);
+		for (uint32_t d = 0; d < v->ndnstt; d++) {
+			const struct sessions_domain *dom = &v->dnstt[d];
+			lua_createtable(L, 0, 6);
+			set_number(L, "active", dom->active);
+			set_number(L, "peak", dom->peak);
+			set_number(L, "queries", (double)dom->queries);
+			set_number(L, "bytes_in", (double)dom->bytes_in);
+			set_number(L, "bytes_out", (double)dom->bytes_out);
+			set_number(L, "sessions", (double)dom->sessions);
+			lua_setfield(L, -2, dom->name);
+		}
+		lua_setfield(L, -2, "dnstt");
+		set_number(L, "dnstt_session_evictions", (double)v->dnstt_evictions);
+	}
 	if (s->fifo != FIFO_NONE) {
 		lua_pushboolean(L, s->fifo == FIFO_OPEN);
 		lua_setfield(L, -2, "fifo_up");

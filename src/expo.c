@@ -3,6 +3,7 @@
  */
 #include "expo.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* --- escaping --------------------------------------------------------- */
@@ -193,6 +194,19 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 		single(sink, "dnsagg_dnsmasq_reopen_signals_total", "counter",
 		       "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", s->reopen_signals);
 	}
+	if (v->cfg.capture) {
+		sink->family(sink->ctx, "dnsagg_packets_total", "counter",
+		             "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).");
+		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
+			struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
+			sample(sink, "dnsagg_packets_total", labels, 1, s->packets[st]);
+		}
+		single(sink, "dnsagg_packets_dropped_total", "counter",
+		       "Frames the kernel dropped for want of room in the capture socket's queue.", s->packets_dropped);
+	}
+	if (v->ndnstt)
+		single(sink, "dnsagg_dnstt_session_evictions_total", "counter",
+		       "DNSTT sessions evicted from the session table (max_sessions) to make room.", v->dnstt_evictions);
 	if (v->cfg.nlease_files) {
 		single(sink, "dnsagg_leases", "gauge", "DHCP leases known.", v->leases ? v->leases->count : 0);
 		single(sink, "dnsagg_lease_reloads_total", "counter", "Times the lease files were read.",
@@ -205,6 +219,47 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	       s->alloc_failures);
 }
 
+/* One family per counter, a series per configured domain (at 0 until
+ * traffic comes). */
+static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t offset;
+		int is32;
+	} families[] = {
+		{ "dnstt_active_clients", "gauge", "DNSTT sessions seen within the active window.",
+		  offsetof(struct sessions_domain, active), 1 },
+		{ "dnstt_peak_clients", "gauge", "Most DNSTT sessions active at once since the start.",
+		  offsetof(struct sessions_domain, peak), 1 },
+		{ "dnstt_queries_total", "counter", "DNSTT tunnel queries.", offsetof(struct sessions_domain, queries), 0 },
+		{ "dnstt_bytes_in_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT queries.",
+		  offsetof(struct sessions_domain, bytes_in), 0 },
+		{ "dnstt_bytes_out_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT responses.",
+		  offsetof(struct sessions_domain, bytes_out), 0 },
+		{ "dnstt_sessions_total", "counter", "Distinct DNSTT sessions (client IDs) seen.",
+		  offsetof(struct sessions_domain, sessions), 0 },
+	};
+	if (!v->ndnstt)
+		return;
+	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+		sink->family(sink->ctx, families[f].name, families[f].type, families[f].help);
+		for (uint32_t d = 0; d < v->ndnstt; d++) {
+			const char *base = (const char *)&v->dnstt[d] + families[f].offset;
+			uint64_t value;
+			if (families[f].is32) {
+				uint32_t v32;
+				memcpy(&v32, base, sizeof v32);
+				value = v32;
+			} else {
+				memcpy(&value, base, sizeof value);
+			}
+			struct expo_label labels[] = { { "domain", v->dnstt[d].name } };
+			sample(sink, families[f].name, labels, 1, value);
+		}
+	}
+}
+
 void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 {
 	walk_queries(v, sink);
@@ -212,6 +267,7 @@ void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 	walk_replies(v, sink);
 	walk_servers(v, sink);
 	walk_leases(v, sink);
+	walk_dnstt(v, sink);
 	walk_health(v, sink);
 }
 

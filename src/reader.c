@@ -1,8 +1,10 @@
 /*
  * reader.c - the FIFO reader thread, its fork handlers, and the SIGUSR2
- * that makes dnsmasq reopen its log (see reader.h).
+ * that makes dnsmasq reopen its log (see reader.h).  The capture's socket
+ * is drained in the same poll loop, a batch a round (capture.c).
  */
 #include "reader.h"
+#include "capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,8 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 10000
 #define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
-#define HOUSEKEEPING_MS 1000       /* lease files and FIFO identity */
+#define HOUSEKEEPING_MS 1000       /* lease files, FIFO identity, packet drops, DNSTT sessions */
+#define SYNC_CAPTURE_BATCHES 256   /* a sync reads at most this many batches of frames */
 
 struct reader {
 	struct agg *agg;
@@ -40,6 +43,7 @@ struct reader {
 	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
 	struct linebuf lb;
 	char *chunk;
+	struct capture *capture;     /* or NULL */
 
 	pthread_mutex_t sync_mu;     /* guards the fields below */
 	pthread_cond_t sync_cond;
@@ -100,6 +104,7 @@ static void after_fork_child(void)
 		close_fd(&r->lock_fd); /* else a child outliving the parent would keep the lock */
 		close_fd(&r->wake[0]);
 		close_fd(&r->wake[1]);
+		capture_forget_fd(r->capture);
 	}
 	pthread_mutex_unlock(&registry_mu);
 }
@@ -312,12 +317,15 @@ static void housekeeping(struct reader *r, int64_t now)
 	r->next_housekeeping_ms = now + HOUSEKEEPING_MS;
 	check_fifo_identity(r);
 	agg_refresh_leases(r->agg);
+	if (r->capture)
+		capture_housekeeping(r->capture, r->agg);
+	agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
 }
 
 static int poll_timeout(const struct reader *r, int64_t now)
 {
 	int64_t until = r->next_housekeeping_ms;
-	if (r->fifo_fd < 0 && r->next_open_ms < until)
+	if (r->fifo_path && r->fifo_fd < 0 && r->next_open_ms < until)
 		until = r->next_open_ms;
 	return until <= now ? 0 : (int)(until - now);
 }
@@ -335,28 +343,38 @@ static void *reader_main(void *arg)
 			break;
 
 		int64_t now = now_ms();
-		if (r->fifo_fd < 0 && now >= r->next_open_ms)
+		if (r->fifo_path && r->fifo_fd < 0 && now >= r->next_open_ms)
 			open_fifo(r, now);
 		housekeeping(r, now);
 
-		struct pollfd pfd[2] = { { r->wake[0], POLLIN, 0 }, { r->fifo_fd, POLLIN, 0 } };
-		int nfds = r->fifo_fd >= 0 ? 2 : 1;
+		/* a negative fd is ignored by poll(): the slots stay where they are */
+		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { r->fifo_fd, POLLIN, 0 },
+		                         { capture_fd(r->capture), POLLIN, 0 } };
 		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
-		if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			continue;
 		if (pfd[0].revents & POLLIN) {
 			char buf[64];
 			while (read(r->wake[0], buf, sizeof buf) > 0)
 				;
 		}
-		if (nfds == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			drain(r);
+		/* a batch at most: a flood of frames never starves the FIFO */
+		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLERR)))
+			capture_drain(r->capture, r->agg, CAPTURE_BATCH);
 
 		if (asked != r->sync_done) {
-			if (r->fifo_fd < 0)
+			if (r->fifo_path && r->fifo_fd < 0)
 				open_fifo(r, now_ms());
 			while (!drain(r))
 				;
+			for (int i = 0; r->capture && i < SYNC_CAPTURE_BATCHES; i++)
+				if (capture_drain(r->capture, r->agg, CAPTURE_BATCH))
+					break;
+			if (r->capture)
+				capture_housekeeping(r->capture, r->agg);
+			agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
 			pthread_mutex_lock(&r->sync_mu);
 			r->sync_done = asked;
 			pthread_cond_broadcast(&r->sync_cond);
@@ -381,6 +399,7 @@ static void reader_free(struct reader *r)
 	free(r->pid_glob);
 	free(r->lock_path);
 	free(r->chunk);
+	capture_close(r->capture);
 	free(r);
 }
 
@@ -406,17 +425,20 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->sync_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	r->fifo_path = strdup(opts->fifo);
+	r->fifo_path = opts->fifo ? strdup(opts->fifo) : NULL;
 	r->pid_glob = opts->pid_glob ? strdup(opts->pid_glob) : NULL;
 	r->lock_path = opts->lock ? strdup(opts->lock) : NULL;
 	r->chunk = malloc(CHUNK_BYTES);
-	if (!r->fifo_path || (opts->pid_glob && !r->pid_glob) || (opts->lock && !r->lock_path) || !r->chunk ||
+	if ((opts->fifo && !r->fifo_path) || (opts->pid_glob && !r->pid_glob) || (opts->lock && !r->lock_path) || !r->chunk ||
 	    pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		snprintf(err, errlen, "cannot start the reader: %s", strerror(errno ? errno : ENOMEM));
 		reader_free(r);
 		return NULL;
 	}
-	set_fifo_state(r, FIFO_WAITING, 0);
+	if (r->fifo_path)
+		set_fifo_state(r, FIFO_WAITING, 0);
+
+	r->capture = opts->capture; /* ours from here on, if the thread starts */
 
 	/* The thread takes no signal: the host (uhttpd) handles its own. */
 	sigfillset(&all);
@@ -425,6 +447,7 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the reader thread: %s", strerror(rc));
+		r->capture = NULL; /* still the caller's */
 		reader_free(r);
 		return NULL;
 	}

@@ -1,5 +1,6 @@
 /*
- * reader.h - the background thread that drains dnsmasq's log FIFO.
+ * reader.h - the background thread that drains dnsmasq's log FIFO and the
+ * capture's packet socket.
  *
  * dnsmasq writes its log with blocking writes: a reader that stops reading
  * stops DNS for the whole network.  So this thread opens the FIFO without
@@ -16,24 +17,26 @@
 #include "agg.h"
 
 struct reader;
+struct capture;
 
 struct reader_opts {
-	const char *fifo;     /* the path to read (it need not exist yet) */
+	const char *fifo;     /* the path to read (it need not exist yet), or NULL: no FIFO */
 	const char *pid_glob; /* pid files of dnsmasq to send SIGUSR2 once the FIFO is open, or NULL */
 	const char *lock;     /* lock file shared with dnsagg-guard, or NULL: the FIFO is read
 	                         only while an exclusive flock() on it is held */
+	struct capture *capture; /* or NULL; the reader owns it once started */
 };
 
 /* Starts the thread.  Returns NULL and a message in err when it cannot. */
 struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, char *err, size_t errlen);
 
-/* Waits until every byte readable from the FIFO at the time of the call has
- * been counted.  Returns 1 when done, 0 on time-out, -1 in a forked child
+/* Waits until every byte readable from the FIFO (and every frame queued on
+ * the capture) at the time of the call has been counted.  Returns 1 when done, 0 on time-out, -1 in a forked child
  * (which has no thread to wait for). */
 int reader_sync(struct reader *r, double seconds);
 
 /* Stops and joins the thread (only in the process that started it), closes
- * the FIFO and frees r.  NULL is ignored. */
+ * the FIFO and the capture and frees r.  NULL is ignored. */
 void reader_stop(struct reader *r);
 
 /* Reads a plain log file to its end into agg (no thread).  Returns 0, or -1

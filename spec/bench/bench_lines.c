@@ -242,7 +242,7 @@ static int fifo(uint32_t queries)
 		add_query(&s, skewed_key(100000, &rng));
 
 	struct agg *agg = new_agg(10000);
-	struct reader_opts opts = { path, NULL, NULL };
+	struct reader_opts opts = { path, NULL, NULL, NULL };
 	struct reader *r = reader_start(agg, &opts, err, sizeof err);
 	if (!r) {
 		fprintf(stderr, "%s\n", err);

@@ -160,7 +160,7 @@ static void test_start_on_missing_path_waits(void)
 		exit(2);
 	}
 	CHECK_INT(agg->stats.fifo, FIFO_NONE);
-	struct reader_opts opts = { fifo_path, NULL, NULL };
+	struct reader_opts opts = { fifo_path, NULL, NULL, NULL };
 	reader = reader_start(agg, &opts, err, sizeof err);
 	CHECK(reader != NULL);
 	if (!reader) {
@@ -434,7 +434,7 @@ static void test_reopen_signal_only_to_dnsmasq(void)
 	snprintf(glob_pat, sizeof glob_pat, "%s/*.pid", dir);
 
 	CHECK_INT(mkfifo(fifo_path, 0600), 0);
-	struct reader_opts opts = { fifo_path, glob_pat, NULL };
+	struct reader_opts opts = { fifo_path, glob_pat, NULL, NULL };
 	reader = reader_start(agg, &opts, err, sizeof err);
 	CHECK(reader != NULL);
 	if (!reader)

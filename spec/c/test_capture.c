@@ -1,0 +1,413 @@
+/*
+ * test_capture.c - unit tests of the capture's pure parts: the kernel
+ * filter (capture_bpf(), run here by a small classic BPF interpreter with
+ * the kernel's semantics: a load past the end rejects the frame), the
+ * accounting of frames (capture_account(), with dnspkt and dnstt
+ * underneath), and the DNSTT session table (src/sessions.c).  The capture
+ * spec (spec/capture_spec.lua) runs the same filter in the kernel.
+ *
+ * Frames are built here the way the kernel hands them to an AF_PACKET
+ * socket: Ethernet II, an optional 802.1Q tag, IPv4 or IPv6, UDP or TCP.
+ */
+#include "check.h"
+#include "agg.h"
+#include "capture.h"
+#include "dnspkt.h"
+#include "sessions.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define PORT 53
+#define DOMAIN "t.example.com"
+
+/* DESIGN.md section 4 */
+static const char VECTOR_DATA[] =
+	"ingesrkokreujy6zumkse43vobsxey3bnruwm4tbm5uwy2ltoruwgzlyobuwc3d.jmrxwg2lpovzq.t.example.com";
+static const char VECTOR_POLL[] = "aerukz4jvpg672aaaaaaaaaaaaaa.t.example.com";
+
+/* ---- a classic BPF interpreter: the opcodes capture_bpf() uses ---- */
+
+/* Returns what the program returns (bytes kept; 0: dropped), or -1 on an
+ * instruction it does not know. */
+static long run_bpf(const struct capture_insn *prog, size_t n, const uint8_t *pkt, size_t len)
+{
+	uint32_t a = 0, x = 0;
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct capture_insn *i = &prog[pc];
+		uint32_t off;
+		switch (i->code) {
+		case BPF_LD | BPF_H | BPF_ABS:
+		case BPF_LD | BPF_B | BPF_ABS:
+		case BPF_LD | BPF_H | BPF_IND:
+		case BPF_LD | BPF_B | BPF_IND: {
+			size_t size = (i->code & BPF_B) ? 1 : 2;
+			off = i->k + ((i->code & BPF_IND) ? x : 0);
+			if (off + size > len)
+				return 0; /* the kernel: an out of bounds load ends the filter with 0 */
+			a = size == 1 ? pkt[off] : (uint32_t)(pkt[off] << 8 | pkt[off + 1]);
+			break;
+		}
+		case BPF_LDX | BPF_W | BPF_IMM:
+			x = i->k;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= i->k;
+			break;
+		case BPF_ALU | BPF_LSH | BPF_K:
+			a <<= i->k;
+			break;
+		case BPF_ALU | BPF_ADD | BPF_X:
+			a += x;
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & i->k) ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return (long)i->k;
+		default:
+			return -1;
+		}
+		if (pc >= n)
+			return -1;
+	}
+	return -1; /* fell off the end: the kernel refuses such a program */
+}
+
+/* ---- frames ---- */
+
+struct spec {
+	int vlan;         /* one 802.1Q tag */
+	int v6;
+	int proto;        /* 17 UDP, 6 TCP */
+	int ip_options;   /* IPv4: words of options */
+	unsigned frag;    /* IPv4: flags and fragment offset field */
+	int hop_by_hop;   /* IPv6: a hop-by-hop header first */
+	int fragment6;    /* IPv6: a fragment header first */
+	uint16_t sport, dport;
+	const uint8_t *payload;
+	size_t plen;
+};
+
+static uint8_t *put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static size_t build_frame(uint8_t *f, const struct spec *s)
+{
+	uint8_t *p = f;
+	memset(p, 0, 12); /* lo's MACs */
+	p += 12;
+	if (s->vlan) {
+		p = put16(p, 0x8100);
+		p = put16(p, 42);
+	}
+	p = put16(p, s->v6 ? 0x86dd : 0x0800);
+	size_t l4len = (s->proto == 17 ? 8 : 20) + s->plen;
+	uint8_t *ip = p;
+	if (!s->v6) {
+		size_t ihl = 5 + (size_t)s->ip_options;
+		memset(ip, 0, ihl * 4);
+		ip[0] = (uint8_t)(0x40 | ihl);
+		put16(ip + 2, (unsigned)(ihl * 4 + l4len));
+		put16(ip + 6, s->frag);
+		ip[8] = 64;
+		ip[9] = (uint8_t)s->proto;
+		ip[12] = 127, ip[15] = 1, ip[16] = 127, ip[19] = 1;
+		p = ip + ihl * 4;
+	} else {
+		size_t ext = s->hop_by_hop || s->fragment6 ? 8 : 0;
+		memset(ip, 0, 40 + ext);
+		ip[0] = 0x60;
+		put16(ip + 4, (unsigned)(ext + l4len));
+		ip[6] = s->hop_by_hop ? 0 : s->fragment6 ? 44 : (uint8_t)s->proto;
+		ip[7] = 64;
+		ip[23] = 1, ip[39] = 1;
+		p = ip + 40;
+		if (ext) {
+			p[0] = (uint8_t)s->proto; /* next header; the rest: length 0, no options, offset 0 */
+			if (s->hop_by_hop)
+				p[2] = 1, p[3] = 4; /* PadN */
+			p += 8;
+		}
+	}
+	p = put16(p, s->sport);
+	p = put16(p, s->dport);
+	if (s->proto == 17) {
+		p = put16(p, (unsigned)(8 + s->plen));
+		p = put16(p, 0);
+	} else {
+		memset(p, 0, 16);
+		p[8] = 0x50;
+		p += 16;
+	}
+	memcpy(p, s->payload, s->plen);
+	return (size_t)(p - f) + s->plen;
+}
+
+static size_t put_name(uint8_t *p, const char *name)
+{
+	size_t o = 0;
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t n = dot ? (size_t)(dot - name) : strlen(name);
+		p[o++] = (uint8_t)n;
+		memcpy(p + o, name, n);
+		o += n;
+		name += n + (dot ? 1 : 0);
+	}
+	p[o++] = 0;
+	return o;
+}
+
+/* A query (with an OPT record) or a response (question echoed, one TXT answer). */
+static size_t build_msg(uint8_t *b, const char *name, uint16_t qtype, int response)
+{
+	uint8_t *p = b;
+	p = put16(p, 0x1234);
+	p = put16(p, response ? 0x8180 : 0x0100);
+	p = put16(p, 1);
+	p = put16(p, response ? 1 : 0);
+	p = put16(p, 0);
+	p = put16(p, response ? 0 : 1);
+	p += put_name(p, name);
+	p = put16(p, qtype);
+	p = put16(p, 1);
+	if (response) {
+		p = put16(p, 0xc00c);
+		p = put16(p, 16);
+		p = put16(p, 1);
+		p = put16(p, 0);
+		p = put16(p, 60);
+		p = put16(p, 6);
+		*p++ = 5;
+		memcpy(p, "hello", 5);
+		p += 5;
+	} else {
+		*p++ = 0;
+		p = put16(p, 41);
+		p = put16(p, 1232);
+		p = put16(p, 0);
+		p = put16(p, 0);
+		p = put16(p, 0);
+	}
+	return (size_t)(p - b);
+}
+
+static const uint8_t DNS_PAYLOAD[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1 };
+
+static long filter(const struct spec *s)
+{
+	struct capture_insn prog[CAPTURE_BPF_MAX];
+	uint8_t f[2048];
+	size_t n = capture_bpf(prog, PORT);
+	size_t len = build_frame(f, s);
+	CHECK(n <= CAPTURE_BPF_MAX);
+	return run_bpf(prog, n, f, len);
+}
+
+static struct spec dns_spec(int vlan, int v6, uint16_t sport, uint16_t dport)
+{
+	struct spec s = { vlan, v6, 17, 0, 0, 0, 0, sport, dport, DNS_PAYLOAD, sizeof DNS_PAYLOAD };
+	return s;
+}
+
+static void test_filter_accepts_dns(void)
+{
+	for (int vlan = 0; vlan < 2; vlan++)
+		for (int v6 = 0; v6 < 2; v6++) {
+			struct spec q = dns_spec(vlan, v6, 40000, PORT), r = dns_spec(vlan, v6, PORT, 40000);
+			CHECK(filter(&q) > 0);
+			CHECK(filter(&r) > 0);
+		}
+	struct spec opt = dns_spec(0, 0, 40000, PORT);
+	opt.ip_options = 3; /* the ports sit after the options */
+	CHECK(filter(&opt) > 0);
+	opt.dport = 54;
+	CHECK_INT(filter(&opt), 0);
+	opt.vlan = 1;
+	opt.dport = PORT;
+	CHECK(filter(&opt) > 0);
+	struct spec first = dns_spec(0, 0, 40000, PORT);
+	first.frag = 0x2000; /* MF, offset 0: has the ports; dnspkt counts it a fragment */
+	CHECK(filter(&first) > 0);
+	struct spec hop = dns_spec(1, 1, 40000, 9999);
+	hop.hop_by_hop = 1; /* extension headers: left to dnspkt */
+	CHECK(filter(&hop) > 0);
+}
+
+static void test_filter_drops_the_rest(void)
+{
+	for (int vlan = 0; vlan < 2; vlan++)
+		for (int v6 = 0; v6 < 2; v6++) {
+			struct spec other = dns_spec(vlan, v6, 40000, 5353);
+			CHECK_INT(filter(&other), 0);
+			struct spec tcp = dns_spec(vlan, v6, 40000, PORT);
+			tcp.proto = 6; /* TCP to port 53: not captured */
+			CHECK_INT(filter(&tcp), 0);
+		}
+	struct spec later = dns_spec(0, 0, 40000, PORT);
+	later.frag = 185; /* a non-first fragment: its "ports" are data */
+	CHECK_INT(filter(&later), 0);
+	later.frag = 0x2000 | 185;
+	CHECK_INT(filter(&later), 0);
+
+	struct capture_insn prog[CAPTURE_BPF_MAX];
+	size_t n = capture_bpf(prog, PORT);
+	uint8_t arp[42] = { 0 };
+	put16(arp + 12, 0x0806);
+	CHECK_INT(run_bpf(prog, n, arp, sizeof arp), 0);
+	uint8_t qinq[64] = { 0 };
+	put16(qinq + 12, 0x8100);
+	put16(qinq + 16, 0x8100); /* two tags: not followed */
+	CHECK_INT(run_bpf(prog, n, qinq, sizeof qinq), 0);
+	/* every prefix of a DNS frame: accepted only with the ports in it */
+	struct spec q = dns_spec(1, 0, 40000, PORT);
+	uint8_t f[256];
+	size_t len = build_frame(f, &q);
+	for (size_t cut = 0; cut < len; cut++) {
+		long got = run_bpf(prog, n, f, cut);
+		if (cut < 14 + 4 + 20 + 4)
+			CHECK_INT(got, 0);
+		else
+			CHECK(got > 0);
+	}
+	/* every instruction known, no jump out of the program */
+	for (unsigned port = 1; port < 65536; port += 977) {
+		n = capture_bpf(prog, (uint16_t)port);
+		struct spec p = dns_spec(0, 0, 40000, (uint16_t)port);
+		CHECK(run_bpf(prog, n, (uint8_t *)f, build_frame(f, &p)) > 0);
+	}
+}
+
+/* ---- accounting ---- */
+
+static struct agg *new_agg(uint32_t max_sessions)
+{
+	struct agg_config cfg = { 0 };
+	cfg.max_entries = cfg.max_clients = 10;
+	cfg.max_servers = 4;
+	cfg.max_leases = 4;
+	cfg.capture = 1;
+	cfg.dnstt_domains[0] = "other.example";
+	cfg.dnstt_domains[1] = DOMAIN;
+	cfg.ndnstt_domains = 2;
+	cfg.dnstt_window = 30;
+	cfg.dnstt_max_sessions = max_sessions;
+	return agg_new(&cfg);
+}
+
+/* builds a frame carrying a DNS message, accounts it; returns the payload length */
+static size_t account(struct agg *agg, int vlan, int v6, const char *name, uint16_t qtype, int response,
+                      uint32_t now)
+{
+	uint8_t msg[512], f[1024];
+	size_t mlen = build_msg(msg, name, qtype, response);
+	struct spec s = dns_spec(vlan, v6, response ? PORT : 40000, response ? 40000 : PORT);
+	s.payload = msg;
+	s.plen = mlen;
+	size_t len = build_frame(f, &s);
+	uint8_t *copy = malloc(len); /* exactly its length: a read past the end shows under ASan/valgrind */
+	memcpy(copy, f, len);
+	capture_account(agg, copy, len, PORT, now);
+	free(copy);
+	return mlen;
+}
+
+static void test_account_dnstt(void)
+{
+	struct agg *agg = new_agg(100);
+	struct sessions *s = agg->dnstt;
+	const uint32_t t0 = 1000000;
+	CHECK(s != NULL);
+	CHECK_STR(s->domain[1].name, DOMAIN);
+
+	size_t in = 0, out = 0;
+	in += account(agg, 0, 0, VECTOR_DATA, 16, 0, t0);
+	out += account(agg, 0, 0, VECTOR_DATA, 16, 1, t0);
+	in += account(agg, 1, 1, VECTOR_POLL, 16, 0, t0 + 1);
+	out += account(agg, 1, 1, VECTOR_POLL, 16, 1, t0 + 1);
+	in += account(agg, 0, 1, VECTOR_DATA, 16, 0, t0 + 2); /* the same session again */
+	/* not tunnel queries */
+	account(agg, 0, 0, VECTOR_DATA, 1, 0, t0 + 2);   /* type A */
+	account(agg, 0, 0, "www.t.example.com", 16, 0, t0 + 2);
+	account(agg, 0, 0, "example.org", 16, 1, t0 + 2);
+
+	const struct sessions_domain *d = &s->domain[1];
+	CHECK_U64(d->queries, 3);
+	CHECK_U64(d->sessions, 2);
+	CHECK_U64(d->bytes_in, in);
+	CHECK_U64(d->bytes_out, out);
+	CHECK_U64(s->domain[0].queries, 0);
+	CHECK_U64(agg->stats.packets[DNSPKT_OK], 8);
+
+	sessions_tick(s, t0 + 2);
+	CHECK_INT(d->active, 2);
+	CHECK_INT(d->peak, 2);
+	sessions_tick(s, t0 + 31); /* the poll's session (t0 + 1) was seen 30 s ago: out */
+	CHECK_INT(d->active, 1);
+	sessions_tick(s, t0 + 32);
+	CHECK_INT(d->active, 0);
+	CHECK_INT(d->peak, 2);
+
+	/* what is not DNS is counted by status */
+	uint8_t f[256];
+	struct spec bad = dns_spec(0, 0, 40000, PORT);
+	bad.frag = 0x2000;
+	capture_account(agg, f, build_frame(f, &bad), PORT, t0);
+	struct spec shortmsg = dns_spec(0, 0, 40000, PORT);
+	shortmsg.plen = 5;
+	capture_account(agg, f, build_frame(f, &shortmsg), PORT, t0);
+	capture_account(agg, f, 10, PORT, t0);
+	CHECK_U64(agg->stats.packets[DNSPKT_FRAGMENT], 1);
+	CHECK_U64(agg->stats.packets[DNSPKT_TRUNCATED], 2);
+	CHECK_U64(agg->stats.packets[DNSPKT_OK], 8);
+	agg_free(agg);
+}
+
+/* ---- the session table ---- */
+
+static void test_sessions_bounded(void)
+{
+	struct hash_key key = { 1, 2 };
+	const char *domains[] = { "A.Example.", "b.example" };
+	struct sessions *s = sessions_new(domains, 2, 10, 3, &key);
+	uint8_t id[8] = { 0 };
+	CHECK_STR(s->domain[0].name, "a.example");
+	for (uint8_t i = 0; i < 3; i++) {
+		id[0] = i;
+		CHECK_INT(sessions_seen(s, 0, id, 100 + i), 1);
+	}
+	id[0] = 0;
+	CHECK_INT(sessions_seen(s, 0, id, 103), 0);   /* known: now the newest */
+	CHECK_INT(sessions_seen(s, 1, id, 103), 1);   /* the same ID under another domain: another session */
+	CHECK_U64(s->evictions, 1);                   /* session 1, the least recently seen, went */
+	id[0] = 1;
+	CHECK_INT(sessions_seen(s, 0, id, 104), 1);
+	CHECK_U64(s->evictions, 2);                   /* then session 2 */
+	id[0] = 0;
+	CHECK_INT(sessions_seen(s, 0, id, 104), 0);
+	CHECK_INT(s->used, 3);
+	sessions_tick(s, 104);
+	CHECK_INT(s->domain[0].active, 2);
+	CHECK_INT(s->domain[1].active, 1);
+	/* many sessions through a small table: never more than max, lookups stay right */
+	for (uint32_t i = 0; i < 10000; i++) {
+		memcpy(id, &i, sizeof i);
+		sessions_seen(s, i % 2, id, 200 + i / 100);
+		CHECK_INT(sessions_seen(s, i % 2, id, 200 + i / 100), 0);
+	}
+	CHECK_INT(s->used, 3);
+	sessions_free(s);
+}
+
+CHECK_MAIN(test_filter_accepts_dns, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded)

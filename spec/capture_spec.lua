@@ -1,0 +1,309 @@
+-- The raw-socket capture, for real, on loopback: DNSTT-shaped queries made
+-- here exactly as the upstream client makes them (DESIGN.md section 4), a
+-- responder that answers each with its question echoed and one TXT answer,
+-- and exact counts of what was sent and received; a flood of other UDP and
+-- TCP that the kernel filter must keep away; and a process without
+-- CAP_NET_RAW.  Needs root (the CI runs as root).
+local proc = require("spec.support.proc")
+local expo = require("spec.support.expo")
+local unistd = require("posix.unistd")
+local socket = require("socket")
+
+local ROOT = unistd.getcwd()
+local PORT = 25353
+local OTHER_PORT = 25354
+local DOMAIN = "t.example.com"
+local IS_ROOT = unistd.geteuid() == 0
+
+-- --- DNS messages, built by hand --------------------------------------
+
+local function u16(n) return string.char(math.floor(n / 256) % 256, n % 256) end
+local function u32(n) return u16(math.floor(n / 65536)) .. u16(n % 65536) end
+
+local function wire_name(name)
+  local out = {}
+  for label in name:gmatch("[^.]+") do
+    assert(#label <= 63)
+    out[#out + 1] = string.char(#label) .. label
+  end
+  return table.concat(out) .. "\0"
+end
+
+local TYPE = { A = 1, TXT = 16 }
+
+-- a query as the dnstt client sends it: one question, RD, one OPT record
+local function query(id, name, qtype)
+  return u16(id) .. u16(0x0100) .. u16(1) .. u16(0) .. u16(0) .. u16(1)
+    .. wire_name(name) .. u16(TYPE[qtype]) .. u16(1)
+    .. "\0" .. u16(41) .. u16(1232) .. u32(0) .. u16(0)
+end
+
+-- the answer: the question echoed, one TXT record (TTL 60) under a pointer to it
+local function respond(msg)
+  local off = 13
+  while msg:byte(off) ~= 0 do off = off + msg:byte(off) + 1 end
+  local question = msg:sub(13, off + 4)                       -- name, type, class
+  local txt = string.rep("r", 40 + #msg % 17)                 -- some downstream data
+  local flags = 0x8180                                        -- QR, RD, RA
+  return msg:sub(1, 2) .. u16(flags) .. u16(1) .. u16(1) .. u16(0) .. u16(0) .. question
+    .. u16(0xc00c) .. u16(TYPE.TXT) .. u16(1) .. u32(60) .. u16(#txt + 1) .. string.char(#txt) .. txt
+end
+
+-- --- what the dnstt client writes ---------------------------------------
+
+local ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+
+-- RFC 4648 base32, lowercase, no padding (Lua 5.1: no bit operators)
+local function base32(bytes)
+  local out = {}
+  for i = 1, #bytes, 5 do
+    local chunk = bytes:sub(i, i + 4)
+    local n = #chunk
+    local v = 0
+    for j = 1, 5 do v = v * 256 + (chunk:byte(j) or 0) end  -- 40 bits: exact in a double
+    local chars = math.ceil(n * 8 / 5)
+    for j = 7, 8 - chars, -1 do
+      local idx = math.floor(v / 2 ^ (5 * j)) % 32
+      out[#out + 1] = ALPHABET:sub(idx + 1, idx + 1)
+    end
+  end
+  return table.concat(out)
+end
+
+local function random_bytes(n)
+  local t = {}
+  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
+  return table.concat(t)
+end
+
+-- ClientID || 0xE0+n || n padding || [L || data], base32, labels of 63, the domain
+local function tunnel_name(id, data)
+  local raw
+  if data then
+    raw = id .. string.char(0xe3) .. random_bytes(3) .. string.char(#data) .. data
+  else
+    raw = id .. string.char(0xe8) .. random_bytes(8)
+  end
+  local enc, labels = base32(raw), {}
+  for i = 1, #enc, 63 do labels[#labels + 1] = enc:sub(i, i + 62) end
+  labels[#labels + 1] = DOMAIN
+  local name = table.concat(labels, ".")
+  assert(#name <= 253, name)
+  return name
+end
+
+-- --- the test ------------------------------------------------------------
+
+local metric = expo.value
+
+describe("capture", function()
+  local dnsagg = require("dnsagg")
+
+  if not IS_ROOT then
+    it("needs root", function()
+      pending("the capture specs need root (CAP_NET_RAW): run `make test` as root, as the CI does")
+    end)
+    return
+  end
+
+  local agg, responder, client
+
+  before_each(function()
+    math.randomseed(20261122)
+    local err
+    agg, err = dnsagg.new{ capture = { interface = "lo", port = PORT }, dnstt = { domains = { DOMAIN } } }
+    assert(agg, err)
+    responder = assert(socket.udp())
+    assert(responder:setsockname("127.0.0.1", PORT))
+    responder:settimeout(5)
+    client = assert(socket.udp())
+    assert(client:setsockname("127.0.0.1", 0))
+    client:settimeout(5)
+  end)
+
+  after_each(function()
+    if agg then agg:close() end
+    if responder then responder:close() end
+    if client then client:close() end
+  end)
+
+  -- one exchange over lo: returns the sizes of the query and the response
+  local function exchange(msg)
+    assert(client:sendto(msg, "127.0.0.1", PORT))
+    local got, ip, port = responder:receivefrom()
+    assert(got == msg, "the responder did not get the query")
+    local answer = respond(got)
+    assert(responder:sendto(answer, ip, port))
+    local back = assert(client:receive())
+    assert(back == answer)
+    return #msg, #back
+  end
+
+  it("counts DNSTT sessions, queries and bytes exactly, and nothing else", function()
+    local sessions, tunnel_in, tunnel_out, tunnel_queries, all = 3, 0, 0, 0, 0
+    local id = 1
+    for s = 1, sessions do
+      local cid = random_bytes(8)
+      local names = {}
+      for k = 1, 5 do names[#names + 1] = tunnel_name(cid, random_bytes(10 * k + s)) end
+      for _ = 1, 2 do names[#names + 1] = tunnel_name(cid, nil) end
+      for _, name in ipairs(names) do
+        -- resolvers randomise case (0x20): the odd sessions' names come in upper case
+        local qin, qout = exchange(query(id, s % 2 == 1 and name:upper() or name, "TXT"))
+        id = id + 1
+        tunnel_in, tunnel_out, tunnel_queries, all = tunnel_in + qin, tunnel_out + qout, tunnel_queries + 1, all + 1
+      end
+      -- not tunnel data: a tunnel name asked as A
+      exchange(query(id, tunnel_name(cid, "abc"), "A")); id = id + 1; all = all + 1
+    end
+    -- ordinary names under the domain, the domain itself, and names elsewhere
+    for _, name in ipairs{ "www." .. DOMAIN, DOMAIN, "ns1." .. DOMAIN, "example.org", "t.example.com.evil.org" } do
+      exchange(query(id, name, "TXT")); id = id + 1; all = all + 1
+    end
+
+    assert.is_true(agg:sync())
+    local samples = expo.parse(agg:render())
+    local d = { domain = DOMAIN }
+    print(string.format("\n  capture: %d exchanges, %d tunnel queries, bytes in %d, out %d",
+      all, tunnel_queries, tunnel_in, tunnel_out))
+    assert.are.equal(21, tunnel_queries)
+    assert.are.equal(tunnel_queries, metric(samples, "dnstt_queries_total", d))
+    assert.are.equal(sessions, metric(samples, "dnstt_sessions_total", d))
+    assert.are.equal(sessions, metric(samples, "dnstt_active_clients", d))
+    assert.are.equal(sessions, metric(samples, "dnstt_peak_clients", d))
+    assert.are.equal(tunnel_in, metric(samples, "dnstt_bytes_in_total", d))
+    assert.are.equal(tunnel_out, metric(samples, "dnstt_bytes_out_total", d))
+    -- each packet once, although lo shows it going out and coming in
+    assert.are.equal(2 * all, metric(samples, "dnsagg_packets_total", { result = "dns" }))
+    for _, r in ipairs{ "not_ip", "not_udp", "not_dns_port", "fragment", "truncated", "malformed" } do
+      assert.are.equal(0, metric(samples, "dnsagg_packets_total", { result = r }))
+    end
+    assert.are.equal(0, metric(samples, "dnsagg_packets_dropped_total", {}))
+
+    local st = agg:stats()
+    assert.are.equal(2 * all, st.packets)
+    assert.are.equal(2 * all, st.packets_by_result.dns)
+    assert.are.same({ active = 3, peak = 3, queries = tunnel_queries, sessions = 3, bytes_in = tunnel_in,
+                      bytes_out = tunnel_out }, st.dnstt[DOMAIN])
+  end)
+
+  it("shows each domain's series at 0 before any traffic", function()
+    agg:close()
+    agg = assert(dnsagg.new{ capture = { interface = "lo", port = PORT },
+                             dnstt = { domains = { DOMAIN, "Tunnel.Example.NET." }, active_window = 10,
+                                       max_sessions = 5 } })
+    assert.is_true(agg:sync())
+    local samples = expo.parse(agg:render())
+    for _, dom in ipairs{ DOMAIN, "tunnel.example.net" } do
+      for _, name in ipairs{ "dnstt_active_clients", "dnstt_peak_clients", "dnstt_queries_total",
+                             "dnstt_bytes_in_total", "dnstt_bytes_out_total", "dnstt_sessions_total" } do
+        assert.are.equal(0, metric(samples, name, { domain = dom }), name .. " " .. dom)
+      end
+    end
+  end)
+
+  it("keeps other UDP and TCP on lo in the kernel (the filter)", function()
+    -- DNS on the port first: the capture is alive
+    exchange(query(1, "example.org", "A"))
+    assert.is_true(agg:sync())
+    local before = agg:stats().packets
+    assert.are.equal(2, before)
+
+    local sink = assert(socket.udp())
+    assert(sink:setsockname("127.0.0.1", OTHER_PORT))
+    local flood = assert(socket.udp())
+    local payload = string.rep("x", 100)
+    for _ = 1, 20000 do flood:sendto(payload, "127.0.0.1", OTHER_PORT) end
+    flood:close()
+    sink:close()
+
+    local server = assert(socket.bind("127.0.0.1", 0))
+    local _, tport = server:getsockname()
+    local tc = assert(socket.connect("127.0.0.1", tport))
+    server:settimeout(5)
+    local conn = assert(server:accept())
+    conn:settimeout(5)
+    local chunk = string.rep("y", 65536)
+    for _ = 1, 16 do
+      assert(tc:send(chunk))
+      assert(conn:receive(#chunk))
+    end
+    tc:close(); conn:close(); server:close()
+
+    assert.is_true(agg:sync())
+    local st = agg:stats()
+    print(string.format("\n  filter: packets seen before the flood %d, after %d; dropped %d",
+      before, st.packets, st.packets_dropped))
+    assert.are.equal(before, st.packets)
+    assert.are.equal(0, st.packets_dropped)
+  end)
+
+  it("works with capture alone and reads a FIFO beside it", function()
+    -- the thread serves both; the FIFO is counted as before
+    agg:close()
+    local dir = proc.tmpdir()
+    local fifo = dir .. "/q.fifo"
+    assert(require("posix.sys.stat").mkfifo(fifo, 384))
+    agg = assert(dnsagg.new{ fifo = fifo, dnsmasq_pidfile = false, capture = { interface = "lo", port = PORT } })
+    local w = assert(io.open(fifo, "w"))
+    w:write("Nov 22 01:41:33 dnsmasq[100]: 1 127.0.0.1/5000 query[A] example.org from 127.0.0.1\n")
+    w:flush()
+    exchange(query(7, "example.org", "A"))
+    assert.is_true(agg:sync())
+    local st = agg:stats()
+    w:close()
+    proc.rmtree(dir)
+    assert.are.equal(1, st.lines_by_kind.query)
+    assert.are.equal(2, st.packets)
+  end)
+
+  it("counts what is on the DNS port but not DNS by its result", function()
+    assert(client:sendto("hello", "127.0.0.1", PORT))                       -- shorter than a header
+    assert(responder:receive())
+    assert(client:sendto(u16(1) .. u16(0x0100) .. string.rep("\0", 8), "127.0.0.1", PORT)) -- no question
+    assert(responder:receive())
+    assert.is_true(agg:sync())
+    local st = agg:stats()
+    assert.are.same({ dns = 0, not_ip = 0, not_udp = 0, not_dns_port = 0, fragment = 0, truncated = 1,
+                      malformed = 1 }, st.packets_by_result)
+    assert.are.equal(0, st.dnstt[DOMAIN].queries)
+  end)
+
+  it("lets a forked child read the counts without the thread", function()
+    exchange(query(1, tunnel_name(random_bytes(8), "data"), "TXT"))
+    assert.is_true(agg:sync())
+    local r, w = assert(unistd.pipe())
+    local pid = assert(unistd.fork())
+    if pid == 0 then
+      unistd.close(r)
+      local ok, text = pcall(function()
+        return tostring(agg:sync(0.1)) .. " " .. tostring(agg:stats().dnstt[DOMAIN].queries)
+      end)
+      unistd.write(w, ok and text or "error")
+      unistd._exit(0)
+    end
+    unistd.close(w)
+    local got = unistd.read(r, 100)
+    unistd.close(r)
+    require("posix.sys.wait").wait(pid)
+    assert.are.equal("false 1", got)
+    -- the parent's thread goes on counting
+    exchange(query(2, tunnel_name(random_bytes(8), nil), "TXT"))
+    assert.is_true(agg:sync())
+    assert.are.equal(2, agg:stats().dnstt[DOMAIN].queries)
+  end)
+
+  it("returns nil and a message without CAP_NET_RAW", function()
+    local code = string.format([[
+      package.cpath = %q
+      local dnsagg = require("dnsagg")
+      local agg, err = dnsagg.new{ capture = { interface = "lo", port = %d } }
+      io.write(tostring(agg), "|", tostring(err))
+    ]], ROOT .. "/?.so", PORT)
+    local out, how, status, stderr = proc.run({ "setpriv", "--inh-caps=-all", "--bounding-set=-all",
+      "--reuid=65534", "--regid=65534", "--clear-groups", "lua5.1", "-e", code }, { timeout = 20 })
+    assert.are.equal("exited", how, tostring(stderr))
+    assert.are.equal(0, status, tostring(stderr))
+    assert.are.equal("nil|dnsagg: capture needs root or CAP_NET_RAW: Operation not permitted", out)
+  end)
+end)

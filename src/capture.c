@@ -1,0 +1,277 @@
+/*
+ * capture.c - the AF_PACKET socket, its kernel filter, and the accounting
+ * of captured frames (see capture.h).
+ */
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/if_ether.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dnspkt.h"
+#include "dnstt.h"
+#include "sessions.h"
+
+#define FRAME_MAX (65535u + 64u)   /* an IP datagram and its link headers */
+#define SNAP_LEN 0x40000u           /* what the filter keeps of an accepted frame */
+
+/* linux/if_packet.h's, for PACKET_STATISTICS (not in every libc's headers) */
+struct tpacket_counts {
+	unsigned int tp_packets, tp_drops;
+};
+
+/* linux/filter.h's */
+struct insn_prog {
+	unsigned short len;
+	struct capture_insn *filter;
+};
+
+struct capture {
+	int fd;
+	uint16_t port;
+	unsigned ifindex;        /* 0: every interface */
+	char ifname[IF_NAMESIZE];
+	uint8_t *frame;
+};
+
+static int bind_to(int fd, unsigned ifindex)
+{
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof sll);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = (int)ifindex;
+	return bind(fd, (struct sockaddr *)&sll, sizeof sll);
+}
+
+/* --- the kernel filter ------------------------------------------------ */
+
+/*
+ * Classic BPF, run by the kernel on every frame before it is queued.  X
+ * holds the 802.1Q tag's length (0 or 4), and later the IPv4 header's end,
+ * so that loads are relative to it (BPF_IND).  It accepts:
+ *   - IPv4 UDP, not a non-first fragment (a first fragment has the ports
+ *     and passes; dnspkt counts it as a fragment), either port = port;
+ *   - IPv6 with UDP next: either port = port;
+ *   - IPv6 with an extension header first (hop-by-hop, routing, fragment,
+ *     destination options): left to dnspkt, which skips them or counts a
+ *     fragment;
+ * after Ethernet, or Ethernet and one 802.1Q tag.  Everything else, TCP and
+ * UDP on other ports included, never reaches user space.
+ */
+enum {
+	I_ETYPE, I_NOTAG, I_IS_TAG, I_TAG_ETYPE, I_TAGLEN,
+	I_IS_IP4, I_PROTO4, I_IS_UDP4, I_FRAG4, I_NOT_LATER, I_IHL, I_IHL_AND, I_IHL_LSH, I_IHL_ADD, I_TAX,
+	I_SPORT4, I_IS_SPORT4, I_DPORT4, I_IS_DPORT4,
+	I_IS_IP6, I_NEXT6, I_IS_UDP6, I_SPORT6, I_IS_SPORT6, I_DPORT6, I_IS_DPORT6,
+	I_HOP6, I_ROUTING6, I_DSTOPT6, I_FRAG6,
+	I_ACCEPT, I_DROP, I_COUNT
+};
+
+#define STMT(code, k) ((struct capture_insn){ (uint16_t)(code), 0, 0, (uint32_t)(k) })
+/* a conditional jump at instruction `at` to instructions t and f */
+#define JUMP(at, code, k, t, f) \
+	((struct capture_insn){ (uint16_t)(BPF_JMP | (code) | BPF_K), (uint8_t)((t) - (at) - 1), \
+	                       (uint8_t)((f) - (at) - 1), (uint32_t)(k) })
+
+size_t capture_bpf(struct capture_insn *p, uint16_t port)
+{
+	p[I_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 12);
+	p[I_NOTAG] = STMT(BPF_LDX | BPF_W | BPF_IMM, 0);
+	p[I_IS_TAG] = JUMP(I_IS_TAG, BPF_JEQ, ETHERTYPE_VLAN, I_TAG_ETYPE, I_IS_IP4);
+	p[I_TAG_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 16);
+	p[I_TAGLEN] = STMT(BPF_LDX | BPF_W | BPF_IMM, 4);
+
+	p[I_IS_IP4] = JUMP(I_IS_IP4, BPF_JEQ, ETHERTYPE_IP, I_PROTO4, I_IS_IP6);
+	p[I_PROTO4] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 9);
+	p[I_IS_UDP4] = JUMP(I_IS_UDP4, BPF_JEQ, IPPROTO_UDP, I_FRAG4, I_DROP);
+	p[I_FRAG4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 6);
+	p[I_NOT_LATER] = JUMP(I_NOT_LATER, BPF_JSET, 0x1fff, I_DROP, I_IHL);
+	p[I_IHL] = STMT(BPF_LD | BPF_B | BPF_IND, 14);
+	p[I_IHL_AND] = STMT(BPF_ALU | BPF_AND | BPF_K, 0x0f);
+	p[I_IHL_LSH] = STMT(BPF_ALU | BPF_LSH | BPF_K, 2);
+	p[I_IHL_ADD] = STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
+	p[I_TAX] = STMT(BPF_MISC | BPF_TAX, 0);
+	p[I_SPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14);
+	p[I_IS_SPORT4] = JUMP(I_IS_SPORT4, BPF_JEQ, port, I_ACCEPT, I_DPORT4);
+	p[I_DPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2);
+	p[I_IS_DPORT4] = JUMP(I_IS_DPORT4, BPF_JEQ, port, I_ACCEPT, I_DROP);
+
+	p[I_IS_IP6] = JUMP(I_IS_IP6, BPF_JEQ, ETHERTYPE_IPV6, I_NEXT6, I_DROP);
+	p[I_NEXT6] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 6);
+	p[I_IS_UDP6] = JUMP(I_IS_UDP6, BPF_JEQ, IPPROTO_UDP, I_SPORT6, I_HOP6);
+	p[I_SPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 40);
+	p[I_IS_SPORT6] = JUMP(I_IS_SPORT6, BPF_JEQ, port, I_ACCEPT, I_DPORT6);
+	p[I_DPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 42);
+	p[I_IS_DPORT6] = JUMP(I_IS_DPORT6, BPF_JEQ, port, I_ACCEPT, I_DROP);
+	p[I_HOP6] = JUMP(I_HOP6, BPF_JEQ, IPPROTO_HOPOPTS, I_ACCEPT, I_ROUTING6);
+	p[I_ROUTING6] = JUMP(I_ROUTING6, BPF_JEQ, IPPROTO_ROUTING, I_ACCEPT, I_DSTOPT6);
+	p[I_DSTOPT6] = JUMP(I_DSTOPT6, BPF_JEQ, IPPROTO_DSTOPTS, I_ACCEPT, I_FRAG6);
+	p[I_FRAG6] = JUMP(I_FRAG6, BPF_JEQ, IPPROTO_FRAGMENT, I_ACCEPT, I_DROP);
+
+	p[I_ACCEPT] = STMT(BPF_RET | BPF_K, SNAP_LEN);
+	p[I_DROP] = STMT(BPF_RET | BPF_K, 0);
+	return I_COUNT;
+}
+
+/* --- the socket ------------------------------------------------------- */
+
+struct capture *capture_open(const char *ifname, uint16_t port, char *err, size_t errlen)
+{
+	struct capture_insn prog[CAPTURE_BPF_MAX];
+	struct insn_prog fprog = { (unsigned short)capture_bpf(prog, port), prog };
+	struct capture *c = calloc(1, sizeof *c);
+	unsigned ifindex = 0;
+
+	if (!c) {
+		snprintf(err, errlen, "dnsagg: capture: out of memory");
+		return NULL;
+	}
+	c->fd = -1;
+	if (!(c->frame = malloc(FRAME_MAX))) {
+		snprintf(err, errlen, "dnsagg: capture: out of memory");
+		goto fail;
+	}
+	c->port = port;
+	if (ifname && *ifname) {
+		if (strlen(ifname) >= sizeof c->ifname || (ifindex = if_nametoindex(ifname)) == 0) {
+			snprintf(err, errlen, "dnsagg: capture: no interface %s: %s", ifname, strerror(errno ? errno : ENODEV));
+			goto fail;
+		}
+		memcpy(c->ifname, ifname, strlen(ifname) + 1);
+		c->ifindex = ifindex;
+	}
+	/* Protocol 0: nothing is queued until the filter is on and bind() names
+	 * the protocol, so no unfiltered frame is ever read. */
+	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		if (errno == EPERM || errno == EACCES)
+			snprintf(err, errlen, "dnsagg: capture needs root or CAP_NET_RAW: %s", strerror(errno));
+		else
+			snprintf(err, errlen, "dnsagg: capture: cannot open a packet socket: %s", strerror(errno));
+		goto fail;
+	}
+	if (setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+		snprintf(err, errlen, "dnsagg: capture: cannot attach the filter: %s", strerror(errno));
+		goto fail;
+	}
+	if (bind_to(c->fd, ifindex) != 0) {
+		snprintf(err, errlen, "dnsagg: capture: cannot bind to %s: %s", ifindex ? ifname : "every interface",
+		         strerror(errno));
+		goto fail;
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+void capture_forget_fd(struct capture *c)
+{
+	if (c && c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	capture_forget_fd(c);
+	free(c->frame);
+	free(c);
+}
+
+int capture_fd(const struct capture *c)
+{
+	return c ? c->fd : -1;
+}
+
+int capture_drain(struct capture *c, struct agg *agg, unsigned max)
+{
+	for (unsigned n = 0; c->fd >= 0 && n < max; n++) {
+		struct sockaddr_ll from;
+		socklen_t fromlen = sizeof from;
+		ssize_t got = recvfrom(c->fd, c->frame, FRAME_MAX, MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return 1; /* EAGAIN: empty (no other error is expected of a bound packet socket) */
+		/* On loopback the kernel shows each packet twice, going out and
+		 * coming in: the copy going out is skipped.  Elsewhere a packet
+		 * going out (a response of the router's own resolver) is counted. */
+		if (from.sll_pkttype == PACKET_OUTGOING && from.sll_hatype == ARPHRD_LOOPBACK)
+			continue;
+		size_t len = (size_t)got < FRAME_MAX ? (size_t)got : FRAME_MAX;
+		uint32_t now = (uint32_t)time(NULL);
+		agg_lock(agg);
+		capture_account(agg, c->frame, len, c->port, now);
+		agg_unlock(agg);
+	}
+	return 0;
+}
+
+void capture_housekeeping(struct capture *c, struct agg *agg)
+{
+	struct tpacket_counts st;
+	socklen_t len = sizeof st;
+	if (c->fd < 0)
+		return;
+	/* An interface deleted and made again (a bridge when the network
+	 * restarts) has a new index: follow the name. */
+	if (c->ifindex) {
+		unsigned now_index = if_nametoindex(c->ifname);
+		if (now_index && now_index != c->ifindex && bind_to(c->fd, now_index) == 0)
+			c->ifindex = now_index;
+	}
+	if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+		return;
+	agg_lock(agg);
+	agg->stats.packets_dropped += st.tp_drops;
+	agg_unlock(agg);
+}
+
+/* --- accounting ------------------------------------------------------- */
+
+static void count_dnstt(struct sessions *s, const struct dnspkt_question *q, size_t bytes, uint32_t now)
+{
+	uint8_t id[DNSTT_ID_LEN];
+	for (uint32_t d = 0; d < s->ndomains; d++) {
+		if (dnstt_match(q, s->domain[d].name, id, NULL, NULL) != DNSTT_SESSION)
+			continue;
+		struct sessions_domain *dom = &s->domain[d];
+		if (q->qr) {
+			dom->bytes_out += bytes;
+		} else {
+			dom->queries++;
+			dom->bytes_in += bytes;
+		}
+		dom->sessions += (uint64_t)sessions_seen(s, d, id, now);
+		return; /* the first domain that matches takes it */
+	}
+}
+
+void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, uint32_t now)
+{
+	struct dnspkt_frame fr;
+	int status = dnspkt_frame(frame, len, port, &fr);
+	if (status == DNSPKT_OK) {
+		struct dnspkt_question q;
+		status = dnspkt_question(fr.payload, fr.payload_len, &q);
+		if (status == DNSPKT_OK && agg->dnstt)
+			count_dnstt(agg->dnstt, &q, fr.payload_len, now);
+	}
+	agg->stats.packets[status]++;
+}

@@ -1,0 +1,87 @@
+/*
+ * capture.h - the raw-socket capture: an AF_PACKET socket whose kernel
+ * filter lets through only UDP to or from the DNS port, drained by the
+ * reader thread, and the accounting of each captured frame.
+ *
+ * Owns the socket, the classic BPF program attached to it, the kernel's
+ * drop counter, and capture_account(): a frame's dnspkt status, and for a
+ * DNS message under a DNSTT domain the session and byte counts.  One frame
+ * buffer is allocated when the capture opens; nothing per packet.
+ */
+#ifndef DNSAGG_CAPTURE_H
+#define DNSAGG_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+
+#define CAPTURE_BATCH 256u  /* frames read per round of the poll loop */
+
+struct capture;
+
+/* Opens the socket on ifname (NULL or "": every interface) for UDP port.
+ * Returns NULL and a message in err when it cannot (no CAP_NET_RAW, no
+ * such interface). */
+struct capture *capture_open(const char *ifname, uint16_t port, char *err, size_t errlen);
+
+/* Closes the socket and frees c.  NULL is ignored. */
+void capture_close(struct capture *c);
+
+/* Closes the socket only (a forked child's copy); c stays to be freed. */
+void capture_forget_fd(struct capture *c);
+
+int capture_fd(const struct capture *c);
+
+/* Reads up to max frames and counts them into agg (taking its lock per
+ * frame).  Returns 1 when the socket is empty now, 0 when more may wait. */
+int capture_drain(struct capture *c, struct agg *agg, unsigned max);
+
+/* Once a second: adds the kernel's drop count (reset by each read) to
+ * agg's stats, and binds again to the interface's name if it was made
+ * anew under another index. */
+void capture_housekeeping(struct capture *c, struct agg *agg);
+
+/* With the lock held: counts one Ethernet frame seen on the DNS port. */
+void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, uint32_t now);
+
+/*
+ * Classic BPF as the kernel takes it (SO_ATTACH_FILTER): the layout of
+ * linux/filter.h's struct sock_filter and the opcodes used here, written
+ * out because not every C library ships the kernel's headers (musl-gcc).
+ */
+struct capture_insn {
+	uint16_t code;
+	uint8_t jt, jf; /* instructions to skip when true, when false */
+	uint32_t k;
+};
+
+#ifndef BPF_LD
+#define BPF_LD 0x00
+#define BPF_LDX 0x01
+#define BPF_ALU 0x04
+#define BPF_JMP 0x05
+#define BPF_RET 0x06
+#define BPF_MISC 0x07
+#define BPF_W 0x00
+#define BPF_H 0x08
+#define BPF_B 0x10
+#define BPF_IMM 0x00
+#define BPF_ABS 0x20
+#define BPF_IND 0x40
+#define BPF_ADD 0x00
+#define BPF_LSH 0x60
+#define BPF_AND 0x50
+#define BPF_JEQ 0x10
+#define BPF_JSET 0x40
+#define BPF_K 0x00
+#define BPF_X 0x08
+#define BPF_TAX 0x00
+#endif
+
+/* The filter for port: fills prog (room for CAPTURE_BPF_MAX instructions)
+ * and returns its length. */
+#define CAPTURE_BPF_MAX 40
+size_t capture_bpf(struct capture_insn *prog, uint16_t port);
+
+#endif
