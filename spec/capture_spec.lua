@@ -9,88 +9,14 @@ local expo = require("spec.support.expo")
 local unistd = require("posix.unistd")
 local socket = require("socket")
 
-local ROOT = unistd.getcwd()
 local PORT = 25353
 local OTHER_PORT = 25354
 local DOMAIN = "t.example.com"
 local IS_ROOT = unistd.geteuid() == 0
 
--- --- DNS messages, built by hand --------------------------------------
-
-local function u16(n) return string.char(math.floor(n / 256) % 256, n % 256) end
-local function u32(n) return u16(math.floor(n / 65536)) .. u16(n % 65536) end
-
-local function wire_name(name)
-  local out = {}
-  for label in name:gmatch("[^.]+") do
-    assert(#label <= 63)
-    out[#out + 1] = string.char(#label) .. label
-  end
-  return table.concat(out) .. "\0"
-end
-
-local TYPE = { A = 1, TXT = 16 }
-
--- a query as the dnstt client sends it: one question, RD, one OPT record
-local function query(id, name, qtype)
-  return u16(id) .. u16(0x0100) .. u16(1) .. u16(0) .. u16(0) .. u16(1)
-    .. wire_name(name) .. u16(TYPE[qtype]) .. u16(1)
-    .. "\0" .. u16(41) .. u16(1232) .. u32(0) .. u16(0)
-end
-
--- the answer: the question echoed, one TXT record (TTL 60) under a pointer to it
-local function respond(msg)
-  local off = 13
-  while msg:byte(off) ~= 0 do off = off + msg:byte(off) + 1 end
-  local question = msg:sub(13, off + 4)                       -- name, type, class
-  local txt = string.rep("r", 40 + #msg % 17)                 -- some downstream data
-  local flags = 0x8180                                        -- QR, RD, RA
-  return msg:sub(1, 2) .. u16(flags) .. u16(1) .. u16(1) .. u16(0) .. u16(0) .. question
-    .. u16(0xc00c) .. u16(TYPE.TXT) .. u16(1) .. u32(60) .. u16(#txt + 1) .. string.char(#txt) .. txt
-end
-
--- --- what the dnstt client writes ---------------------------------------
-
-local ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
-
--- RFC 4648 base32, lowercase, no padding (Lua 5.1: no bit operators)
-local function base32(bytes)
-  local out = {}
-  for i = 1, #bytes, 5 do
-    local chunk = bytes:sub(i, i + 4)
-    local n = #chunk
-    local v = 0
-    for j = 1, 5 do v = v * 256 + (chunk:byte(j) or 0) end  -- 40 bits: exact in a double
-    local chars = math.ceil(n * 8 / 5)
-    for j = 7, 8 - chars, -1 do
-      local idx = math.floor(v / 2 ^ (5 * j)) % 32
-      out[#out + 1] = ALPHABET:sub(idx + 1, idx + 1)
-    end
-  end
-  return table.concat(out)
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
-
--- ClientID || 0xE0+n || n padding || [L || data], base32, labels of 63, the domain
-local function tunnel_name(id, data)
-  local raw
-  if data then
-    raw = id .. string.char(0xe3) .. random_bytes(3) .. string.char(#data) .. data
-  else
-    raw = id .. string.char(0xe8) .. random_bytes(8)
-  end
-  local enc, labels = base32(raw), {}
-  for i = 1, #enc, 63 do labels[#labels + 1] = enc:sub(i, i + 62) end
-  labels[#labels + 1] = DOMAIN
-  local name = table.concat(labels, ".")
-  assert(#name <= 253, name)
-  return name
-end
+local dnstt = require("spec.support.dnstt")
+local u16, query, random_bytes = dnstt.u16, dnstt.query, dnstt.random_bytes
+local function tunnel_name(id, data) return dnstt.tunnel_name(id, data, DOMAIN) end
 
 -- --- the test ------------------------------------------------------------
 
@@ -113,9 +39,7 @@ describe("capture", function()
     local err
     agg, err = dnsagg.new{ capture = { interface = "lo", port = PORT }, dnstt = { domains = { DOMAIN } } }
     assert(agg, err)
-    responder = assert(socket.udp())
-    assert(responder:setsockname("127.0.0.1", PORT))
-    responder:settimeout(5)
+    responder = dnstt.responder(socket, "127.0.0.1", PORT)
     client = assert(socket.udp())
     assert(client:setsockname("127.0.0.1", 0))
     client:settimeout(5)
@@ -128,16 +52,7 @@ describe("capture", function()
   end)
 
   -- one exchange over lo: returns the sizes of the query and the response
-  local function exchange(msg)
-    assert(client:sendto(msg, "127.0.0.1", PORT))
-    local got, ip, port = responder:receivefrom()
-    assert(got == msg, "the responder did not get the query")
-    local answer = respond(got)
-    assert(responder:sendto(answer, ip, port))
-    local back = assert(client:receive())
-    assert(back == answer)
-    return #msg, #back
-  end
+  local function exchange(msg) return responder.exchange(client, msg) end
 
   it("counts DNSTT sessions, queries and bytes exactly, and nothing else", function()
     local sessions, tunnel_in, tunnel_out, tunnel_queries, all = 3, 0, 0, 0, 0
@@ -259,9 +174,9 @@ describe("capture", function()
 
   it("counts what is on the DNS port but not DNS by its result", function()
     assert(client:sendto("hello", "127.0.0.1", PORT))                       -- shorter than a header
-    assert(responder:receive())
+    assert(responder.socket:receive())
     assert(client:sendto(u16(1) .. u16(0x0100) .. string.rep("\0", 8), "127.0.0.1", PORT)) -- no question
-    assert(responder:receive())
+    assert(responder.socket:receive())
     assert.is_true(agg:sync())
     local st = agg:stats()
     assert.are.same({ dns = 0, not_ip = 0, not_udp = 0, not_dns_port = 0, fragment = 0, truncated = 1,
@@ -299,7 +214,7 @@ describe("capture", function()
       local dnsagg = require("dnsagg")
       local agg, err = dnsagg.new{ capture = { interface = "lo", port = %d } }
       io.write(tostring(agg), "|", tostring(err))
-    ]], ROOT .. "/?.so", PORT)
+    ]], package.cpath, PORT)
     local out, how, status, stderr = proc.run({ "setpriv", "--inh-caps=-all", "--bounding-set=-all",
       "--reuid=65534", "--regid=65534", "--clear-groups", "lua5.1", "-e", code }, { timeout = 20 })
     assert.are.equal("exited", how, tostring(stderr))

@@ -13,12 +13,7 @@ local function answer(serial, client, verb, name, result)
   return string.format("%s%d %s/5000 %s %s is %s", P, serial, client, verb, name, result)
 end
 
-local function promtool_check(text, dir)
-  local path = dir .. "/metrics.txt"
-  proc.write_file(path, text)
-  local out, how, code = proc.run({ "sh", "-c", "promtool check metrics < " .. path .. " 2>&1" }, { timeout = 30 })
-  return how == "exited" and code == 0, out
-end
+local promtool_check = expo.promtool_check
 
 describe("dnsagg module", function()
   local dnsagg = require("dnsagg")

@@ -9,6 +9,7 @@ values whatever order the host wrote the labels in.
   n = expo.sum(s, name, {k = v})            -- sum over matching series (0 if none)
   c = expo.count(s, name, {k = v})          -- number of matching series
   t = expo.types(text)                      -- {name = "counter", ...} from # TYPE lines
+  ok, out = expo.promtool_check(text, dir)  -- `promtool check metrics` on text (written in dir)
 ]]
 local M = {}
 
@@ -115,6 +116,14 @@ function M.types(text)
   local t = {}
   for name, kind in text:gmatch("# TYPE (%S+) (%S+)") do t[name] = kind end
   return t
+end
+
+function M.promtool_check(text, dir)
+  local proc = require("spec.support.proc")
+  local path = dir .. "/metrics.txt"
+  proc.write_file(path, text)
+  local out, how, code = proc.run({ "sh", "-c", "promtool check metrics < " .. path .. " 2>&1" }, { timeout = 30 })
+  return how == "exited" and code == 0, out
 end
 
 return M
