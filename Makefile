@@ -20,7 +20,17 @@ WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 DNSAGG_CFLAGS := -std=c99 -D_GNU_SOURCE -fPIC -pthread -fvisibility=hidden -Isrc $(WARNINGS) \
 	-DDNSAGG_VERSION='"$(VERSION)"' $(WERROR)
 
-CORE := hash strpool lru pending logline leases dnspkt dnstt sessions capture agg buf expo reader
+# GeoIP labels of the dnstt families need libmaxminddb: GEOIP=1 builds with
+# it, GEOIP=0 without (the module then refuses the geoip option), and by
+# default it is used when $(CC) finds maxminddb.h.  The cross, MIPS and musl
+# builds are without it.
+GEOIP ?= $(shell echo '\#include <maxminddb.h>' | $(CC) $(CFLAGS) -E - >/dev/null 2>&1 && echo 1 || echo 0)
+ifeq ($(GEOIP),1)
+GEOIP_CFLAGS := -DDNSAGG_GEOIP
+GEOIP_LIBS := -lmaxminddb
+endif
+
+CORE := hash strpool lru pending logline leases dnspkt dnstt sessions geoip capture agg buf expo reader
 CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)
 HEADERS := $(wildcard src/*.h)
@@ -41,7 +51,8 @@ LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/d
 
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
-	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools
+	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
+	libmaxminddb-dev libmaxmind-db-writer-perl
 
 .PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench
 
@@ -52,11 +63,18 @@ dnsagg-guard: src/guard.c
 	$(CC) $(CFLAGS) -std=c99 $(WARNINGS) $(WERROR) -o $@ src/guard.c $(LDFLAGS)
 
 dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
-	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c $(LDFLAGS)
+	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c \
+		$(LDFLAGS) $(GEOIP_LIBS)
 
 build/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -o $@ $< $(TESTED_SRC) $(LDFLAGS) $(GEOIP_LIBS)
+
+# The module built without GeoIP, for the specs that show it still works.
+build/nogeoip/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
+	@mkdir -p build/nogeoip
+	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c $(LDFLAGS)
+
 
 # The module for big-endian MIPS, optimised for size and stripped.
 cross: build/mips/dnsagg.so build/mips/dnsagg-guard
@@ -98,12 +116,14 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross
-	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS)
+test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross build/nogeoip/dnsagg.so
+	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' NOGEOIP_SO=build/nogeoip/dnsagg.so \
+		sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS)
 
 # Every source compiles cleanly under the strict warning set.
 warnings:
-	$(CC) $(DNSAGG_CFLAGS) -Werror -I$(LUA_INCDIR) -fsyntax-only $(TESTED_SRC) src/dnsagg.c
+	$(CC) $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -Werror -I$(LUA_INCDIR) -fsyntax-only $(TESTED_SRC) src/dnsagg.c
+	$(CC) $(DNSAGG_CFLAGS) -Werror -fsyntax-only src/geoip.c
 	$(CC) -std=c99 $(WARNINGS) -Werror -fsyntax-only src/guard.c
 
 test-c: $(C_TESTS)
@@ -120,7 +140,7 @@ install: dnsagg.so dnsagg-guard
 
 build/bench_lines: spec/bench/bench_lines.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build
-	$(CC) -O2 -g $(DNSAGG_CFLAGS) -o $@ $< $(CORE_SRC) -lm
+	$(CC) -O2 -g $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -o $@ $< $(CORE_SRC) -lm $(GEOIP_LIBS)
 
 # Figures, not pass/fail: see spec/bench/results.md.
 bench: dnsagg.so build/bench_lines

@@ -36,8 +36,10 @@ struct agg *agg_new(const struct agg_config *cfg)
 	pending_init(&agg->pending);
 	if (cfg->ndnstt_domains) {
 		agg->dnstt = sessions_new(cfg->dnstt_domains, cfg->ndnstt_domains, cfg->dnstt_window,
-		                          cfg->dnstt_max_sessions, &agg->key);
+		                          cfg->dnstt_max_sessions, cfg->geoip ? SESSIONS_DEFAULT_MAX_GROUPS : 0,
+		                          &agg->key);
 		if (!agg->dnstt) {
+			agg->cfg.geoip = NULL; /* still the caller's */
 			agg_free(agg);
 			return NULL;
 		}
@@ -66,6 +68,7 @@ void agg_free(struct agg *agg)
 	strpool_free(&agg->pool);
 	leases_unref(agg->leases);
 	sessions_free(agg->dnstt);
+	geoip_close(agg->cfg.geoip);
 	pthread_mutex_destroy(&agg->mu);
 	free(agg);
 }
@@ -302,8 +305,10 @@ struct agg_view *agg_view_new(struct agg *agg)
 	v->servers = malloc((agg->servers.used + 1u) * sizeof *v->servers);
 	v->arena = malloc(text + 1);
 	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
+	uint32_t ngroups = agg->dnstt ? agg->dnstt->ngroups : 0;
 	v->dnstt = malloc((ndnstt + 1u) * sizeof *v->dnstt);
-	if (!v->rows || !v->clients || !v->servers || !v->arena || !v->dnstt) {
+	v->dnstt_groups = malloc((ngroups + 1u) * sizeof *v->dnstt_groups);
+	if (!v->rows || !v->clients || !v->servers || !v->arena || !v->dnstt || !v->dnstt_groups) {
 		agg_unlock(agg);
 		agg_view_free(v);
 		return NULL;
@@ -329,7 +334,11 @@ struct agg_view *agg_view_new(struct agg *agg)
 	if (ndnstt)
 		memcpy(v->dnstt, agg->dnstt->domain, ndnstt * sizeof *v->dnstt);
 	v->ndnstt = ndnstt;
+	if (ngroups)
+		memcpy(v->dnstt_groups, agg->dnstt->groups, ngroups * sizeof *v->dnstt_groups);
+	v->ndnstt_groups = ngroups;
 	v->dnstt_evictions = agg->dnstt ? agg->dnstt->evictions : 0;
+	v->dnstt_group_overflows = agg->dnstt ? agg->dnstt->group_overflows : 0;
 	memcpy(v->replies, agg->replies, sizeof v->replies);
 	v->stats = agg->stats;
 	v->cfg = agg->cfg;
@@ -358,6 +367,7 @@ void agg_view_free(struct agg_view *v)
 	free(v->clients);
 	free(v->servers);
 	free(v->dnstt);
+	free(v->dnstt_groups);
 	free(v->arena);
 	free(v);
 }

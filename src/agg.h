@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dnspkt.h"
+#include "geoip.h"
 #include "hash.h"
 #include "leases.h"
 #include "logline.h"
@@ -42,6 +43,8 @@ struct agg_config {
 	size_t ndnstt_domains;
 	uint32_t dnstt_window;              /* seconds */
 	uint32_t dnstt_max_sessions;
+	struct geoip *geoip;                /* or NULL; the aggregator owns it once agg_new() succeeds */
+	int geoip_country, geoip_asn;       /* which labels the dnstt families carry */
 };
 
 enum fifo_state {
@@ -144,7 +147,9 @@ struct agg_view {
 	uint32_t nservers;
 	struct sessions_domain *dnstt; /* one per configured domain */
 	uint32_t ndnstt;
-	uint64_t dnstt_evictions;
+	struct sessions_group *dnstt_groups; /* with GeoIP: per (domain, country, ASN) */
+	uint32_t ndnstt_groups;
+	uint64_t dnstt_evictions, dnstt_group_overflows;
 	struct leases *leases;         /* a reference; may be NULL */
 	pending_counts replies;
 	struct agg_stats stats;

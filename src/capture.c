@@ -21,6 +21,7 @@
 
 #include "dnspkt.h"
 #include "dnstt.h"
+#include "geoip.h"
 #include "sessions.h"
 
 #define FRAME_MAX (65535u + 64u)   /* an IP datagram and its link headers */
@@ -245,21 +246,25 @@ void capture_housekeeping(struct capture *c, struct agg *agg)
 
 /* --- accounting ------------------------------------------------------- */
 
-static void count_dnstt(struct sessions *s, const struct dnspkt_question *q, size_t bytes, uint32_t now)
+/* The first domain that matches takes the message; with GeoIP, the
+ * resolver's country and ASN choose the group. */
+static void count_dnstt(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
+                        uint32_t now)
 {
+	struct sessions *s = agg->dnstt;
 	uint8_t id[DNSTT_ID_LEN];
 	for (uint32_t d = 0; d < s->ndomains; d++) {
 		if (dnstt_match(q, s->domain[d].name, id, NULL, NULL) != DNSTT_SESSION)
 			continue;
-		struct sessions_domain *dom = &s->domain[d];
-		if (q->qr) {
-			dom->bytes_out += bytes;
-		} else {
-			dom->queries++;
-			dom->bytes_in += bytes;
+		uint32_t g = 0;
+		if (agg->cfg.geoip) {
+			char country[3];
+			uint32_t asn;
+			geoip_lookup(agg->cfg.geoip, fr->family, fr->resolver, country, &asn);
+			g = sessions_group(s, d, country, asn);
 		}
-		dom->sessions += (uint64_t)sessions_seen(s, d, id, now);
-		return; /* the first domain that matches takes it */
+		sessions_count(s, d, g, q->qr, fr->payload_len, id, now);
+		return;
 	}
 }
 
@@ -271,7 +276,7 @@ void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t
 		struct dnspkt_question q;
 		status = dnspkt_question(fr.payload, fr.payload_len, &q);
 		if (status == DNSPKT_OK && agg->dnstt)
-			count_dnstt(agg->dnstt, &q, fr.payload_len, now);
+			count_dnstt(agg, &fr, &q, now);
 	}
 	agg->stats.packets[status]++;
 }

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "capture.h"
 #include "expo.h"
+#include "geoip.h"
 #include "reader.h"
 
 #define AGG_MT "dnsagg.aggregator"
@@ -49,18 +50,19 @@ static const char *const known_options[] = {
 	"capture", "dnstt", "geoip", NULL
 };
 
-static void check_known_keys(lua_State *L, int opts)
+/* Every key of the table at index t is one of keys[]: the options, or
+ * those of the option named `option` (the message then says "option.key"). */
+static void check_keys(lua_State *L, int t, const char *option, const char *const *keys)
 {
 	lua_pushnil(L);
-	while (lua_next(L, opts)) {
+	while (lua_next(L, t)) {
 		int known = 0;
 		lua_pop(L, 1);
-		if (lua_type(L, -1) == LUA_TSTRING)
-			for (int i = 0; known_options[i]; i++)
-				known |= strcmp(lua_tostring(L, -1), known_options[i]) == 0;
+		for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+			known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
 		if (!known)
-			luaL_error(L, "dnsagg.new: unknown option '%s'", lua_type(L, -1) == LUA_TSTRING ?
-			           lua_tostring(L, -1) : luaL_typename(L, -1));
+			luaL_error(L, "dnsagg.new: unknown option '%s%s%s'", option ? option : "", option ? "." : "",
+			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
 	}
 }
 
@@ -129,21 +131,6 @@ static void opt_leases(lua_State *L, int opts, struct handle *h, struct agg_conf
 	lua_pop(L, 1);
 }
 
-/* Every key of the sub-table at index t is one of keys[]. */
-static void check_sub_keys(lua_State *L, int t, const char *option, const char *const *keys)
-{
-	lua_pushnil(L);
-	while (lua_next(L, t)) {
-		int known = 0;
-		lua_pop(L, 1);
-		for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
-			known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
-		if (!known)
-			luaL_error(L, "dnsagg.new: unknown option '%s.%s'", option,
-			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
-	}
-}
-
 struct capture_opts {
 	int on;
 	const char *interface; /* NULL: every interface */
@@ -162,7 +149,7 @@ static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
 	if (!lua_istable(L, -1))
 		luaL_error(L, "dnsagg.new: option 'capture' must be a table, not %s", luaL_typename(L, -1));
 	int t = lua_gettop(L);
-	check_sub_keys(L, t, "capture", keys);
+	check_keys(L, t, "capture", keys);
 	co->on = 1;
 	co->interface = opt_string(L, t, "interface");
 	if (co->interface && (!*co->interface || strlen(co->interface) >= 16))
@@ -210,7 +197,7 @@ static void opt_dnstt(lua_State *L, int opts, struct agg_config *cfg)
 	if (!lua_istable(L, -1))
 		luaL_error(L, "dnsagg.new: option 'dnstt' must be a table, not %s", luaL_typename(L, -1));
 	int t = lua_gettop(L);
-	check_sub_keys(L, t, "dnstt", keys);
+	check_keys(L, t, "dnstt", keys);
 	lua_getfield(L, t, "domains");
 	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
 	if (n == 0)
@@ -232,6 +219,37 @@ static void opt_dnstt(lua_State *L, int opts, struct agg_config *cfg)
 	cfg->dnstt_max_sessions = opt_count_named(L, t, "max_sessions", "dnstt.max_sessions", SESSIONS_DEFAULT_MAX,
 	                                          SESSIONS_LIMIT_MAX);
 	lua_pop(L, 1);
+}
+
+struct geoip_opts {
+	const char *country, *asn; /* database paths, or NULL */
+};
+
+/* geoip = { country = "/path/Country.mmdb", asn = "/path/ASN.mmdb" }: labels
+ * of the dnstt families, so it needs dnstt. */
+static void opt_geoip(lua_State *L, int opts, struct agg_config *cfg, struct geoip_opts *go)
+{
+	static const char *const keys[] = { "country", "asn", NULL };
+	lua_getfield(L, opts, "geoip");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!geoip_supported())
+		luaL_error(L, "dnsagg.new: option 'geoip' is not supported by this build (built without libmaxminddb)");
+	if (!lua_istable(L, -1))
+		luaL_error(L, "dnsagg.new: option 'geoip' must be a table, not %s", luaL_typename(L, -1));
+	int t = lua_gettop(L);
+	check_keys(L, t, "geoip", keys);
+	go->country = opt_string(L, t, "country");
+	go->asn = opt_string(L, t, "asn");
+	if (!go->country && !go->asn)
+		luaL_error(L, "dnsagg.new: option 'geoip' needs 'country' or 'asn' (a path to a MaxMind DB file)");
+	if (!cfg->ndnstt_domains)
+		luaL_error(L, "dnsagg.new: option 'geoip' labels the DNSTT metrics: it needs option 'dnstt'");
+	cfg->geoip_country = go->country != NULL;
+	cfg->geoip_asn = go->asn != NULL;
+	lua_pop(L, 1); /* the strings stay alive in the options table */
 }
 
 /* NULL when signalling is switched off (false). */
@@ -275,14 +293,7 @@ static int l_new(lua_State *L)
 		lua_newtable(L);
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
-	check_known_keys(L, 1);
-	static const char *const later[] = { "geoip", NULL };
-	for (int i = 0; later[i]; i++) {
-		lua_getfield(L, 1, later[i]);
-		if (!lua_isnil(L, -1))
-			luaL_error(L, "dnsagg.new: option '%s' is not supported by this build yet", later[i]);
-		lua_pop(L, 1);
-	}
+	check_keys(L, 1, NULL, known_options);
 	const char *fifo = opt_string(L, 1, "fifo");
 	const char *lock = opt_string(L, 1, "lock");
 	const char *log = opt_string(L, 1, "log");
@@ -295,6 +306,8 @@ static int l_new(lua_State *L)
 	opt_capture(L, 1, &co);
 	cfg.capture = co.on;
 	opt_dnstt(L, 1, &cfg);
+	struct geoip_opts go = { NULL, NULL };
+	opt_geoip(L, 1, &cfg, &go);
 
 	struct handle *h = lua_newuserdata(L, sizeof *h);
 	memset(h, 0, sizeof *h);
@@ -307,9 +320,16 @@ static int l_new(lua_State *L)
 		lua_pushfstring(L, "dnsagg: no permission to read the FIFO %s: %s", fifo, strerror(errno));
 		return 2;
 	}
+	if ((go.country || go.asn) && !(cfg.geoip = geoip_open(go.country, go.asn, err, sizeof err))) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
 	h->agg = agg_new(&cfg);
-	if (!h->agg)
+	if (!h->agg) {
+		geoip_close(cfg.geoip);
 		return luaL_error(L, "dnsagg.new: out of memory");
+	}
 	agg_refresh_leases(h->agg);
 	if (log && reader_read_file(h->agg, log) != 0) {
 		int e = errno;
@@ -690,6 +710,18 @@ static int l_top(lua_State *L)
 
 /* --- stats, close ----------------------------------------------------- */
 
+/* Pushes a DNSTT tally as a table. */
+static void push_tally(lua_State *L, const struct sessions_tally *t)
+{
+	lua_createtable(L, 0, 9);
+	set_number(L, "active", t->active);
+	set_number(L, "peak", t->peak);
+	set_number(L, "queries", (double)t->queries);
+	set_number(L, "bytes_in", (double)t->bytes_in);
+	set_number(L, "bytes_out", (double)t->bytes_out);
+	set_number(L, "sessions", (double)t->sessions);
+}
+
 /* agg:stats() -> table of the module's own counters */
 static int l_stats(lua_State *L)
 {
@@ -733,18 +765,29 @@ static int l_stats(lua_State *L)
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
 		for (uint32_t d = 0; d < v->ndnstt; d++) {
-			const struct sessions_domain *dom = &v->dnstt[d];
-			lua_createtable(L, 0, 6);
-			set_number(L, "active", dom->active);
-			set_number(L, "peak", dom->peak);
-			set_number(L, "queries", (double)dom->queries);
-			set_number(L, "bytes_in", (double)dom->bytes_in);
-			set_number(L, "bytes_out", (double)dom->bytes_out);
-			set_number(L, "sessions", (double)dom->sessions);
-			lua_setfield(L, -2, dom->name);
+			push_tally(L, &v->dnstt[d].n);
+			lua_setfield(L, -2, v->dnstt[d].name);
 		}
 		lua_setfield(L, -2, "dnstt");
 		set_number(L, "dnstt_session_evictions", (double)v->dnstt_evictions);
+	}
+	if (v->ndnstt_groups) {
+		lua_createtable(L, (int)v->ndnstt_groups, 0);
+		for (uint32_t i = 0; i < v->ndnstt_groups; i++) {
+			const struct sessions_group *g = &v->dnstt_groups[i];
+			push_tally(L, &g->n);
+			lua_pushstring(L, v->dnstt[g->domain].name);
+			lua_setfield(L, -2, "domain");
+			if (v->cfg.geoip_country) {
+				lua_pushstring(L, g->country);
+				lua_setfield(L, -2, "country");
+			}
+			if (v->cfg.geoip_asn)
+				set_number(L, "asn", g->asn);
+			lua_rawseti(L, -2, (int)i + 1);
+		}
+		lua_setfield(L, -2, "dnstt_groups");
+		set_number(L, "dnstt_group_overflows", (double)v->dnstt_group_overflows);
 	}
 	if (s->fifo != FIFO_NONE) {
 		lua_pushboolean(L, s->fifo == FIFO_OPEN);
@@ -803,5 +846,7 @@ DNSAGG_EXPORT int luaopen_dnsagg(lua_State *L)
 	luaL_register(L, NULL, functions);
 	lua_pushliteral(L, DNSAGG_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_pushboolean(L, geoip_supported()); /* built with libmaxminddb: the geoip option works */
+	lua_setfield(L, -2, "geoip");
 	return 1;
 }

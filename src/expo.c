@@ -207,6 +207,10 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	if (v->ndnstt)
 		single(sink, "dnsagg_dnstt_session_evictions_total", "counter",
 		       "DNSTT sessions evicted from the session table (max_sessions) to make room.", v->dnstt_evictions);
+	if (v->ndnstt_groups)
+		single(sink, "dnsagg_dnstt_group_overflows_total", "counter",
+		       "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.",
+		       v->dnstt_group_overflows);
 	if (v->cfg.nlease_files) {
 		single(sink, "dnsagg_leases", "gauge", "DHCP leases known.", v->leases ? v->leases->count : 0);
 		single(sink, "dnsagg_lease_reloads_total", "counter", "Times the lease files were read.",
@@ -219,8 +223,8 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	       s->alloc_failures);
 }
 
-/* One family per counter, a series per configured domain (at 0 until
- * traffic comes). */
+/* One family per counter: a series per configured domain (at 0 until
+ * traffic comes), or with GeoIP per (domain, country, ASN) group seen. */
 static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 {
 	static const struct {
@@ -229,23 +233,24 @@ static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 		int is32;
 	} families[] = {
 		{ "dnstt_active_clients", "gauge", "DNSTT sessions seen within the active window.",
-		  offsetof(struct sessions_domain, active), 1 },
+		  offsetof(struct sessions_tally, active), 1 },
 		{ "dnstt_peak_clients", "gauge", "Most DNSTT sessions active at once since the start.",
-		  offsetof(struct sessions_domain, peak), 1 },
-		{ "dnstt_queries_total", "counter", "DNSTT tunnel queries.", offsetof(struct sessions_domain, queries), 0 },
+		  offsetof(struct sessions_tally, peak), 1 },
+		{ "dnstt_queries_total", "counter", "DNSTT tunnel queries.", offsetof(struct sessions_tally, queries), 0 },
 		{ "dnstt_bytes_in_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT queries.",
-		  offsetof(struct sessions_domain, bytes_in), 0 },
+		  offsetof(struct sessions_tally, bytes_in), 0 },
 		{ "dnstt_bytes_out_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT responses.",
-		  offsetof(struct sessions_domain, bytes_out), 0 },
+		  offsetof(struct sessions_tally, bytes_out), 0 },
 		{ "dnstt_sessions_total", "counter", "Distinct DNSTT sessions (client IDs) seen.",
-		  offsetof(struct sessions_domain, sessions), 0 },
+		  offsetof(struct sessions_tally, sessions), 0 },
 	};
-	if (!v->ndnstt)
-		return;
-	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+	uint32_t nseries = v->ndnstt_groups ? v->ndnstt_groups : v->ndnstt;
+	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0]; f++) {
 		sink->family(sink->ctx, families[f].name, families[f].type, families[f].help);
-		for (uint32_t d = 0; d < v->ndnstt; d++) {
-			const char *base = (const char *)&v->dnstt[d] + families[f].offset;
+		for (uint32_t i = 0; i < nseries; i++) {
+			const struct sessions_group *g = v->ndnstt_groups ? &v->dnstt_groups[i] : NULL;
+			const struct sessions_tally *t = g ? &g->n : &v->dnstt[i].n;
+			const char *base = (const char *)t + families[f].offset;
 			uint64_t value;
 			if (families[f].is32) {
 				uint32_t v32;
@@ -254,8 +259,15 @@ static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 			} else {
 				memcpy(&value, base, sizeof value);
 			}
-			struct expo_label labels[] = { { "domain", v->dnstt[d].name } };
-			sample(sink, families[f].name, labels, 1, value);
+			char asn[21];
+			struct expo_label labels[3] = { { "domain", v->dnstt[g ? g->domain : i].name } };
+			size_t nlabels = 1;
+			if (g && v->cfg.geoip_country)
+				labels[nlabels++] = (struct expo_label){ "country", g->country };
+			if (g && v->cfg.geoip_asn) {
+				labels[nlabels++] = (struct expo_label){ "asn", u64_text(g->asn, asn) };
+			}
+			sample(sink, families[f].name, labels, nlabels, value);
 		}
 	}
 }

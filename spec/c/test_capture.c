@@ -343,21 +343,21 @@ static void test_account_dnstt(void)
 	account(agg, 0, 0, "example.org", 16, 1, t0 + 2);
 
 	const struct sessions_domain *d = &s->domain[1];
-	CHECK_U64(d->queries, 3);
-	CHECK_U64(d->sessions, 2);
-	CHECK_U64(d->bytes_in, in);
-	CHECK_U64(d->bytes_out, out);
-	CHECK_U64(s->domain[0].queries, 0);
+	CHECK_U64(d->n.queries, 3);
+	CHECK_U64(d->n.sessions, 2);
+	CHECK_U64(d->n.bytes_in, in);
+	CHECK_U64(d->n.bytes_out, out);
+	CHECK_U64(s->domain[0].n.queries, 0);
 	CHECK_U64(agg->stats.packets[DNSPKT_OK], 8);
 
 	sessions_tick(s, t0 + 2);
-	CHECK_INT(d->active, 2);
-	CHECK_INT(d->peak, 2);
+	CHECK_INT(d->n.active, 2);
+	CHECK_INT(d->n.peak, 2);
 	sessions_tick(s, t0 + 31); /* the poll's session (t0 + 1) was seen 30 s ago: out */
-	CHECK_INT(d->active, 1);
+	CHECK_INT(d->n.active, 1);
 	sessions_tick(s, t0 + 32);
-	CHECK_INT(d->active, 0);
-	CHECK_INT(d->peak, 2);
+	CHECK_INT(d->n.active, 0);
+	CHECK_INT(d->n.peak, 2);
 
 	/* what is not DNS is counted by status */
 	uint8_t f[256];
@@ -380,34 +380,96 @@ static void test_sessions_bounded(void)
 {
 	struct hash_key key = { 1, 2 };
 	const char *domains[] = { "A.Example.", "b.example" };
-	struct sessions *s = sessions_new(domains, 2, 10, 3, &key);
+	struct sessions *s = sessions_new(domains, 2, 10, 3, 0, &key);
 	uint8_t id[8] = { 0 };
 	CHECK_STR(s->domain[0].name, "a.example");
 	for (uint8_t i = 0; i < 3; i++) {
 		id[0] = i;
-		CHECK_INT(sessions_seen(s, 0, id, 100 + i), 1);
+		CHECK_INT(sessions_seen(s, 0, 0, id, 100 + i), 1);
 	}
 	id[0] = 0;
-	CHECK_INT(sessions_seen(s, 0, id, 103), 0);   /* known: now the newest */
-	CHECK_INT(sessions_seen(s, 1, id, 103), 1);   /* the same ID under another domain: another session */
+	CHECK_INT(sessions_seen(s, 0, 0, id, 103), 0);   /* known: now the newest */
+	CHECK_INT(sessions_seen(s, 1, 0, id, 103), 1);   /* the same ID under another domain: another session */
 	CHECK_U64(s->evictions, 1);                   /* session 1, the least recently seen, went */
 	id[0] = 1;
-	CHECK_INT(sessions_seen(s, 0, id, 104), 1);
+	CHECK_INT(sessions_seen(s, 0, 0, id, 104), 1);
 	CHECK_U64(s->evictions, 2);                   /* then session 2 */
 	id[0] = 0;
-	CHECK_INT(sessions_seen(s, 0, id, 104), 0);
+	CHECK_INT(sessions_seen(s, 0, 0, id, 104), 0);
 	CHECK_INT(s->used, 3);
 	sessions_tick(s, 104);
-	CHECK_INT(s->domain[0].active, 2);
-	CHECK_INT(s->domain[1].active, 1);
+	CHECK_INT(s->domain[0].n.active, 2);
+	CHECK_INT(s->domain[1].n.active, 1);
 	/* many sessions through a small table: never more than max, lookups stay right */
 	for (uint32_t i = 0; i < 10000; i++) {
 		memcpy(id, &i, sizeof i);
-		sessions_seen(s, i % 2, id, 200 + i / 100);
-		CHECK_INT(sessions_seen(s, i % 2, id, 200 + i / 100), 0);
+		sessions_seen(s, i % 2, 0, id, 200 + i / 100);
+		CHECK_INT(sessions_seen(s, i % 2, 0, id, 200 + i / 100), 0);
 	}
 	CHECK_INT(s->used, 3);
 	sessions_free(s);
 }
 
-CHECK_MAIN(test_filter_accepts_dns, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded)
+/* With GeoIP: counts per (domain, country, ASN), a bounded number of groups. */
+static void test_sessions_groups(void)
+{
+	struct hash_key key = { 3, 4 };
+	const char *domains[] = { "a.example", "b.example" };
+	struct sessions *s = sessions_new(domains, 2, 30, 100, 4, &key);
+	uint8_t id[8] = { 1 };
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(s->ngroups, 2); /* each domain's unmapped group, first */
+	CHECK_STR(s->groups[1].country, "ZZ");
+	CHECK_INT(s->groups[1].domain, 1);
+	uint32_t de = sessions_group(s, 0, "DE", 3320);
+	CHECK_INT(de, 2);
+	CHECK_INT(sessions_group(s, 0, "DE", 3320), de);     /* found again */
+	CHECK_INT(sessions_group(s, 0, "ZZ", 0), 0);         /* the unmapped one */
+	uint32_t us = sessions_group(s, 1, "US", 15169);
+	CHECK_INT(us, 3);
+	CHECK_INT(sessions_group(s, 0, "US", 15169), 0);     /* full: the domain's unmapped group */
+	CHECK_INT(sessions_group(s, 1, "DE", 1), 1);
+	CHECK_U64(s->group_overflows, 2);
+	CHECK_INT(s->ngroups, 4);
+
+	sessions_count(s, 0, de, 0, 100, id, 1000);          /* a query of session 1 through DE */
+	sessions_count(s, 0, de, 1, 300, id, 1000);          /* its response */
+	id[0] = 2;
+	sessions_count(s, 0, 0, 0, 50, id, 1001);            /* session 2, unmapped */
+	sessions_count(s, 0, de, 0, 60, id, 1002);           /* ... then through DE: it moves there */
+	id[0] = 3;
+	sessions_count(s, 1, us, 0, 70, id, 1002);
+	CHECK_U64(s->groups[de].n.queries, 2);
+	CHECK_U64(s->groups[de].n.bytes_in, 160);
+	CHECK_U64(s->groups[de].n.bytes_out, 300);
+	CHECK_U64(s->groups[de].n.sessions, 1);              /* session 2 was new where first seen */
+	CHECK_U64(s->groups[0].n.sessions, 1);
+	CHECK_U64(s->domain[0].n.queries, 3);
+	CHECK_U64(s->domain[0].n.sessions, 2);
+	CHECK_U64(s->domain[1].n.bytes_in, 70);
+	sessions_tick(s, 1002);
+	CHECK_INT(s->groups[de].n.active, 2);                /* by the group of their last message */
+	CHECK_INT(s->groups[0].n.active, 0);
+	CHECK_INT(s->groups[us].n.active, 1);
+	CHECK_INT(s->domain[0].n.active, 2);
+	CHECK_INT(s->groups[de].n.peak, 2);
+	sessions_tick(s, 1100);
+	CHECK_INT(s->groups[de].n.active, 0);
+	CHECK_INT(s->groups[de].n.peak, 2);
+	CHECK(sessions_bytes(s) >= 4 * sizeof(struct sessions_group));
+	sessions_free(s);
+
+	/* max_groups below the number of domains still gives each its own */
+	s = sessions_new(domains, 2, 30, 10, 1, &key);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(s->max_groups, 2);
+		CHECK_INT(sessions_group(s, 1, "DE", 3320), 1);
+		sessions_free(s);
+	}
+}
+
+CHECK_MAIN(test_filter_accepts_dns, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+           test_sessions_groups)
