@@ -96,4 +96,80 @@ describe("the collector's configuration", function()
     assert.equal(0, expo.value(s3, "node_scrape_collector_success", { collector = "dnsagg" }))
     assert.truthy(stderr3:find("must return a table of options", 1, true), stderr3)
   end)
+
+  it("maps UCI's flat capture_*, dnstt_* and geoip_* options to the nested ones", function()
+    if unistd.geteuid() ~= 0 then
+      pending("capture needs root (CAP_NET_RAW), as on the router and in CI")
+      return
+    end
+    local section = {
+      enabled = "1", fifo = dir .. "/q.fifo", dnsmasq_pidfile = "0",
+      capture = "1", capture_interface = "lo", capture_port = "25357",
+      dnstt_domain = { "t.example.com", "u.example.net" }, dnstt_active_window = "20", dnstt_max_sessions = "50",
+    }
+    local with_geoip = require("dnsagg").geoip
+    if with_geoip then
+      local out, how, code = proc.run({ "perl", "spec/support/make_mmdb.pl", dir }, { timeout = 60 })
+      assert(how == "exited" and code == 0, out)
+      section.geoip_asn = dir .. "/asn.mmdb"
+    end
+    local s = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.equal(0, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
+    for _, domain in ipairs{ "t.example.com", "u.example.net" } do
+      local labels = { domain = domain }
+      if with_geoip then labels.asn = "0" end
+      assert.equal(0, expo.value(s, "dnstt_queries_total", labels))
+    end
+
+    -- capture '0' (or absent): the capture_* options are left out, no socket
+    section.capture = "0"
+    section.geoip_asn = nil
+    local s2 = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s2, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.is_nil(expo.value(s2, "dnsagg_packets_total", { result = "dns" }))
+    assert.equal(0, expo.value(s2, "dnstt_queries_total", { domain = "u.example.net" }))
+  end)
+
+  -- the package's /etc/config/dnsagg, read as UCI reads it: every option in
+  -- it, the commented-out ones too, is one the collector accepts
+  local function shipped_config(with_comments)
+    local section = {}
+    for line in io.lines(ROOT .. "/openwrt/files/dnsagg.config") do
+      local commented, kind, key, value = line:match("^%s*(#?)(%a+)%s+([%w_]+)%s+'([^']*)'%s*$")
+      if kind and (commented == "" or with_comments) then
+        if kind == "list" then
+          section[key] = section[key] or {}
+          table.insert(section[key], value)
+        elseif kind == "option" then
+          section[key] = value
+        end
+      end
+    end
+    return section
+  end
+
+  it("accepts every option of the package's /etc/config/dnsagg", function()
+    local section = shipped_config(false)
+    assert.equal("/var/run/dnsmasq/dnsagg.fifo", section.fifo)
+    section.fifo, section.lock, section.dnsmasq_pidfile = dir .. "/q.fifo", dir .. "/lock", "0"
+    local s, _, err = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }), err)
+    assert.equal(5000, expo.value(s, "dnsagg_table_capacity"))
+
+    local all = shipped_config(true)
+    assert.same({ "t.example.com" }, all.dnstt_domain)
+    all.fifo, all.lock, all.dnsmasq_pidfile, all.capture = dir .. "/q.fifo", dir .. "/lock", "0", "0"
+    if require("dnsagg").geoip then
+      local out, how, code = proc.run({ "perl", "spec/support/make_mmdb.pl", dir }, { timeout = 60 })
+      assert(how == "exited" and code == 0, out)
+      all.geoip_country, all.geoip_asn = dir .. "/country.mmdb", dir .. "/asn.mmdb"
+    else
+      all.geoip_country, all.geoip_asn = nil, nil
+    end
+    local s2, _, stderr = run(collectors_with_uci(dir, all))
+    assert.equal(1, expo.value(s2, "node_scrape_collector_success", { collector = "dnsagg" }), stderr)
+    assert.equal(0, expo.value(s2, "dnstt_sessions_total", { domain = "t.example.com" }) or
+      expo.value(s2, "dnstt_sessions_total", { domain = "t.example.com", country = "ZZ", asn = "0" }))
+  end)
 end)

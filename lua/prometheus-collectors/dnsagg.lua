@@ -35,23 +35,53 @@ local function from_lua_file(path)
   return opts
 end
 
--- UCI gives strings and lists of strings; dnsagg.new wants numbers, lists
--- and false where UCI says '0'.
+-- UCI gives strings and lists of strings; dnsagg.new wants numbers, lists,
+-- nested tables and false where UCI says '0'.  UCI has no nesting, so the
+-- capture, DNSTT and GeoIP options are flat there:
+--   capture '1', capture_interface, capture_port      -> capture = { interface, port }
+--   list dnstt_domain, dnstt_active_window, dnstt_max_sessions -> dnstt = { domains, ... }
+--                                                     (no dnstt_domain: DNSTT off)
+--   geoip_country, geoip_asn (paths)                  -> geoip = { country, asn }
+local NESTED = {
+  capture_interface = { "capture", "interface" },
+  capture_port = { "capture", "port", tonumber },
+  dnstt_domain = { "dnstt", "domains" },
+  dnstt_active_window = { "dnstt", "active_window", tonumber },
+  dnstt_max_sessions = { "dnstt", "max_sessions", tonumber },
+  geoip_country = { "geoip", "country" },
+  geoip_asn = { "geoip", "asn" },
+}
+
 local function from_uci(section)
   if section.enabled == "0" then
     return false -- switched off: no aggregator, scrapes write nothing
   end
   local opts = {}
+  local capture = section.capture == "1"
   for key, value in pairs(section) do
-    if key:sub(1, 1) ~= "." and key ~= "enabled" then
-      if NUMBERS[key] then
-        opts[key] = tonumber(value) or value
-      elseif key == "dnsmasq_pidfile" and (value == "0" or value == "") then
-        opts[key] = false
-      else
-        opts[key] = value
+    local nested = NESTED[key]
+    if key:sub(1, 1) == "." or key == "enabled" or key == "capture" then
+      -- UCI's own fields, and switches handled here
+    elseif nested then
+      local name, field, convert = nested[1], nested[2], nested[3]
+      if name ~= "capture" or capture then
+        opts[name] = opts[name] or {}
+        if field == "domains" and type(value) == "string" then value = { value } end
+        opts[name][field] = convert and (convert(value) or value) or value
       end
+    elseif NUMBERS[key] then
+      opts[key] = tonumber(value) or value
+    elseif key == "dnsmasq_pidfile" and (value == "0" or value == "") then
+      opts[key] = false
+    else
+      opts[key] = value
     end
+  end
+  if capture then
+    opts.capture = opts.capture or {}
+  end
+  if opts.dnstt and not opts.dnstt.domains then
+    opts.dnstt = nil -- the window and bound of no domain: DNSTT is off
   end
   return opts
 end
