@@ -43,7 +43,7 @@ MUSL_TESTS := $(patsubst spec/c/%.c,build/musl/%,$(wildcard spec/c/test_*.c))
 MIPS_CC ?= mips-linux-gnu-gcc
 MIPS_SYSROOT ?= /usr/mips-linux-gnu
 MUSL_CC ?= musl-gcc
-SIZE_CFLAGS := -Os -ffunction-sections -fdata-sections
+SIZE_CFLAGS := -Os -flto -ffunction-sections -fdata-sections
 SIZE_LDFLAGS := -Wl,--gc-sections -s
 # Debian's luaconf.h includes a multiarch header of the build machine (it
 # only names the host's triplet); a cross build may use it as is.

@@ -597,7 +597,10 @@ static void set_string(lua_State *L, const char *key, const char *value)
 	lua_setfield(L, -2, key);
 }
 
-static void set_number(lua_State *L, const char *key, double value)
+/* Counters reach Lua as numbers (exact to 2^53), never as lua_Integer, 32
+ * bits on OpenWrt's LNUM Lua.  One conversion here, not one per caller
+ * (on 32-bit MIPS each is a call into libgcc). */
+static void set_number(lua_State *L, const char *key, uint64_t value)
 {
 	lua_pushnumber(L, (lua_Number)value);
 	lua_setfield(L, -2, key);
@@ -615,7 +618,7 @@ static void push_group(lua_State *L, const struct top_query *q, const struct gro
 		set_string(L, "domain", g->first->domain);
 	if (!g->mixed_type)
 		set_string(L, "type", g->first->type);
-	set_number(L, "count", (double)g->count);
+	set_number(L, "count", g->count);
 	set_number(L, "first_seen", g->first_seen);
 	set_number(L, "last_seen", g->last_seen);
 }
@@ -716,10 +719,10 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 	lua_createtable(L, 0, 9);
 	set_number(L, "active", t->active);
 	set_number(L, "peak", t->peak);
-	set_number(L, "queries", (double)t->queries);
-	set_number(L, "bytes_in", (double)t->bytes_in);
-	set_number(L, "bytes_out", (double)t->bytes_out);
-	set_number(L, "sessions", (double)t->sessions);
+	set_number(L, "queries", t->queries);
+	set_number(L, "bytes_in", t->bytes_in);
+	set_number(L, "bytes_out", t->bytes_out);
+	set_number(L, "sessions", t->sessions);
 }
 
 /* agg:stats() -> table of the module's own counters */
@@ -733,34 +736,34 @@ static int l_stats(lua_State *L)
 	lua_createtable(L, 0, 24);
 	lua_createtable(L, 0, 6);
 	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		set_number(L, kind_names[k], (double)s->lines[k]);
+		set_number(L, kind_names[k], s->lines[k]);
 		lines += s->lines[k];
 	}
 	lua_setfield(L, -2, "lines_by_kind");
-	set_number(L, "lines", (double)lines);
-	set_number(L, "unparsed", (double)s->lines[LOGLINE_UNPARSED]);
-	set_number(L, "bytes_read", (double)s->bytes_read);
+	set_number(L, "lines", lines);
+	set_number(L, "unparsed", s->lines[LOGLINE_UNPARSED]);
+	set_number(L, "bytes_read", s->bytes_read);
 	set_number(L, "entries", v->nrows);
 	set_number(L, "max_entries", v->cfg.max_entries);
-	set_number(L, "evictions", (double)v->entry_evictions);
+	set_number(L, "evictions", v->entry_evictions);
 	set_number(L, "clients", v->nclients);
 	set_number(L, "max_clients", v->cfg.max_clients);
-	set_number(L, "client_evictions", (double)v->client_evictions);
+	set_number(L, "client_evictions", v->client_evictions);
 	set_number(L, "servers", v->nservers);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
-	set_number(L, "lease_reloads", (double)s->lease_reloads);
-	set_number(L, "memory_bytes", (double)v->memory_bytes);
-	set_number(L, "alloc_failures", (double)s->alloc_failures);
+	set_number(L, "lease_reloads", s->lease_reloads);
+	set_number(L, "memory_bytes", v->memory_bytes);
+	set_number(L, "alloc_failures", s->alloc_failures);
 	if (v->cfg.capture) {
 		uint64_t packets = 0;
 		lua_createtable(L, 0, DNSPKT_STATUS_COUNT);
 		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-			set_number(L, st == DNSPKT_OK ? "dns" : dnspkt_status_name(st), (double)s->packets[st]);
+			set_number(L, st == DNSPKT_OK ? "dns" : dnspkt_status_name(st), s->packets[st]);
 			packets += s->packets[st];
 		}
 		lua_setfield(L, -2, "packets_by_result");
-		set_number(L, "packets", (double)packets);
-		set_number(L, "packets_dropped", (double)s->packets_dropped);
+		set_number(L, "packets", packets);
+		set_number(L, "packets_dropped", s->packets_dropped);
 	}
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
@@ -769,7 +772,7 @@ static int l_stats(lua_State *L)
 			lua_setfield(L, -2, v->dnstt[d].name);
 		}
 		lua_setfield(L, -2, "dnstt");
-		set_number(L, "dnstt_session_evictions", (double)v->dnstt_evictions);
+		set_number(L, "dnstt_session_evictions", v->dnstt_evictions);
 	}
 	if (v->ndnstt_groups) {
 		lua_createtable(L, (int)v->ndnstt_groups, 0);
@@ -787,14 +790,14 @@ static int l_stats(lua_State *L)
 			lua_rawseti(L, -2, (int)i + 1);
 		}
 		lua_setfield(L, -2, "dnstt_groups");
-		set_number(L, "dnstt_group_overflows", (double)v->dnstt_group_overflows);
+		set_number(L, "dnstt_group_overflows", v->dnstt_group_overflows);
 	}
 	if (s->fifo != FIFO_NONE) {
 		lua_pushboolean(L, s->fifo == FIFO_OPEN);
 		lua_setfield(L, -2, "fifo_up");
-		set_number(L, "fifo_opens", (double)s->fifo_opens);
-		set_number(L, "fifo_buffer_bytes", s->fifo_buffer_bytes);
-		set_number(L, "reopen_signals", (double)s->reopen_signals);
+		set_number(L, "fifo_opens", s->fifo_opens);
+		set_number(L, "fifo_buffer_bytes", (uint64_t)(s->fifo_buffer_bytes > 0 ? s->fifo_buffer_bytes : 0));
+		set_number(L, "reopen_signals", s->reopen_signals);
 	}
 	agg_view_free(v);
 	return 1;

@@ -15,8 +15,13 @@ struct sip {
 	uint64_t v0, v1, v2, v3;
 };
 
-/* Inlined by hand-hint: four rounds a short string, on every log line. */
+/* Always inlined when optimising for speed: four rounds a short string, on
+ * every log line.  Under -Os (the router's build) the size budget decides. */
+#ifdef __OPTIMIZE_SIZE__
+static inline void sip_round(struct sip *s)
+#else
 static inline __attribute__((always_inline)) void sip_round(struct sip *s)
+#endif
 {
 	s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0; s->v0 = ROTL(s->v0, 32);
 	s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;

@@ -49,8 +49,14 @@ static void init_byte_class(void)
 #define IS(c, cls) (byte_class[(unsigned char)(c)] & (cls))
 
 /* The small helpers below run for every byte or field of every line: they
- * are always inlined, whatever the optimisation level (OpenWrt builds -Os). */
+ * are always inlined when optimising for speed.  Under -Os (OpenWrt's
+ * packages, `make cross`) the compiler chooses: the module must fit its
+ * flash budget. */
+#ifdef __OPTIMIZE_SIZE__
+#define HOT static inline
+#else
 #define HOT static inline __attribute__((always_inline))
+#endif
 HOT int is_digit(unsigned char c) { return IS(c, C_DIGIT); }
 HOT int is_lower(unsigned char c) { return IS(c, C_LOWER); }
 HOT int is_hex(unsigned char c) { return IS(c, C_HEX); }

@@ -797,7 +797,25 @@ static void test_expo_escape(void)
 	check_escape("x\xc3\"", "x\xef\xbf\xbd\\\"");          /* a lead byte then a quote */
 }
 
-CHECK_MAIN(test_whole_text_counts, test_split_at_every_byte_equals_whole, test_overlong_line_counted_once,
+/* u64_text() writes 64-bit numbers without a 64-bit division: the same
+ * digits as printf at the edges and at random. */
+static void test_u64_text(void)
+{
+	static const uint64_t edges[] = { 0, 1, 9, 10, 99, 4294967295u, 4294967296u, 4294967297u,
+		9999999999u, 10000000000u, 9223372036854775807u, 10000000000000000000u, 18446744073709551615u };
+	char got[21], want[32];
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+		snprintf(want, sizeof want, "%" PRIu64, edges[i]);
+		CHECK_STR(u64_text(edges[i], got), want);
+	}
+	for (int i = 0; i < 2000; i++) {
+		uint64_t v = check_rand() >> (i % 64);
+		snprintf(want, sizeof want, "%" PRIu64, v);
+		CHECK_STR(u64_text(v, got), want);
+	}
+}
+
+CHECK_MAIN(test_u64_text, test_whole_text_counts, test_split_at_every_byte_equals_whole, test_overlong_line_counted_once,
            test_line_of_exactly_max_is_parsed, test_flush_counts_final_line, test_extra_form_reply_classes,
            test_plain_form_ties_by_name, test_view_rows_newest_first_with_times, test_view_is_a_copy,
            test_leases_joined_in_views, test_expo_render_lines, test_expo_render_empty_with_fifo,
