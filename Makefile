@@ -44,6 +44,10 @@ MIPS_CC ?= mips-linux-gnu-gcc
 MIPS_SYSROOT ?= /usr/mips-linux-gnu
 MUSL_CC ?= musl-gcc
 SIZE_CFLAGS := -Os -flto -ffunction-sections -fdata-sections
+# OpenWrt builds packages for MIPS16e-capable cores (the 24Kc/74Kc of ath79)
+# with -mips16 -minterlink-mips16 (CONFIG_USE_MIPS16, on by default); the
+# cross build and the MIPS tests do the same.  MIPS_ISA_FLAGS= for MIPS32.
+MIPS_ISA_FLAGS ?= -mips16 -minterlink-mips16
 SIZE_LDFLAGS := -Wl,--gc-sections -s
 # Debian's luaconf.h includes a multiarch header of the build machine (it
 # only names the host's triplet); a cross build may use it as is.
@@ -87,16 +91,16 @@ cross: build/mips/dnsagg.so build/mips/dnsagg-guard
 
 build/mips/dnsagg-guard: src/guard.c
 	@mkdir -p build/mips
-	$(MIPS_CC) $(SIZE_CFLAGS) -std=c99 $(WARNINGS) -o $@ src/guard.c $(SIZE_LDFLAGS)
+	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) -std=c99 $(WARNINGS) -o $@ src/guard.c $(SIZE_LDFLAGS)
 
 build/mips/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	@mkdir -p build/mips
-	$(MIPS_CC) $(SIZE_CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) $(LUA_MULTIARCH_INC:%=-idirafter %) \
+	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) $(LUA_MULTIARCH_INC:%=-idirafter %) \
 		-shared $(SIZE_LDFLAGS) -o $@ $(CORE_SRC) src/dnsagg.c
 
 build/mips/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
 	@mkdir -p build/mips
-	$(MIPS_CC) $(SIZE_CFLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
+	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
 
 build/musl/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
 	@mkdir -p build/musl

@@ -80,49 +80,58 @@ enum {
 	I_ACCEPT, I_DROP, I_COUNT
 };
 
-#define STMT(code, k) ((struct capture_insn){ (uint16_t)(code), 0, 0, (uint32_t)(k) })
+#define PORT_MARK 0x10000u /* no port: capture_bpf() puts the port where it stands */
+#define STMT(code, k) { (uint16_t)(code), 0, 0, (uint32_t)(k) }
 /* a conditional jump at instruction `at` to instructions t and f */
 #define JUMP(at, code, k, t, f) \
-	((struct capture_insn){ (uint16_t)(BPF_JMP | (code) | BPF_K), (uint8_t)((t) - (at) - 1), \
-	                       (uint8_t)((f) - (at) - 1), (uint32_t)(k) })
+	{ (uint16_t)(BPF_JMP | (code) | BPF_K), (uint8_t)((t) - (at) - 1), (uint8_t)((f) - (at) - 1), (uint32_t)(k) }
+
+/* A table, not code that builds it: on MIPS the stores took 500 bytes. */
+static const struct capture_insn filter[I_COUNT] = {
+	[I_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	[I_NOTAG] = STMT(BPF_LDX | BPF_W | BPF_IMM, 0),
+	[I_IS_TAG] = JUMP(I_IS_TAG, BPF_JEQ, ETHERTYPE_VLAN, I_TAG_ETYPE, I_IS_IP4),
+	[I_TAG_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 16),
+	[I_TAGLEN] = STMT(BPF_LDX | BPF_W | BPF_IMM, 4),
+
+	[I_IS_IP4] = JUMP(I_IS_IP4, BPF_JEQ, ETHERTYPE_IP, I_PROTO4, I_IS_IP6),
+	[I_PROTO4] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 9),
+	[I_IS_UDP4] = JUMP(I_IS_UDP4, BPF_JEQ, IPPROTO_UDP, I_FRAG4, I_DROP),
+	[I_FRAG4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 6),
+	[I_NOT_LATER] = JUMP(I_NOT_LATER, BPF_JSET, 0x1fff, I_DROP, I_IHL),
+	[I_IHL] = STMT(BPF_LD | BPF_B | BPF_IND, 14),
+	[I_IHL_AND] = STMT(BPF_ALU | BPF_AND | BPF_K, 0x0f),
+	[I_IHL_LSH] = STMT(BPF_ALU | BPF_LSH | BPF_K, 2),
+	[I_IHL_ADD] = STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
+	[I_TAX] = STMT(BPF_MISC | BPF_TAX, 0),
+	[I_SPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14),
+	[I_IS_SPORT4] = JUMP(I_IS_SPORT4, BPF_JEQ, PORT_MARK, I_ACCEPT, I_DPORT4),
+	[I_DPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),
+	[I_IS_DPORT4] = JUMP(I_IS_DPORT4, BPF_JEQ, PORT_MARK, I_ACCEPT, I_DROP),
+
+	[I_IS_IP6] = JUMP(I_IS_IP6, BPF_JEQ, ETHERTYPE_IPV6, I_NEXT6, I_DROP),
+	[I_NEXT6] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 6),
+	[I_IS_UDP6] = JUMP(I_IS_UDP6, BPF_JEQ, IPPROTO_UDP, I_SPORT6, I_HOP6),
+	[I_SPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 40),
+	[I_IS_SPORT6] = JUMP(I_IS_SPORT6, BPF_JEQ, PORT_MARK, I_ACCEPT, I_DPORT6),
+	[I_DPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 42),
+	[I_IS_DPORT6] = JUMP(I_IS_DPORT6, BPF_JEQ, PORT_MARK, I_ACCEPT, I_DROP),
+	[I_HOP6] = JUMP(I_HOP6, BPF_JEQ, IPPROTO_HOPOPTS, I_ACCEPT, I_ROUTING6),
+	[I_ROUTING6] = JUMP(I_ROUTING6, BPF_JEQ, IPPROTO_ROUTING, I_ACCEPT, I_DSTOPT6),
+	[I_DSTOPT6] = JUMP(I_DSTOPT6, BPF_JEQ, IPPROTO_DSTOPTS, I_ACCEPT, I_FRAG6),
+	[I_FRAG6] = JUMP(I_FRAG6, BPF_JEQ, IPPROTO_FRAGMENT, I_ACCEPT, I_DROP),
+
+	[I_ACCEPT] = STMT(BPF_RET | BPF_K, SNAP_LEN),
+	[I_DROP] = STMT(BPF_RET | BPF_K, 0),
+};
 
 size_t capture_bpf(struct capture_insn *p, uint16_t port)
 {
-	p[I_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 12);
-	p[I_NOTAG] = STMT(BPF_LDX | BPF_W | BPF_IMM, 0);
-	p[I_IS_TAG] = JUMP(I_IS_TAG, BPF_JEQ, ETHERTYPE_VLAN, I_TAG_ETYPE, I_IS_IP4);
-	p[I_TAG_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 16);
-	p[I_TAGLEN] = STMT(BPF_LDX | BPF_W | BPF_IMM, 4);
-
-	p[I_IS_IP4] = JUMP(I_IS_IP4, BPF_JEQ, ETHERTYPE_IP, I_PROTO4, I_IS_IP6);
-	p[I_PROTO4] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 9);
-	p[I_IS_UDP4] = JUMP(I_IS_UDP4, BPF_JEQ, IPPROTO_UDP, I_FRAG4, I_DROP);
-	p[I_FRAG4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 6);
-	p[I_NOT_LATER] = JUMP(I_NOT_LATER, BPF_JSET, 0x1fff, I_DROP, I_IHL);
-	p[I_IHL] = STMT(BPF_LD | BPF_B | BPF_IND, 14);
-	p[I_IHL_AND] = STMT(BPF_ALU | BPF_AND | BPF_K, 0x0f);
-	p[I_IHL_LSH] = STMT(BPF_ALU | BPF_LSH | BPF_K, 2);
-	p[I_IHL_ADD] = STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
-	p[I_TAX] = STMT(BPF_MISC | BPF_TAX, 0);
-	p[I_SPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14);
-	p[I_IS_SPORT4] = JUMP(I_IS_SPORT4, BPF_JEQ, port, I_ACCEPT, I_DPORT4);
-	p[I_DPORT4] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2);
-	p[I_IS_DPORT4] = JUMP(I_IS_DPORT4, BPF_JEQ, port, I_ACCEPT, I_DROP);
-
-	p[I_IS_IP6] = JUMP(I_IS_IP6, BPF_JEQ, ETHERTYPE_IPV6, I_NEXT6, I_DROP);
-	p[I_NEXT6] = STMT(BPF_LD | BPF_B | BPF_IND, 14 + 6);
-	p[I_IS_UDP6] = JUMP(I_IS_UDP6, BPF_JEQ, IPPROTO_UDP, I_SPORT6, I_HOP6);
-	p[I_SPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 40);
-	p[I_IS_SPORT6] = JUMP(I_IS_SPORT6, BPF_JEQ, port, I_ACCEPT, I_DPORT6);
-	p[I_DPORT6] = STMT(BPF_LD | BPF_H | BPF_IND, 14 + 42);
-	p[I_IS_DPORT6] = JUMP(I_IS_DPORT6, BPF_JEQ, port, I_ACCEPT, I_DROP);
-	p[I_HOP6] = JUMP(I_HOP6, BPF_JEQ, IPPROTO_HOPOPTS, I_ACCEPT, I_ROUTING6);
-	p[I_ROUTING6] = JUMP(I_ROUTING6, BPF_JEQ, IPPROTO_ROUTING, I_ACCEPT, I_DSTOPT6);
-	p[I_DSTOPT6] = JUMP(I_DSTOPT6, BPF_JEQ, IPPROTO_DSTOPTS, I_ACCEPT, I_FRAG6);
-	p[I_FRAG6] = JUMP(I_FRAG6, BPF_JEQ, IPPROTO_FRAGMENT, I_ACCEPT, I_DROP);
-
-	p[I_ACCEPT] = STMT(BPF_RET | BPF_K, SNAP_LEN);
-	p[I_DROP] = STMT(BPF_RET | BPF_K, 0);
+	for (size_t i = 0; i < I_COUNT; i++) {
+		p[i] = filter[i];
+		if (p[i].k == PORT_MARK)
+			p[i].k = port;
+	}
 	return I_COUNT;
 }
 

@@ -50,9 +50,12 @@ static const char *const known_options[] = {
 	"capture", "dnstt", "geoip", NULL
 };
 
+#define UNKNOWN_OPTION "dnsagg.new: unknown option"
+
 /* Every key of the table at index t is one of keys[]: the options, or
- * those of the option named `option` (the message then says "option.key"). */
-static void check_keys(lua_State *L, int t, const char *option, const char *const *keys)
+ * those of the option named `option` (the message then says "option.key").
+ * Else raises "<what> '<key>'". */
+static void check_keys(lua_State *L, int t, const char *what, const char *option, const char *const *keys)
 {
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
@@ -61,7 +64,7 @@ static void check_keys(lua_State *L, int t, const char *option, const char *cons
 		for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
 			known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
 		if (!known)
-			luaL_error(L, "dnsagg.new: unknown option '%s%s%s'", option ? option : "", option ? "." : "",
+			luaL_error(L, "%s '%s%s%s'", what, option ? option : "", option ? "." : "",
 			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
 	}
 }
@@ -149,7 +152,7 @@ static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
 	if (!lua_istable(L, -1))
 		luaL_error(L, "dnsagg.new: option 'capture' must be a table, not %s", luaL_typename(L, -1));
 	int t = lua_gettop(L);
-	check_keys(L, t, "capture", keys);
+	check_keys(L, t, UNKNOWN_OPTION, "capture", keys);
 	co->on = 1;
 	co->interface = opt_string(L, t, "interface");
 	if (co->interface && (!*co->interface || strlen(co->interface) >= 16))
@@ -197,7 +200,7 @@ static void opt_dnstt(lua_State *L, int opts, struct agg_config *cfg)
 	if (!lua_istable(L, -1))
 		luaL_error(L, "dnsagg.new: option 'dnstt' must be a table, not %s", luaL_typename(L, -1));
 	int t = lua_gettop(L);
-	check_keys(L, t, "dnstt", keys);
+	check_keys(L, t, UNKNOWN_OPTION, "dnstt", keys);
 	lua_getfield(L, t, "domains");
 	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
 	if (n == 0)
@@ -240,7 +243,7 @@ static void opt_geoip(lua_State *L, int opts, struct agg_config *cfg, struct geo
 	if (!lua_istable(L, -1))
 		luaL_error(L, "dnsagg.new: option 'geoip' must be a table, not %s", luaL_typename(L, -1));
 	int t = lua_gettop(L);
-	check_keys(L, t, "geoip", keys);
+	check_keys(L, t, UNKNOWN_OPTION, "geoip", keys);
 	go->country = opt_string(L, t, "country");
 	go->asn = opt_string(L, t, "asn");
 	if (!go->country && !go->asn)
@@ -293,7 +296,7 @@ static int l_new(lua_State *L)
 		lua_newtable(L);
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
-	check_keys(L, 1, NULL, known_options);
+	check_keys(L, 1, UNKNOWN_OPTION, NULL, known_options);
 	const char *fifo = opt_string(L, 1, "fifo");
 	const char *lock = opt_string(L, 1, "lock");
 	const char *log = opt_string(L, 1, "log");
@@ -361,7 +364,6 @@ static int l_new(lua_State *L)
 
 /* --- methods ---------------------------------------------------------- */
 
-static const char *const kind_names[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
 
 /* agg:feed(line) -> kind of the line ("query", ..., "unparsed") */
 static int l_feed(lua_State *L)
@@ -377,7 +379,7 @@ static int l_feed(lua_State *L)
 	agg_lock(h->agg);
 	agg_apply(h->agg, &parsed, (uint32_t)time(NULL));
 	agg_unlock(h->agg);
-	lua_pushstring(L, kind_names[parsed.kind]);
+	lua_pushstring(L, logline_kind_name(parsed.kind));
 	return 1;
 }
 
@@ -657,16 +659,7 @@ static int l_top(lua_State *L)
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
 		static const char *const keys[] = { "by", "n", "client", "domain", "since", NULL };
-		lua_pushnil(L);
-		while (lua_next(L, 2)) {
-			int known = 0;
-			lua_pop(L, 1);
-			for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
-				known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
-			if (!known)
-				return luaL_error(L, "dnsagg: unknown top option '%s'",
-				                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
-		}
+		check_keys(L, 2, "dnsagg: unknown top option", NULL, keys);
 		const char *by = opt_field_string(L, 2, "by");
 		if (by && strcmp(by, "client") == 0)
 			q.by = BY_CLIENT;
@@ -736,7 +729,7 @@ static int l_stats(lua_State *L)
 	lua_createtable(L, 0, 24);
 	lua_createtable(L, 0, 6);
 	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		set_number(L, kind_names[k], s->lines[k]);
+		set_number(L, logline_kind_name((enum logline_kind)k), s->lines[k]);
 		lines += s->lines[k];
 	}
 	lua_setfield(L, -2, "lines_by_kind");

@@ -166,12 +166,11 @@ static void walk_leases(const struct agg_view *v, const struct expo_sink *sink)
 
 static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 {
-	static const char *const kinds[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
 	const struct agg_stats *s = &v->stats;
 
 	sink->family(sink->ctx, "dnsagg_lines_total", "counter", "Log lines read, by what they were.");
 	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		struct expo_label labels[] = { { "kind", kinds[k] } };
+		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
 		sample(sink, "dnsagg_lines_total", labels, 1, s->lines[k]);
 	}
 	single(sink, "dnsagg_read_bytes_total", "counter", "Bytes of log read.", s->bytes_read);

@@ -685,6 +685,12 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	return kind;
 }
 
+const char *logline_kind_name(enum logline_kind kind)
+{
+	static const char *const names[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
+	return (unsigned)kind <= LOGLINE_OTHER ? names[kind] : "unparsed";
+}
+
 const char *logline_source_name(enum logline_source source)
 {
 	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked" };

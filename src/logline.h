@@ -93,7 +93,9 @@ struct logline_memo {
 enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out,
                                      struct logline_memo *memo);
 
-/* Label values for the enums: "upstream", "cache", ...; "address", "cname", ... */
+/* Label values for the enums: "query", "forwarded", ...; "upstream",
+ * "cache", ...; "address", "cname", ... */
+const char *logline_kind_name(enum logline_kind kind);
 const char *logline_source_name(enum logline_source source);
 const char *logline_result_name(enum logline_result result);
 
