@@ -27,6 +27,12 @@
 #define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
 #define HOUSEKEEPING_MS 1000       /* lease files, FIFO identity, packet drops, DNSTT sessions */
 #define SYNC_CAPTURE_BATCHES 256   /* a sync reads at most this many batches of frames */
+/* Once the FIFO is drained, it is left alone this long before the next
+ * poll on it: dnsmasq writes a line at a time, and waking for each line
+ * would cost a context switch per line on the router's one core.  The pipe
+ * (1 MiB where the kernel allows, 64 KiB at least) holds far more than
+ * this many milliseconds of log at any rate dnsmasq can answer. */
+#define FIFO_REST_MS 10
 
 struct reader {
 	struct agg *agg;
@@ -41,6 +47,7 @@ struct reader {
 	dev_t fifo_dev;
 	ino_t fifo_ino;
 	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
+	int64_t fifo_rest_until_ms;  /* the FIFO is not polled before then */
 	struct linebuf lb;
 	char *chunk;
 	struct capture *capture;     /* or NULL */
@@ -348,9 +355,12 @@ static void *reader_main(void *arg)
 		housekeeping(r, now);
 
 		/* a negative fd is ignored by poll(): the slots stay where they are */
-		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { r->fifo_fd, POLLIN, 0 },
+		int resting = now < r->fifo_rest_until_ms;
+		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { resting ? -1 : r->fifo_fd, POLLIN, 0 },
 		                         { capture_fd(r->capture), POLLIN, 0 } };
 		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
+		if (resting && r->fifo_rest_until_ms - now < timeout)
+			timeout = (int)(r->fifo_rest_until_ms - now);
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			continue;
 		if (pfd[0].revents & POLLIN) {
@@ -358,8 +368,8 @@ static void *reader_main(void *arg)
 			while (read(r->wake[0], buf, sizeof buf) > 0)
 				;
 		}
-		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			drain(r);
+		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain(r))
+			r->fifo_rest_until_ms = now_ms() + FIFO_REST_MS; /* empty now: let lines gather */
 		/* a batch at most: a flood of frames never starves the FIFO */
 		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLERR)))
 			capture_drain(r->capture, r->agg, CAPTURE_BATCH);
