@@ -5,6 +5,7 @@
  */
 #include "strpool.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,15 @@ struct str *strpool_find(const struct strpool *pool, const char *data, size_t le
 	return lookup(pool, data, len, (uint32_t)hash_bytes(&pool->key, data, len));
 }
 
+/* Bytes of a string of len: its header up to the text, not the padding
+ * after the last field (sizeof would count it: 6 bytes on x86-64, enough
+ * to put a 20-character name in glibc's next chunk size up). */
+static size_t str_size(size_t len)
+{
+	size_t n = offsetof(struct str, data) + len + 1;
+	return n < sizeof(struct str) ? sizeof(struct str) : n;
+}
+
 struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 {
 	if (len > STRPOOL_MAX_LEN)
@@ -82,7 +92,7 @@ struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 	if (s)
 		return str_ref(s);
 
-	s = malloc(sizeof *s + len + 1);
+	s = malloc(str_size(len));
 	if (!s)
 		return NULL;
 	s->refs = 1;
@@ -93,7 +103,7 @@ struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 	s->next = pool->buckets[hash & (pool->nbuckets - 1)];
 	pool->buckets[hash & (pool->nbuckets - 1)] = s;
 	pool->count++;
-	pool->bytes += sizeof *s + len + 1;
+	pool->bytes += str_size(len);
 	if (pool->count > pool->nbuckets)
 		grow(pool);
 	return s;
@@ -108,6 +118,6 @@ void strpool_put(struct strpool *pool, struct str *s)
 		link = &(*link)->next;
 	*link = s->next;
 	pool->count--;
-	pool->bytes -= sizeof *s + s->len + 1;
+	pool->bytes -= str_size(s->len);
 	free(s);
 }
