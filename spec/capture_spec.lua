@@ -9,8 +9,10 @@ local expo = require("spec.support.expo")
 local unistd = require("posix.unistd")
 local socket = require("socket")
 
-local PORT = 25353
-local OTHER_PORT = 25354
+-- ports of this run only: another run on the same machine (another checkout)
+-- captures on lo too, and must not see these packets as its own
+local PORT = 30000 + unistd.getpid() % 10000 * 2
+local OTHER_PORT = PORT + 1
 local DOMAIN = "t.example.com"
 local IS_ROOT = unistd.geteuid() == 0
 

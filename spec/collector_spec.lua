@@ -104,7 +104,7 @@ describe("the collector's configuration", function()
     end
     local section = {
       enabled = "1", fifo = dir .. "/q.fifo", dnsmasq_pidfile = "0",
-      capture = "1", capture_interface = "lo", capture_port = "25357",
+      capture = "1", capture_interface = "lo", capture_port = tostring(40000 + unistd.getpid() % 10000), -- this run's own
       dnstt_domain = { "t.example.com", "u.example.net" }, dnstt_active_window = "20", dnstt_max_sessions = "50",
     }
     local with_geoip = require("dnsagg").geoip
