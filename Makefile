@@ -113,10 +113,12 @@ test-lua: dnsagg.so
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec
 
 install: dnsagg.so dnsagg-guard
-	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/bin
 	install -m 0755 dnsagg.so $(DESTDIR)$(LUA_LIBDIR)/dnsagg.so
 	install -m 0755 dnsagg-guard $(DESTDIR)$(PREFIX)/sbin/dnsagg-guard
 	install -m 0644 lua/prometheus-collectors/dnsagg.lua $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors/dnsagg.lua
+	install -m 0755 lua/dnsagg-report $(DESTDIR)$(PREFIX)/bin/dnsagg-report
 
 build/bench_lines: spec/bench/bench_lines.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build

@@ -6,6 +6,7 @@
 -- CAP_NET_RAW.  Needs root (the CI runs as root).
 local proc = require("spec.support.proc")
 local expo = require("spec.support.expo")
+local dnstt = require("spec.support.dnstt")
 local unistd = require("posix.unistd")
 local socket = require("socket")
 
@@ -49,47 +50,12 @@ local function respond(msg)
     .. u16(0xc00c) .. u16(TYPE.TXT) .. u16(1) .. u32(60) .. u16(#txt + 1) .. string.char(#txt) .. txt
 end
 
--- --- what the dnstt client writes ---------------------------------------
+-- --- what the dnstt client writes (spec/support/dnstt.lua) ---------------
 
-local ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+local random_bytes = dnstt.random_bytes
 
--- RFC 4648 base32, lowercase, no padding (Lua 5.1: no bit operators)
-local function base32(bytes)
-  local out = {}
-  for i = 1, #bytes, 5 do
-    local chunk = bytes:sub(i, i + 4)
-    local n = #chunk
-    local v = 0
-    for j = 1, 5 do v = v * 256 + (chunk:byte(j) or 0) end  -- 40 bits: exact in a double
-    local chars = math.ceil(n * 8 / 5)
-    for j = 7, 8 - chars, -1 do
-      local idx = math.floor(v / 2 ^ (5 * j)) % 32
-      out[#out + 1] = ALPHABET:sub(idx + 1, idx + 1)
-    end
-  end
-  return table.concat(out)
-end
-
-local function random_bytes(n)
-  local t = {}
-  for i = 1, n do t[i] = string.char(math.random(0, 255)) end
-  return table.concat(t)
-end
-
--- ClientID || 0xE0+n || n padding || [L || data], base32, labels of 63, the domain
 local function tunnel_name(id, data)
-  local raw
-  if data then
-    raw = id .. string.char(0xe3) .. random_bytes(3) .. string.char(#data) .. data
-  else
-    raw = id .. string.char(0xe8) .. random_bytes(8)
-  end
-  local enc, labels = base32(raw), {}
-  for i = 1, #enc, 63 do labels[#labels + 1] = enc:sub(i, i + 62) end
-  labels[#labels + 1] = DOMAIN
-  local name = table.concat(labels, ".")
-  assert(#name <= 253, name)
-  return name
+  return dnstt.name(id, data, DOMAIN)
 end
 
 -- --- the test ------------------------------------------------------------
