@@ -41,7 +41,8 @@ LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/d
 
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
-	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools
+	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
+	lua-dkjson lua-yaml
 
 .PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench
 
