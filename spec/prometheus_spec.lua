@@ -21,18 +21,11 @@ local DASHBOARD = ROOT .. "/openwrt/monitoring/dnsagg-dashboard.json"
 local RULES = ROOT .. "/openwrt/monitoring/dnsagg-rules.yml"
 local DNSTT_DOMAIN = "t.example.com"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local text = f:read("*a")
-  f:close()
-  return text
-end
-
 -- Every expression of the dashboard: { where =, expr = } for panel
 -- targets, and { where =, expr =, label = } for label_values(SELECTOR, LABEL)
 -- variables (Grafana's syntax: the selector is the PromQL run).
 local function dashboard_expressions()
-  local dash = assert(json.decode(read(DASHBOARD)))
+  local dash = assert(json.decode(proc.read_file(DASHBOARD)))
   local out = {}
   local function walk(panels)
     for _, p in ipairs(panels or {}) do
@@ -56,7 +49,7 @@ end
 
 -- Every expression of the rule file: { where =, expr =, record = }
 local function rule_expressions()
-  local rules = assert(lyaml.load(read(RULES)))
+  local rules = assert(lyaml.load(proc.read_file(RULES)))
   local out = {}
   for _, g in ipairs(rules.groups) do
     for _, r in ipairs(g.rules) do

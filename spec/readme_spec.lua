@@ -4,7 +4,6 @@
 -- scenario.lua's) and dhcp.leases; a block followed by a ```text block (with
 -- at most one line of prose between) must print exactly that text.
 local proc = require("spec.support.proc")
-local dnsmasq = require("spec.support.dnsmasq")
 local scenario = require("spec.support.scenario")
 local unistd = require("posix.unistd")
 
@@ -48,9 +47,7 @@ end
 
 describe("the README's Lua examples", function()
   it("run as written and print what the README shows", function()
-    local f = assert(io.open(ROOT .. "/README.md"))
-    local blocks = lua_blocks(f:read("*a"))
-    f:close()
+    local blocks = lua_blocks(proc.read_file(ROOT .. "/README.md"))
     local compared = 0
     for _, b in ipairs(blocks) do if b.output then compared = compared + 1 end end
     assert.is_true(#blocks >= 2 and compared >= 1, "no Lua examples with their output found")
@@ -58,17 +55,10 @@ describe("the README's Lua examples", function()
     -- the log: the real dnsmasq, the traffic of the README, and no lines of
     -- the readiness probes (". SOA" from 127.0.0.1), which are the spec's own
     local dir = proc.tmpdir()
-    local up = dnsmasq.upstream{ dir = dir }
-    local dm = dnsmasq.start{ dir = dir, log = dir .. "/raw.log", upstream = up }
-    scenario.send({ dm = dm })
-    dnsmasq.stop(dm)
-    dnsmasq.stop(up)
-    local raw = assert(io.open(dir .. "/raw.log"))
     local kept = {}
-    for line in raw:lines() do
+    for line in proc.read_file(scenario.write_log(dir, dir .. "/raw.log")):gmatch("[^\n]+") do
       if not line:find(" 127.0.0.1/", 1, true) then kept[#kept + 1] = line end
     end
-    raw:close()
     proc.write_file(dir .. "/dnsmasq.log", table.concat(kept, "\n") .. "\n")
     proc.write_file(dir .. "/dhcp.leases", scenario.LEASES)
 

@@ -122,12 +122,7 @@ describe("dnsagg-report", function()
   end)
 
   it("gives the same counts from the log file the real dnsmasq wrote, with first and last seen", function()
-    local up = dnsmasq.upstream{ dir = dir }
-    local log = dir .. "/dnsmasq.log"
-    local dm = dnsmasq.start{ dir = dir, log = log, upstream = up }
-    scenario.send({ dm = dm })
-    dnsmasq.stop(dm)                       -- every line written
-    dnsmasq.stop(up)
+    local log = scenario.write_log(dir, dir .. "/dnsmasq.log")
     proc.write_file(dir .. "/dhcp.leases", scenario.LEASES)
 
     -- the same traffic through the exporter
@@ -162,16 +157,9 @@ describe("dnsagg-report", function()
   end)
 
   it("keeps what the log's lines say was seen within --since", function()
-    local up = dnsmasq.upstream{ dir = dir }
-    local log = dir .. "/dnsmasq.log"
-    local dm = dnsmasq.start{ dir = dir, log = log, upstream = up }
-    scenario.send({ dm = dm })
-    dnsmasq.stop(dm)
-    dnsmasq.stop(up)
+    local log = scenario.write_log(dir, dir .. "/dnsmasq.log")
     -- the laptop's lines moved two days back: the same lines with an older stamp
-    local f = assert(io.open(log))
-    local text = f:read("*a")
-    f:close()
+    local text = proc.read_file(log)
     local old = os.date("%b %e %H:%M:%S", os.time() - 2 * 86400)
     local moved = text:gsub("[^\n]*\n", function(line)
       if line:find(" 127.0.0.11/", 1, true) then return old .. line:sub(16) end
@@ -271,9 +259,7 @@ describe("dnsagg-report", function()
     assert.equal("exited", how)
     assert.equal(0, code, out)
     assert.truthy(unistd.access(dir .. "/usr/bin/dnsagg-report", "x"))
-    local f = assert(io.open(ROOT .. "/openwrt/Makefile"))
-    local makefile = f:read("*a")
-    f:close()
+    local makefile = proc.read_file(ROOT .. "/openwrt/Makefile")
     local install = makefile:match("define Package/prometheus%-node%-exporter%-lua%-dnsagg/install\n(.-)\nendef")
     assert.truthy(install:find("$(INSTALL_BIN) $(PKG_BUILD_DIR)/lua/dnsagg-report $(1)/usr/bin/dnsagg-report", 1, true))
     assert.truthy(makefile:find("DEPENDS:=prometheus-node-exporter-lua +liblua +luasocket", 1, true))

@@ -15,13 +15,6 @@ local function promtool(...)
   return (out or "") .. (stderr or ""), code
 end
 
-local function read(path)
-  local f = assert(io.open(path))
-  local text = f:read("*a")
-  f:close()
-  return text
-end
-
 describe("the Prometheus rules", function()
   it("pass promtool check rules", function()
     local out, code = promtool("check", "rules", ROOT .. "/" .. RULES)
@@ -37,14 +30,14 @@ describe("the Prometheus rules", function()
 
   it("have unit tests that fail when a threshold or a duration is wrong", function()
     local dir = proc.tmpdir()
-    local rules = read(ROOT .. "/" .. RULES)
+    local rules = proc.read_file(ROOT .. "/" .. RULES)
     for _, change in ipairs{ { "> 0.01", "> 0.1" }, { "* 3600 > dnsagg_table_capacity", "* 600 > dnsagg_table_capacity" },
                              { "for: 5m", "for: 1m" }, { "dnstt_active_clients > 0", "dnstt_active_clients > 2" } } do
       local changed, n = rules:gsub(change[1]:gsub("%p", "%%%0"), change[2], 1)
       assert.equal(1, n, change[1])
       -- the same relative layout as in the repository
       proc.write_file(dir .. "/" .. RULES, changed)
-      proc.write_file(dir .. "/" .. TESTS, read(ROOT .. "/" .. TESTS))
+      proc.write_file(dir .. "/" .. TESTS, proc.read_file(ROOT .. "/" .. TESTS))
       local out, code = promtool("test", "rules", dir .. "/" .. TESTS)
       assert.equal(1, code, change[2] .. ": " .. out)
       assert.truthy(out:find("FAILED", 1, true), out)

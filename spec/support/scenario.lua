@@ -10,6 +10,8 @@ through the same dnsmasq. Only 127.0.0.0/8; every wait is bounded.
       -- s.host (s.host.url), s.dm, s.up, s.fifo, s.dnstt
   n = scenario.send(s)                 -- scenario.TRAFFIC through dig; returns how many were sent
   n = scenario.send_dnstt(s, sessions) -- DNSTT sessions of 3 data queries and a poll each
+  path = scenario.write_log(dir, path)  -- scenario.TRAFFIC through a real dnsmasq logging to the file
+                                        -- path, stopped once done (every line written)
   samples = scenario.wait_counted(s, n) -- until the clients' totals reach n (or 15 s)
   samples = scenario.wait_for(s, function(samples) ... end) -- until it is true of a scrape (or 15 s)
   scenario.stop(s)
@@ -94,6 +96,15 @@ function M.send(s, traffic)
     assert(status, "no answer to " .. q[1] .. " " .. q[2])
   end
   return #traffic
+end
+
+function M.write_log(dir, path)
+  local up = dnsmasq.upstream{ dir = dir }
+  local dm = dnsmasq.start{ dir = dir, log = path, upstream = up }
+  M.send({ dm = dm })
+  dnsmasq.stop(dm)
+  dnsmasq.stop(up)
+  return path
 end
 
 -- DNSTT sessions through the real dnsmasq, from 127.0.0.14: three data
