@@ -211,7 +211,7 @@ static uint32_t local_unix_time(const struct logline_time *t, uint32_t now)
 		again.tm_year--; /* "Dec 31" read on the 1st of January */
 		v = mktime(&again);
 	}
-	return v == (time_t)-1 || v < 0 || v > (time_t)UINT32_MAX ? now : (uint32_t)v;
+	return v == (time_t)-1 || v < 0 || (uint64_t)v > UINT32_MAX ? now : (uint32_t)v; /* time_t may be 32 bits */
 }
 
 /* The time to count a line at: now, or (line_times) its stamp's. */
