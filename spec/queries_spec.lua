@@ -106,6 +106,17 @@ describe("top{}", function()
       pairs_of(agg:top{ by = "client", since = 15 * 60 }, "client"))
   end)
 
+  it("orders equal counts seen at the same time by name", function()
+    local t = now - 60
+    proc.write_file(dir .. "/same.log", exchange(t, "10.0.0.2", "c.example", "A", "reply", "10.9.9.9")
+      .. exchange(t, "10.0.0.3", "a.example", "A", "reply", "10.9.9.9")
+      .. exchange(t, "10.0.0.1", "b.example", "A", "reply", "10.9.9.9"))
+    local same = assert(dnsagg.new{ log = dir .. "/same.log" })
+    assert.same({ { "a.example", 1 }, { "b.example", 1 }, { "c.example", 1 } }, pairs_of(same:top{}, "domain"))
+    assert.same({ { "10.0.0.1", 1 }, { "10.0.0.2", 1 }, { "10.0.0.3", 1 } }, pairs_of(same:top{ by = "client" }, "client"))
+    same:close()
+  end)
+
   it("lists blocked queries by domain and by client", function()
     local blocked = agg:top{ blocked = true }
     assert.same({ { "ads.example", 3 } }, pairs_of(blocked, "domain"))

@@ -495,6 +495,7 @@ struct group {
 	uint64_t count;
 	uint32_t first_seen, last_seen;
 	unsigned mixed_client : 1, mixed_domain : 1, mixed_type : 1;
+	enum group_by by;
 };
 
 static int domain_matches(const char *pattern, const char *domain)
@@ -550,12 +551,28 @@ static int (*const group_cmp[])(const void *, const void *) = {
 	[BY_DOMAIN] = cmp_domain, [BY_CLIENT] = cmp_client, [BY_ENTRY] = NULL,
 };
 
+/* Most counted first, then most recently seen, then by name: the same
+ * order whatever order the table holds the rows in. */
 static int cmp_count(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
+	int c;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	return x->last_seen < y->last_seen ? 1 : x->last_seen > y->last_seen ? -1 : 0;
+	if (x->last_seen != y->last_seen)
+		return x->last_seen < y->last_seen ? 1 : -1;
+	/* the group's key first; then only what both groups have one value of */
+	const char *xf[3] = { x->first->domain, x->first->client, x->first->type };
+	const char *yf[3] = { y->first->domain, y->first->client, y->first->type };
+	unsigned mixed[3] = { x->mixed_domain | y->mixed_domain, x->mixed_client | y->mixed_client,
+	                      x->mixed_type | y->mixed_type };
+	static const int order[2][3] = { { 0, 1, 2 }, { 1, 0, 2 } };
+	for (int i = 0; i < 3; i++) {
+		int f = order[x->by == BY_CLIENT][i];
+		if (!mixed[f] && (c = strcmp(xf[f], yf[f])) != 0)
+			return c;
+	}
+	return 0;
 }
 
 /* Sorts matching rows by group key and folds equal keys into groups;
@@ -574,6 +591,7 @@ static size_t build_groups(const struct top_query *q, const struct view_row **ro
 			g = &out[ngroups++];
 			memset(g, 0, sizeof *g);
 			g->first = r;
+			g->by = q->by;
 			g->first_seen = r->first_seen;
 		}
 		g->count += r->count;

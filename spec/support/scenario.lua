@@ -64,7 +64,8 @@ function M.start(o)
   for k, v in pairs(opts) do parts[#parts + 1] = string.format("%s = %s", k, M.lua_value(v)) end
   if s.dnstt then
     parts[#parts + 1] = string.format("capture = { interface = 'lo', port = %d }", port)
-    parts[#parts + 1] = string.format("dnstt = { domains = { %q } }", s.dnstt)
+    -- sessions stay active for 10 minutes: longer than any spec waits
+    parts[#parts + 1] = string.format("dnstt = { domains = { %q }, active_window = 600 }", s.dnstt)
   end
   local conf = o.dir .. "/dnsagg.conf.lua"
   proc.write_file(conf, "return { " .. table.concat(parts, ", ") .. " }")
