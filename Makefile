@@ -60,7 +60,8 @@ I386_LUA_LIB ?= /usr/lib/i386-linux-gnu/liblua5.1.so.0
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
-	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386
+	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
+	lua-dkjson lua-yaml
 
 .PHONY: all test test-c test-lua test-mips test-musl test-lnum warnings check deps clean install demo cross bench
 
@@ -155,10 +156,12 @@ test-lua: dnsagg.so
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec
 
 install: dnsagg.so dnsagg-guard
-	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/bin
 	install -m 0755 dnsagg.so $(DESTDIR)$(LUA_LIBDIR)/dnsagg.so
 	install -m 0755 dnsagg-guard $(DESTDIR)$(PREFIX)/sbin/dnsagg-guard
 	install -m 0644 lua/prometheus-collectors/dnsagg.lua $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors/dnsagg.lua
+	install -m 0755 lua/dnsagg-report $(DESTDIR)$(PREFIX)/bin/dnsagg-report
 
 build/bench_lines: spec/bench/bench_lines.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p build

@@ -6,6 +6,7 @@
 -- CAP_NET_RAW.  Needs root (the CI runs as root).
 local proc = require("spec.support.proc")
 local expo = require("spec.support.expo")
+local dnstt = require("spec.support.dnstt")
 local unistd = require("posix.unistd")
 local socket = require("socket")
 

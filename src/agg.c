@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* With the lock held: drops one reference to a lease map. */
 static void leases_unref(struct leases *l)
@@ -20,6 +21,8 @@ struct agg *agg_new(const struct agg_config *cfg)
 	if (!agg)
 		return NULL;
 	agg->cfg = *cfg;
+	if (!agg->cfg.max_blocked)
+		agg->cfg.max_blocked = AGG_DEFAULT_MAX_BLOCKED;
 	hash_key_random(&agg->key);
 	if (pthread_mutex_init(&agg->mu, NULL) != 0) {
 		free(agg);
@@ -33,6 +36,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	lru_init(&agg->entries, cfg->max_entries, &agg->pool);
 	lru_init(&agg->clients, cfg->max_clients, &agg->pool);
 	lru_init(&agg->servers, cfg->max_servers, &agg->pool);
+	lru_init(&agg->blocked, agg->cfg.max_blocked, &agg->pool);
 	pending_init(&agg->pending);
 	if (cfg->ndnstt_domains) {
 		agg->dnstt = sessions_new(cfg->dnstt_domains, cfg->ndnstt_domains, cfg->dnstt_window,
@@ -65,6 +69,7 @@ void agg_free(struct agg *agg)
 	lru_free(&agg->entries);
 	lru_free(&agg->clients);
 	lru_free(&agg->servers);
+	lru_free(&agg->blocked);
 	strpool_free(&agg->pool);
 	leases_unref(agg->leases);
 	sessions_free(agg->dnstt);
@@ -134,14 +139,29 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 	strpool_put(&agg->pool, type);
 }
 
-static void apply_outcome(struct agg *agg, const struct logline *line, enum logline_source source,
-                          enum logline_result result)
+/* A query answered by a blocking rule, by client ("" in the plain form,
+ * which names none) and name. */
+static void count_blocked(struct agg *agg, const struct logline *line, uint32_t now)
 {
+	struct str *client = intern(agg, line->client);
+	struct str *domain = intern(agg, line->name);
+	if (client && domain)
+		count_in(agg, &agg->blocked, client, domain, NULL, now);
+	strpool_put(&agg->pool, client);
+	strpool_put(&agg->pool, domain);
+}
+
+static void apply_outcome(struct agg *agg, const struct logline *line, enum logline_source source,
+                          enum logline_result result, uint32_t now)
+{
+	int counted = 0;
 	if (line->has_serial && line->client.len)
-		pending_outcome(&agg->pending, line->serial, hash_fast(line->client.ptr, line->client.len), source, result,
-		                agg->replies);
+		counted = pending_outcome(&agg->pending, line->serial, hash_fast(line->client.ptr, line->client.len),
+		                          source, result, agg->replies);
 	else if (!line->has_serial)
-		pending_outcome(&agg->pending, span_hash(agg, line->name), 0, source, result, agg->replies);
+		counted = pending_outcome(&agg->pending, span_hash(agg, line->name), 0, source, result, agg->replies);
+	if (counted && source == SOURCE_BLOCKED)
+		count_blocked(agg, line, now);
 }
 
 void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
@@ -159,11 +179,11 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 		break;
 	}
 	case LOGLINE_ANSWER:
-		apply_outcome(agg, line, line->source, line->result);
+		apply_outcome(agg, line, line->source, line->result, now);
 		break;
 	case LOGLINE_DUPLICATE:
 		if (line->has_serial) /* the plain form cannot tell which query it was */
-			apply_outcome(agg, line, SOURCE_UPSTREAM, RESULT_DUPLICATE);
+			apply_outcome(agg, line, SOURCE_UPSTREAM, RESULT_DUPLICATE, now);
 		break;
 	case LOGLINE_UNPARSED:
 	case LOGLINE_OTHER:
@@ -171,11 +191,53 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 	}
 }
 
+/* The unix time of a stamp in local time, the year the latest that is not
+ * more than a day after now when the stamp has none; `now` if it has no
+ * such time. */
+static uint32_t local_unix_time(const struct logline_time *t, uint32_t now)
+{
+	time_t now_t = (time_t)now;
+	struct tm local, tm;
+	if (!localtime_r(&now_t, &local))
+		return now;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = t->year ? t->year - 1900 : local.tm_year;
+	tm.tm_mon = t->month - 1;
+	tm.tm_mday = t->day;
+	tm.tm_hour = t->hour;
+	tm.tm_min = t->minute;
+	tm.tm_sec = t->second;
+	tm.tm_isdst = -1;
+	struct tm again = tm;
+	time_t v = mktime(&tm);
+	if (!t->year && v != (time_t)-1 && v > now_t + 86400) {
+		again.tm_year--; /* "Dec 31" read on the 1st of January */
+		v = mktime(&again);
+	}
+	return v == (time_t)-1 || v < 0 || (uint64_t)v > UINT32_MAX ? now : (uint32_t)v; /* time_t may be 32 bits */
+}
+
+/* The time to count a line at: now, or (line_times) its stamp's. */
+static uint32_t line_time(struct linebuf *lb, const char *p, size_t len, uint32_t now)
+{
+	struct logline_time t;
+	if (!lb->line_times)
+		return now;
+	if (lb->stamp_len && len >= lb->stamp_len && memcmp(p, lb->stamp, lb->stamp_len) == 0)
+		return lb->stamp_unix;
+	if (!logline_time(p, len, &t))
+		return now;
+	lb->stamp_len = t.year ? 25 : 16; /* "Www Mmm dd hh:mm:ss yyyy " or "Mmm dd hh:mm:ss " */
+	memcpy(lb->stamp, p, lb->stamp_len);
+	lb->stamp_unix = local_unix_time(&t, now);
+	return lb->stamp_unix;
+}
+
 static void feed_line(struct agg *agg, struct linebuf *lb, const char *p, size_t len, uint32_t now)
 {
 	struct logline line;
 	logline_parse_memo(p, len, &line, &lb->memo);
-	agg_apply(agg, &line, now);
+	agg_apply(agg, &line, line_time(lb, p, len, now));
 }
 
 void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_t len, uint32_t now)
@@ -278,6 +340,23 @@ static const char *copy_str(char **arena, const struct str *s)
 	return dst;
 }
 
+/* Rows of a table keyed (client, domain[, type]); type "" when it has none. */
+static uint32_t copy_rows(const struct lru *t, struct view_row *out, char **arena)
+{
+	uint32_t n = 0;
+	for (uint32_t i = t->newest; i != LRU_NIL; i = t->nodes[i].older, n++) {
+		const struct lru_node *node = &t->nodes[i];
+		struct view_row *row = &out[n];
+		row->client = copy_str(arena, node->key[0]);
+		row->domain = copy_str(arena, node->key[1]);
+		row->type = node->key[2] ? copy_str(arena, node->key[2]) : "";
+		row->count = node->count;
+		row->first_seen = node->first_seen;
+		row->last_seen = node->last_seen;
+	}
+	return n;
+}
+
 static void copy_counters(const struct lru *t, struct view_counter *out, char **arena)
 {
 	uint32_t n = 0;
@@ -299,33 +378,25 @@ struct agg_view *agg_view_new(struct agg *agg)
 
 	agg_lock(agg);
 	size_t text = table_text_bytes(&agg->entries) + table_text_bytes(&agg->clients) +
-	              table_text_bytes(&agg->servers);
+	              table_text_bytes(&agg->servers) + table_text_bytes(&agg->blocked);
 	v->rows = malloc((agg->entries.used + 1u) * sizeof *v->rows);
 	v->clients = malloc((agg->clients.used + 1u) * sizeof *v->clients);
 	v->servers = malloc((agg->servers.used + 1u) * sizeof *v->servers);
+	v->blocked = malloc((agg->blocked.used + 1u) * sizeof *v->blocked);
 	v->arena = malloc(text + 1);
 	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
 	uint32_t ngroups = agg->dnstt ? agg->dnstt->ngroups : 0;
 	v->dnstt = malloc((ndnstt + 1u) * sizeof *v->dnstt);
 	v->dnstt_groups = malloc((ngroups + 1u) * sizeof *v->dnstt_groups);
-	if (!v->rows || !v->clients || !v->servers || !v->arena || !v->dnstt || !v->dnstt_groups) {
+	if (!v->rows || !v->clients || !v->servers || !v->blocked || !v->arena || !v->dnstt || !v->dnstt_groups) {
 		agg_unlock(agg);
 		agg_view_free(v);
 		return NULL;
 	}
 
 	char *arena = v->arena;
-	const struct lru *t = &agg->entries;
-	for (uint32_t i = t->newest; i != LRU_NIL; i = t->nodes[i].older) {
-		const struct lru_node *node = &t->nodes[i];
-		struct view_row *row = &v->rows[v->nrows++];
-		row->client = copy_str(&arena, node->key[0]);
-		row->domain = copy_str(&arena, node->key[1]);
-		row->type = copy_str(&arena, node->key[2]);
-		row->count = node->count;
-		row->first_seen = node->first_seen;
-		row->last_seen = node->last_seen;
-	}
+	v->nrows = copy_rows(&agg->entries, v->rows, &arena);
+	v->nblocked = copy_rows(&agg->blocked, v->blocked, &arena);
 	copy_counters(&agg->clients, v->clients, &arena);
 	v->nclients = agg->clients.used;
 	copy_counters(&agg->servers, v->servers, &arena);
@@ -344,8 +415,9 @@ struct agg_view *agg_view_new(struct agg *agg)
 	v->cfg = agg->cfg;
 	v->entry_evictions = agg->entries.evictions;
 	v->client_evictions = agg->clients.evictions;
+	v->blocked_evictions = agg->blocked.evictions;
 	v->memory_bytes = sizeof *agg + agg->pool.bytes + lru_bytes(&agg->entries) +
-	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers) +
+	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers) + lru_bytes(&agg->blocked) +
 	                  (agg->dnstt ? sessions_bytes(agg->dnstt) : 0);
 	v->leases = agg->leases;
 	if (v->leases)
@@ -366,6 +438,7 @@ void agg_view_free(struct agg_view *v)
 	free(v->rows);
 	free(v->clients);
 	free(v->servers);
+	free(v->blocked);
 	free(v->dnstt);
 	free(v->dnstt_groups);
 	free(v->arena);

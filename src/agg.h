@@ -28,6 +28,7 @@
 #define AGG_DEFAULT_MAX_CLIENTS 1000u
 #define AGG_DEFAULT_MAX_SERVERS 32u
 #define AGG_DEFAULT_MAX_LEASES 1000u
+#define AGG_DEFAULT_MAX_BLOCKED 1000u /* (client, domain) keys of blocked queries */
 #define AGG_MAX_LEASE_FILES 8u
 #define AGG_LIMIT_ENTRIES 10000000u /* a larger max_entries is refused */
 
@@ -36,6 +37,7 @@ struct agg_config {
 	uint32_t max_clients;
 	uint32_t max_servers;
 	uint32_t max_leases;
+	uint32_t max_blocked;
 	const char *lease_files[AGG_MAX_LEASE_FILES];
 	size_t nlease_files;
 	int capture;                        /* 1: a capture feeds the packet counters */
@@ -73,6 +75,13 @@ struct linebuf {
 	size_t len;
 	int overlong; /* dropping the rest of a line longer than LOGLINE_MAX */
 	struct logline_memo memo;
+	/* Set by the owner for a log file read after the fact: a line is
+	 * counted at the time its prefix gives, not at `now`.  The last stamp
+	 * converted is kept, since a busy log repeats it line after line. */
+	int line_times;
+	char stamp[32];
+	size_t stamp_len;
+	uint32_t stamp_unix;
 };
 
 /* A few strings that recur on nearly every line (query types, upstream
@@ -91,6 +100,7 @@ struct agg {
 	struct lru entries;  /* (client, domain, type) */
 	struct lru clients;  /* (client) */
 	struct lru servers;  /* (server) */
+	struct lru blocked;  /* (client, domain) of queries answered by a blocking rule */
 	struct recent recent_types, recent_servers;
 	struct pending pending;
 	pending_counts replies;
@@ -145,6 +155,8 @@ struct agg_view {
 	uint32_t nclients;
 	struct view_counter *servers;
 	uint32_t nservers;
+	struct view_row *blocked;      /* newest first; type "" */
+	uint32_t nblocked;
 	struct sessions_domain *dnstt; /* one per configured domain */
 	uint32_t ndnstt;
 	struct sessions_group *dnstt_groups; /* with GeoIP: per (domain, country, ASN) */
@@ -154,7 +166,7 @@ struct agg_view {
 	pending_counts replies;
 	struct agg_stats stats;
 	struct agg_config cfg;
-	uint64_t entry_evictions, client_evictions;
+	uint64_t entry_evictions, client_evictions, blocked_evictions;
 	size_t memory_bytes;
 	struct agg *agg;
 	char *arena;

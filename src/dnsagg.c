@@ -506,7 +506,9 @@ struct top_query {
 	enum group_by by;
 	const char *client;      /* an address, or a hostname from the leases */
 	const char *domain;      /* a name, or "*.suffix" for the suffix and names under it */
+	const char *type;        /* a query type ("AAAA", "type=65"), any case; NULL for any */
 	uint32_t since;          /* last seen at or after this time; 0 for any */
+	int blocked;             /* rows of the blocked queries' table, not of the queries' */
 	const struct agg_view *view;
 };
 
@@ -515,6 +517,7 @@ struct group {
 	uint64_t count;
 	uint32_t first_seen, last_seen;
 	unsigned mixed_client : 1, mixed_domain : 1, mixed_type : 1;
+	enum group_by by;
 };
 
 static int domain_matches(const char *pattern, const char *domain)
@@ -528,9 +531,23 @@ static int domain_matches(const char *pattern, const char *domain)
 	return strcmp(pattern, domain) == 0;
 }
 
+/* ASCII case-insensitive equality (no locale). */
+static int same_letters(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'a' && *a <= 'z' ? (char)(*a - 32) : *a;
+		char y = *b >= 'a' && *b <= 'z' ? (char)(*b - 32) : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
 static int row_matches(const struct top_query *q, const struct view_row *r)
 {
 	if (q->since && r->last_seen < q->since)
+		return 0;
+	if (q->type && !same_letters(q->type, r->type))
 		return 0;
 	if (q->domain && !domain_matches(q->domain, r->domain))
 		return 0;
@@ -556,12 +573,28 @@ static int (*const group_cmp[])(const void *, const void *) = {
 	[BY_DOMAIN] = cmp_domain, [BY_CLIENT] = cmp_client, [BY_ENTRY] = NULL,
 };
 
+/* Most counted first, then most recently seen, then by name: the same
+ * order whatever order the table holds the rows in. */
 static int cmp_count(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
+	int c;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	return x->last_seen < y->last_seen ? 1 : x->last_seen > y->last_seen ? -1 : 0;
+	if (x->last_seen != y->last_seen)
+		return x->last_seen < y->last_seen ? 1 : -1;
+	/* the group's key first; then only what both groups have one value of */
+	const char *xf[3] = { x->first->domain, x->first->client, x->first->type };
+	const char *yf[3] = { y->first->domain, y->first->client, y->first->type };
+	unsigned mixed[3] = { x->mixed_domain | y->mixed_domain, x->mixed_client | y->mixed_client,
+	                      x->mixed_type | y->mixed_type };
+	static const int order[2][3] = { { 0, 1, 2 }, { 1, 0, 2 } };
+	for (int i = 0; i < 3; i++) {
+		int f = order[x->by == BY_CLIENT][i];
+		if (!mixed[f] && (c = strcmp(xf[f], yf[f])) != 0)
+			return c;
+	}
+	return 0;
 }
 
 /* Sorts matching rows by group key and folds equal keys into groups;
@@ -580,6 +613,7 @@ static size_t build_groups(const struct top_query *q, const struct view_row **ro
 			g = &out[ngroups++];
 			memset(g, 0, sizeof *g);
 			g->first = r;
+			g->by = q->by;
 			g->first_seen = r->first_seen;
 		}
 		g->count += r->count;
@@ -618,7 +652,7 @@ static void push_group(lua_State *L, const struct top_query *q, const struct gro
 	}
 	if (!g->mixed_domain)
 		set_string(L, "domain", g->first->domain);
-	if (!g->mixed_type)
+	if (!g->mixed_type && g->first->type[0])
 		set_string(L, "type", g->first->type);
 	set_number(L, "count", g->count);
 	set_number(L, "first_seen", g->first_seen);
@@ -628,9 +662,9 @@ static void push_group(lua_State *L, const struct top_query *q, const struct gro
 static const char *opt_field_string(lua_State *L, int t, const char *key)
 {
 	lua_getfield(L, t, key);
-	const char *s = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
-	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) /* checked before lua_tostring() converts it */
 		luaL_error(L, "dnsagg: top option '%s' must be a string", key);
+	const char *s = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
 	lua_pop(L, 1);
 	return s;
 }
@@ -649,16 +683,17 @@ static lua_Number opt_field_number(lua_State *L, int t, const char *key, lua_Num
 }
 
 /* agg:top{ by = "domain"|"client"|"entry", n = 10, client = ip|hostname,
- *          domain = name|"*.suffix", since = seconds } -> rows */
+ *          domain = name|"*.suffix", type = "AAAA", since = seconds,
+ *          blocked = true } -> rows */
 static int l_top(lua_State *L)
 {
 	struct handle *h = check_handle(L);
-	struct top_query q = { BY_DOMAIN, NULL, NULL, 0, NULL };
+	struct top_query q = { BY_DOMAIN, NULL, NULL, NULL, 0, 0, NULL };
 	lua_Number n = 10;
 
 	if (!lua_isnoneornil(L, 2)) {
 		luaL_checktype(L, 2, LUA_TTABLE);
-		static const char *const keys[] = { "by", "n", "client", "domain", "since", NULL };
+		static const char *const keys[] = { "by", "n", "client", "domain", "type", "since", "blocked", NULL };
 		check_keys(L, 2, "dnsagg: unknown top option", NULL, keys);
 		const char *by = opt_field_string(L, 2, "by");
 		if (by && strcmp(by, "client") == 0)
@@ -669,6 +704,12 @@ static int l_top(lua_State *L)
 			return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
 		q.client = opt_field_string(L, 2, "client");
 		q.domain = opt_field_string(L, 2, "domain");
+		q.type = opt_field_string(L, 2, "type");
+		lua_getfield(L, 2, "blocked");
+		if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+			return luaL_error(L, "dnsagg: top option 'blocked' must be a boolean");
+		q.blocked = lua_toboolean(L, -1);
+		lua_pop(L, 1);
 		n = opt_field_number(L, 2, "n", 10);
 		if (n > 1e9)
 			n = 1e9; /* more rows than any table holds; keeps the casts below defined */
@@ -681,13 +722,15 @@ static int l_top(lua_State *L)
 
 	struct agg_view *v = new_view(L, h);
 	q.view = v;
-	const struct view_row **rows = malloc((v->nrows + 1u) * sizeof *rows);
-	struct group *groups = malloc((v->nrows + 1u) * sizeof *groups);
+	const struct view_row *table = q.blocked ? v->blocked : v->rows;
+	uint32_t ntable = q.blocked ? v->nblocked : v->nrows;
+	const struct view_row **rows = malloc((ntable + 1u) * sizeof *rows);
+	struct group *groups = malloc((ntable + 1u) * sizeof *groups);
 	size_t nrows = 0, ngroups = 0;
 	if (rows && groups) {
-		for (uint32_t i = 0; i < v->nrows; i++)
-			if (row_matches(&q, &v->rows[i]))
-				rows[nrows++] = &v->rows[i];
+		for (uint32_t i = 0; i < ntable; i++)
+			if (row_matches(&q, &table[i]))
+				rows[nrows++] = &table[i];
 		ngroups = build_groups(&q, rows, nrows, groups);
 	}
 	lua_createtable(L, (int)(ngroups < n ? ngroups : (size_t)n), 0);
@@ -743,6 +786,8 @@ static int l_stats(lua_State *L)
 	set_number(L, "max_clients", v->cfg.max_clients);
 	set_number(L, "client_evictions", v->client_evictions);
 	set_number(L, "servers", v->nservers);
+	set_number(L, "blocked", v->nblocked);
+	set_number(L, "blocked_evictions", v->blocked_evictions);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
 	set_number(L, "lease_reloads", s->lease_reloads);
 	set_number(L, "memory_bytes", v->memory_bytes);

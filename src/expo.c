@@ -136,6 +136,23 @@ static void walk_replies(const struct agg_view *v, const struct expo_sink *sink)
 		}
 }
 
+static void walk_blocked(const struct agg_view *v, const struct expo_sink *sink)
+{
+	static const char name[] = "dnsmasq_blocked_queries_total";
+	sink->family(sink->ctx, name, "counter",
+	             "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most recently "
+	             "seen keys.");
+	for (uint32_t i = 0; i < v->nblocked; i++) {
+		const struct view_row *r = &v->blocked[i];
+		struct expo_label labels[] = {
+			{ "client", r->client },
+			{ "hostname", hostname_of(view_lease(v, r->client)) },
+			{ "domain", r->domain },
+		};
+		sample(sink, name, labels, 3, r->count);
+	}
+}
+
 static void walk_servers(const struct agg_view *v, const struct expo_sink *sink)
 {
 	static const char name[] = "dnsmasq_forwarded_total";
@@ -184,6 +201,8 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	       v->cfg.max_clients);
 	single(sink, "dnsagg_client_evictions_total", "counter", "Clients evicted to make room.",
 	       v->client_evictions);
+	single(sink, "dnsagg_blocked_evictions_total", "counter",
+	       "Keys of dnsmasq_blocked_queries_total evicted to make room.", v->blocked_evictions);
 	if (s->fifo != FIFO_NONE) {
 		single(sink, "dnsagg_fifo_up", "gauge", "1 when the dnsmasq log FIFO is open and read.",
 		       s->fifo == FIFO_OPEN);
@@ -276,6 +295,7 @@ void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 	walk_queries(v, sink);
 	walk_clients(v, sink);
 	walk_replies(v, sink);
+	walk_blocked(v, sink);
 	walk_servers(v, sink);
 	walk_leases(v, sink);
 	walk_dnstt(v, sink);

@@ -691,6 +691,55 @@ const char *logline_kind_name(enum logline_kind kind)
 	return (unsigned)kind <= LOGLINE_OTHER ? names[kind] : "unparsed";
 }
 
+/* n decimal digits at s (a leading space allowed where pad is set); -1 if not */
+static int stamp_number(const char *s, int n, int pad)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (pad && i == 0 && s[i] == ' ' && n > 1)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int logline_time(const char *line, size_t len, struct logline_time *out)
+{
+	/* "Mmm dd hh:mm:ss " after "Www " in logread's form, then "yyyy " */
+	static const char shape[] = "Mmm dd hh:mm:ss ";
+	size_t at = 0;
+	const char *month;
+
+	memset(out, 0, sizeof *out);
+	if (len >= 4 && line[3] == ' ' && in_table3(WEEKDAYS, line))
+		at = 4;
+	if (len < at + sizeof shape - 1 + (at ? 5 : 0) || !in_table3(MONTHS, line + at))
+		return 0;
+	const char *s = line + at;
+	if (s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' || s[15] != ' ')
+		return 0;
+	for (month = MONTHS; month[0] != s[0] || month[1] != s[1] || month[2] != s[2]; month += 3)
+		; /* found: in_table3() said so */
+	out->month = (int)(month - MONTHS) / 3 + 1;
+	out->day = stamp_number(s + 4, 2, 1);
+	out->hour = stamp_number(s + 7, 2, 0);
+	out->minute = stamp_number(s + 10, 2, 0);
+	out->second = stamp_number(s + 13, 2, 0);
+	if (at) {
+		out->year = stamp_number(s + 16, 4, 0);
+		if (out->year < 1970 || s[20] != ' ')
+			out->year = -1;
+	}
+	if (out->day < 1 || out->day > 31 || out->hour < 0 || out->hour > 23 || out->minute < 0 ||
+	    out->minute > 59 || out->second < 0 || out->second > 60 || out->year < 0) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	return 1;
+}
+
 const char *logline_source_name(enum logline_source source)
 {
 	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked" };

@@ -93,6 +93,21 @@ struct logline_memo {
 enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out,
                                      struct logline_memo *memo);
 
+/*
+ * The time stamp a line's prefix carries, as written: "Nov 22 01:41:33"
+ * (a file or FIFO: local time, no year) or "Sun Nov 22 01:41:33 2026"
+ * (logread).  Read apart from logline_parse(), for the lines of a log file
+ * read after the fact, whose times are those of the lines, not of the
+ * reading.  Returns 1 and fills *out when the line starts with a stamp,
+ * else 0.
+ */
+struct logline_time {
+	int year;   /* 0: the prefix gives none */
+	int month;  /* 1 to 12 */
+	int day, hour, minute, second;
+};
+int logline_time(const char *line, size_t len, struct logline_time *out);
+
 /* Label values for the enums: "query", "forwarded", ...; "upstream",
  * "cache", ...; "address", "cname", ... */
 const char *logline_kind_name(enum logline_kind kind);

@@ -516,7 +516,7 @@ void reader_stop(struct reader *r)
 
 int reader_read_file(struct agg *agg, const char *path)
 {
-	struct linebuf lb = { .len = 0 };
+	struct linebuf lb = { .len = 0, .line_times = 1 }; /* counted at the times the lines carry */
 	char *chunk = malloc(CHUNK_BYTES);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = -1;

@@ -39,8 +39,10 @@ int reader_sync(struct reader *r, double seconds);
  * the FIFO and the capture and frees r.  NULL is ignored. */
 void reader_stop(struct reader *r);
 
-/* Reads a plain log file to its end into agg (no thread).  Returns 0, or -1
- * with errno set when it cannot be read. */
+/* Reads a plain log file to its end into agg (no thread), each line
+ * counted at the time its prefix gives (first and last seen are those of
+ * the log, not of the reading).  Returns 0, or -1 with errno set when it
+ * cannot be read. */
 int reader_read_file(struct agg *agg, const char *path);
 
 #endif

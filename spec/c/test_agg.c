@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define P "Nov 22 01:41:33 dnsmasq[19222]: "
@@ -435,6 +436,108 @@ static void test_plain_form_ties_by_name(void)
 	agg_free(agg);
 }
 
+/* The blocked queries' table: each blocked query once, by client and name;
+ * other outcomes and lines of no open query add nothing. */
+static void test_blocked_table(void)
+{
+	struct agg_config cfg = config();
+	cfg.max_blocked = 2;
+	struct agg *agg = new_agg(&cfg);
+	feed(agg,
+	     P "1 10.0.0.1/100 query[A] ads.example from 10.0.0.1\n"
+	     P "1 10.0.0.1/100 config ads.example is 0.0.0.0\n"
+	     P "1 10.0.0.1/100 config ads.example is 0.0.0.0\n" /* the answer's next line: counted already */
+	     P "2 10.0.0.1/101 query[AAAA] ads.example from 10.0.0.1\n"
+	     P "2 10.0.0.1/101 config ads.example is ::\n"
+	     P "3 10.0.0.2/102 query[A] ads.example from 10.0.0.2\n"
+	     P "3 10.0.0.2/102 config ads.example is 0.0.0.0\n"
+	     P "4 10.0.0.2/103 query[A] ok.example from 10.0.0.2\n"
+	     P "4 10.0.0.2/103 config ok.example is 10.1.1.1\n"   /* local, not blocked */
+	     P "9 10.0.0.3/109 config late.example is 0.0.0.0\n", /* no query open */
+	     30);
+	struct agg_view *v = view_of(agg);
+	CHECK_INT(v->nblocked, 2);
+	CHECK_U64(v->replies[SOURCE_BLOCKED][RESULT_ADDRESS], 3);
+	for (uint32_t i = 0; i < v->nblocked; i++) {
+		CHECK_STR(v->blocked[i].domain, "ads.example");
+		CHECK_STR(v->blocked[i].type, "");
+		CHECK_U64(v->blocked[i].count, strcmp(v->blocked[i].client, "10.0.0.1") == 0 ? 2 : 1);
+		CHECK_INT(v->blocked[i].first_seen, 30);
+	}
+	CHECK_STR(v->blocked[0].client, "10.0.0.2"); /* newest first */
+	CHECK_U64(v->blocked_evictions, 0);
+	agg_view_free(v);
+
+	/* a third key evicts the least recent; the plain form has no client */
+	feed(agg, P "query[A] tracker.example from 10.0.0.4\n" P "config tracker.example is 0.0.0.0\n", 31);
+	v = view_of(agg);
+	CHECK_INT(v->nblocked, 2);
+	CHECK_STR(v->blocked[0].client, "");
+	CHECK_STR(v->blocked[0].domain, "tracker.example");
+	CHECK_STR(v->blocked[1].client, "10.0.0.2");
+	CHECK_U64(v->blocked_evictions, 1);
+	agg_view_free(v);
+	agg_free(agg);
+}
+
+/* The unix time of a local date and time. */
+static uint32_t local_time(int year, int month, int day, int hour, int minute, int second)
+{
+	struct tm tm = { 0 };
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = minute;
+	tm.tm_sec = second;
+	tm.tm_isdst = -1;
+	return (uint32_t)mktime(&tm);
+}
+
+/* A log read after the fact (line_times): each line is counted at its own
+ * stamp, in local time, with the year of `now` or the one before. */
+static void test_line_times(void)
+{
+	struct agg_config cfg = config();
+	struct agg *agg = new_agg(&cfg);
+	struct linebuf lb = { .len = 0, .line_times = 1 };
+	uint32_t now = local_time(2026, 1, 2, 12, 0, 0);
+	const char text[] = "Dec 31 23:59:58 dnsmasq[1]: query[A] old.example from 10.0.0.1\n"
+	                    "Jan  2 11:00:00 dnsmasq[1]: query[A] old.example from 10.0.0.1\n"
+	                    "Jan  2 11:00:00 dnsmasq[1]: query[A] new.example from 10.0.0.1\n"
+	                    "Fri Jan  2 11:30:00 2026 daemon.info dnsmasq[1]: query[A] new.example from 10.0.0.1\n"
+	                    "query[A] bare.example from 10.0.0.1\n"; /* no stamp: now */
+	agg_lock(agg);
+	agg_feed_bytes(agg, &lb, text, sizeof text - 1, now);
+	agg_unlock(agg);
+
+	struct agg_view *v = view_of(agg);
+	const struct view_row *old = row_of(v, "10.0.0.1", "old.example", "A");
+	const struct view_row *fresh = row_of(v, "10.0.0.1", "new.example", "A");
+	const struct view_row *bare = row_of(v, "10.0.0.1", "bare.example", "A");
+	CHECK(old && fresh && bare);
+	if (old && fresh && bare) {
+		CHECK_INT(old->first_seen, local_time(2025, 12, 31, 23, 59, 58));
+		CHECK_INT(old->last_seen, now - 3600);
+		CHECK_INT(fresh->first_seen, now - 3600);
+		CHECK_INT(fresh->last_seen, now - 1800);
+		CHECK_INT(bare->last_seen, now);
+	}
+	agg_view_free(v);
+
+	/* without line_times (the FIFO) every line is counted at now */
+	const char live[] = "Dec 31 23:59:58 dnsmasq[1]: query[A] live.example from 10.0.0.1\n";
+	struct linebuf fifo = { .len = 0 };
+	agg_lock(agg);
+	agg_feed_bytes(agg, &fifo, live, sizeof live - 1, now);
+	agg_unlock(agg);
+	v = view_of(agg);
+	const struct view_row *r = row_of(v, "10.0.0.1", "live.example", "A");
+	CHECK(r && r->first_seen == now);
+	agg_view_free(v);
+	agg_free(agg);
+}
+
 /* ---- views ---- */
 
 static void test_view_rows_newest_first_with_times(void)
@@ -705,6 +808,9 @@ static void test_expo_render_lines(void)
 	CHECK(has_line(t, "dnsagg_lines_total{kind=\"duplicate\"} 0"));
 	CHECK(has_line(t, "dnsagg_table_entries 2"));
 	CHECK(has_line(t, "dnsagg_table_capacity 100"));
+	CHECK(has_line(t, "# TYPE dnsmasq_blocked_queries_total counter"));
+	CHECK_INT(occurrences(t, "\ndnsmasq_blocked_queries_total{"), 0); /* nothing blocked */
+	CHECK(has_line(t, "dnsagg_blocked_evictions_total 0"));
 	CHECK(has_line(t, "dnsagg_clients 2"));
 	CHECK(has_line(t, "dnsagg_clients_capacity 50"));
 	CHECK(has_line(t, "dnsagg_leases 2"));
@@ -719,9 +825,9 @@ static void test_expo_render_lines(void)
 	CHECK_INT(occurrences(t, "dnsagg_fifo_"), 0); /* no FIFO configured */
 
 	/* one HELP and one TYPE per family, and nothing out of its family */
-	CHECK_INT(families_well_formed(t), 18);
-	CHECK_INT(occurrences(t, "# HELP "), 18);
-	CHECK_INT(occurrences(t, "# TYPE "), 18);
+	CHECK_INT(families_well_formed(t), 20);
+	CHECK_INT(occurrences(t, "# HELP "), 20);
+	CHECK_INT(occurrences(t, "# TYPE "), 20);
 	CHECK_INT(occurrences(t, "# TYPE dnsmasq_queries_total "), 1);
 	CHECK_INT(occurrences(t, "# HELP dnsmasq_queries_total "), 1);
 	CHECK(t[0] && t[strlen(t) - 1] == '\n');
@@ -752,7 +858,7 @@ static void test_expo_render_empty_with_fifo(void)
 	CHECK(has_line(t, "dnsagg_dnsmasq_reopen_signals_total 0"));
 	CHECK(has_line(t, "dnsagg_table_entries 0"));
 	CHECK_INT(occurrences(t, "dnsagg_leases"), 0); /* no lease files configured */
-	CHECK_INT(families_well_formed(t), 19);
+	CHECK_INT(families_well_formed(t), 21);
 	buf_free(&out);
 	agg_view_free(v);
 	agg_free(agg);
@@ -815,7 +921,7 @@ static void test_u64_text(void)
 	}
 }
 
-CHECK_MAIN(test_u64_text, test_whole_text_counts, test_split_at_every_byte_equals_whole, test_overlong_line_counted_once,
+CHECK_MAIN(test_u64_text, test_blocked_table, test_line_times, test_whole_text_counts, test_split_at_every_byte_equals_whole, test_overlong_line_counted_once,
            test_line_of_exactly_max_is_parsed, test_flush_counts_final_line, test_extra_form_reply_classes,
            test_plain_form_ties_by_name, test_view_rows_newest_first_with_times, test_view_is_a_copy,
            test_leases_joined_in_views, test_expo_render_lines, test_expo_render_empty_with_fifo,

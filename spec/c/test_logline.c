@@ -917,7 +917,58 @@ static void test_memo_changes_nothing(void)
 		}
 }
 
-CHECK_MAIN(test_memo_changes_nothing, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
+/* logline_time(): the stamps of both prefixes, and what is not one. */
+static void expect_time(const char *line, int year, int month, int day, int hour, int minute, int second)
+{
+	struct logline_time t;
+	CHECK_INT(logline_time(line, strlen(line), &t), 1);
+	CHECK_INT(t.year, year);
+	CHECK_INT(t.month, month);
+	CHECK_INT(t.day, day);
+	CHECK_INT(t.hour, hour);
+	CHECK_INT(t.minute, minute);
+	CHECK_INT(t.second, second);
+}
+
+static void expect_no_time(const char *line)
+{
+	struct logline_time t;
+	CHECK_INT(logline_time(line, strlen(line), &t), 0);
+	CHECK_INT(t.month, 0);
+}
+
+static void test_stamps(void)
+{
+	expect_time("Nov 22 01:41:33 dnsmasq[19222]: query[A] example.com from 192.168.1.10", 0, 11, 22, 1, 41, 33);
+	expect_time("Jan  2 23:59:60 dnsmasq[1]: x", 0, 1, 2, 23, 59, 60);
+	expect_time("Dec 31 00:00:00 ", 0, 12, 31, 0, 0, 0);
+	expect_time("Sun Nov 22 01:41:33 2026 daemon.info dnsmasq[1]: query[A] a.b from 10.0.0.1", 2026, 11, 22, 1, 41,
+	            33);
+	expect_time("Fri Jan  2 11:30:00 2026 daemon.info dnsmasq[1]: x", 2026, 1, 2, 11, 30, 0);
+	expect_no_time("query[A] example.com from 192.168.1.10");
+	expect_no_time("Nov 22 01:41:33");          /* no space after it */
+	expect_no_time("Nov 32 01:41:33 dnsmasq: x");
+	expect_no_time("Nov 22 24:00:00 dnsmasq: x");
+	expect_no_time("Nov 22 01:60:00 dnsmasq: x");
+	expect_no_time("Nov  0 01:41:33 dnsmasq: x");
+	expect_no_time("Nov 22 1:41:33 dnsmasq: x");
+	expect_no_time("Nox 22 01:41:33 dnsmasq: x");
+	expect_no_time("nov 22 01:41:33 dnsmasq: x");
+	expect_no_time("Sun Nov 22 01:41:33 dnsmasq: x"); /* logread's needs its year */
+	expect_no_time("Sun Nov 22 01:41:33 26 daemon.info dnsmasq: x");
+	expect_no_time("Sun Nov 22 01:41:33 1969 daemon.info dnsmasq: x");
+	expect_no_time("");
+	/* every truncation of a stamp is safe and not a stamp */
+	const char *full = "Sun Nov 22 01:41:33 2026 ";
+	for (size_t n = 0; n < strlen(full); n++) {
+		struct logline_time t;
+		char *copy = copy_of(full, n);
+		CHECK_INT(logline_time(copy, n, &t), 0);
+		free(copy);
+	}
+}
+
+CHECK_MAIN(test_stamps, test_memo_changes_nothing, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
            test_prefixes, test_extra_and_proto, test_queries, test_forwarded, test_answers, test_other,
            test_names_and_bytes, test_addresses, test_label_names, test_truncations, test_random_bytes,
            test_mutations)

@@ -9,6 +9,7 @@ as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
         -- address=/blocked.test/0.0.0.0,
         -- local=/lan/; dm.pidfile; dm.handle (a proc handle)
   dnsmasq.stop(dm)                          -- SIGTERM and reap
+  port = dnsmasq.free_port()                -- a port free on 127.0.0.1 for UDP and TCP
   rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false})
         -- rc: dig's status word ("NOERROR", "NXDOMAIN", ...) or nil on no answer
   h = dnsmasq.start_batch(dm, dir, from, n, tag)   -- dig -f over n names <tag>-<i>.load.test, in the background
@@ -37,6 +38,8 @@ local function free_port()
   end
   error("no free port")
 end
+
+M.free_port = free_port
 
 local function wait_answering(dm)
   local deadline = socket.gettime() + 10

@@ -27,6 +27,7 @@ their stdout with timeouts, wait for TCP ports, and kill them. Every wait is bou
 
   dir = proc.tmpdir()              -- fresh /tmp/dnsagg-spec-XXXXXX
   proc.write_file(path, text)      -- creates parent folders
+  text = proc.read_file(path)      -- the whole file (raises if it cannot be read)
   proc.rmtree(dir)                 -- only removes paths under /tmp/
 ]]
 local unistd = require("posix.unistd")
@@ -59,6 +60,13 @@ function M.write_file(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
   f:close()
+end
+
+function M.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
 end
 
 function M.rmtree(path)
