@@ -75,10 +75,7 @@ HOT int peek(const struct cur *c, char ch) { return c->p < c->end && *c->p == ch
 /* Short compares, inline: a call to memcmp costs more than the bytes. */
 HOT int bytes_equal(const char *a, const char *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
+	return memcmp(a, b, n) == 0; /* n is a constant where it matters: compiled inline */
 }
 
 HOT int expect_mem(struct cur *c, const char *s, size_t n)
@@ -626,15 +623,17 @@ static int all_printable(const char *s, size_t n)
 
 /* The prefix of the line: from the memo when the line starts with the same
  * bytes as the last one whose prefix was dnsmasq's, else parsed (and kept). */
-static enum prefix prefix_of(struct cur *c, struct logline_memo *memo)
+static enum prefix prefix_of(struct cur *c, struct logline_memo *memo, const char **checked)
 {
 	const char *start = c->p;
 	if (memo && memo->len && left(c) > memo->len && memcmp(start, memo->prefix, memo->len) == 0) {
 		c->p += memo->len;
+		*checked = c->p;
 		return PREFIX_DNSMASQ;
 	}
 	enum prefix prefix = take_prefix(c);
-	if (memo && prefix == PREFIX_DNSMASQ && (size_t)(c->p - start) <= sizeof memo->prefix) {
+	if (memo && prefix == PREFIX_DNSMASQ && (size_t)(c->p - start) <= sizeof memo->prefix &&
+	    all_printable(start, (size_t)(c->p - start))) {
 		memo->len = (unsigned char)(c->p - start);
 		memcpy(memo->prefix, start, memo->len);
 	}
@@ -661,12 +660,18 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
 	}
-	if (len == 0 || len > LOGLINE_MAX || !all_printable(line, len))
+	if (len == 0 || len > LOGLINE_MAX)
 		return LOGLINE_UNPARSED;
 
 	c.p = line;
 	c.end = line + len;
-	switch (prefix_of(&c, memo)) {
+	const char *checked = line;
+	enum prefix prefix = prefix_of(&c, memo, &checked);
+	/* no control byte anywhere: the bytes equal to the memo's prefix were
+	 * checked when it was taken */
+	if (!all_printable(checked, (size_t)(c.end - checked)))
+		return LOGLINE_UNPARSED;
+	switch (prefix) {
 	case PREFIX_NONE:
 		kind = parse_message(&c, 0, out, memo);
 		break;

@@ -897,6 +897,11 @@ static void test_memo_changes_nothing(void)
 		"Sun Nov 22 01:41:34 2026 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
 		"Nov 22 01:41:3",
 		"8 192.168.1.1/5000 query[A] i.example from 192.168.1.1",
+		/* a control byte after a prefix the memo knows: still unparsed */
+		"Nov 22 01:41:34 dnsmasq[812]: 9 192.168.1.1/5000 reply j.example is \001text",
+		"Nov 22 01:41:34 dnsmasq[812]: 9 192.168.1.1/5000 reply j.example is \177",
+		"Nov 22 01:41:34 dnsmasq[812]: 9 192.168.1.1/5000 reply j.example\tis 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]:\001",
 	};
 	struct logline_memo memo;
 	memset(&memo, 0, sizeof memo);
