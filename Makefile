@@ -60,7 +60,7 @@ I386_LUA_LIB ?= /usr/lib/i386-linux-gnu/liblua5.1.so.0
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
-	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386
+	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 publicsuffix
 
 .PHONY: all test test-c test-lua test-mips test-musl test-lnum warnings check deps clean install demo cross bench
 
