@@ -205,3 +205,181 @@ describe("privacy and cardinality controls", function()
     assert.truthy(text:find("# TYPE dnsagg_query_series_omitted gauge", 1, true))
   end)
 end)
+
+-- The same controls with the real dnsmasq and the test host (forking per
+-- scrape like uhttpd), configured through DNSAGG_CONFIG.
+describe("privacy controls with the real dnsmasq", function()
+  local dnsmasq = require("spec.support.dnsmasq")
+  local http = require("spec.support.http")
+  local pstat = require("posix.sys.stat")
+  local unistd = require("posix.unistd")
+  local socket = require("socket")
+  local ROOT = unistd.getcwd()
+  local dir, up, dm, host
+
+  before_each(function() dir = proc.tmpdir() end)
+  after_each(function()
+    dnsmasq.stop(dm); dnsmasq.stop(up)
+    if host then proc.kill(host) end
+    proc.kill_all()
+    proc.rmtree(dir)
+    dm, up, host = nil, nil, nil
+  end)
+
+  local function start_host(conf)
+    proc.write_file(dir .. "/dnsagg.conf.lua", conf)
+    return assert(proc.start_host{ mode = "fork", collectors = ROOT .. "/lua", cpath = ROOT,
+      env = { DNSAGG_CONFIG = dir .. "/dnsagg.conf.lua" } })
+  end
+
+  -- scrapes until the client totals add up to `want` (bounded in time)
+  local function scrape_until(want)
+    local deadline = socket.gettime() + 15
+    local body, s
+    repeat
+      body = assert(http.get(host.url .. "?collect[]=dnsagg", 10))
+      s = expo.parse(body)
+      if expo.sum(s, "dnsmasq_client_queries_total", {}) >= want then break end
+      socket.sleep(0.05)
+    until socket.gettime() > deadline
+    return body, s
+  end
+
+  it("excludes, folds, pseudonymises and caps what the exporter shows", function()
+    local fifo = dir .. "/dnsmasq.fifo"
+    assert(pstat.mkfifo(fifo, 384))
+    proc.write_file(dir .. "/dhcp.leases", "1900000000 aa:bb:cc:00:00:11 127.0.0.11 laptop *\n")
+    local conf = string.format([[return { fifo = %q, leases = %q, dnsmasq_pidfile = false,
+      exclude_domains = { "lan" }, fold = "psl", clients = "hash", client_key = %q, max_series = 3 }]],
+      fifo, dir .. "/dhcp.leases", KEY)
+    host = start_host(conf)
+    up = dnsmasq.upstream{ dir = dir }
+    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up }
+    local SENT = {
+      { "www.example.org", "A", "127.0.0.11" },
+      { "www.example.org", "A", "127.0.0.11" },   -- from the cache
+      { "a.b.example.org", "AAAA", "127.0.0.11" },
+      { "unknown.lan", "A", "127.0.0.12" },       -- excluded; local/nxdomain
+      { "blocked.test", "A", "127.0.0.12" },
+      { "example.org", "MX", "127.0.0.13" },
+    }
+    for _, q in ipairs(SENT) do
+      assert.is_not_nil(dnsmasq.dig(dm, q[1], { type = q[2], from = q[3] }), q[1])
+    end
+    local body, s = scrape_until(#SENT)
+    assert.is_nil(body:find("127.0.0.1", 1, true), body)
+    assert.is_nil(body:find("laptop", 1, true))
+    assert.is_nil(body:find("aa:bb:cc", 1, true))
+    assert.is_nil(body:find("lan\"", 1, true))
+    -- folded: the three example.org names are one domain; 4 keys (and the
+    -- start-up probes of "."), 3 written, the most counted first
+    local entries = expo.value(s, "dnsagg_table_entries")
+    assert.is_true(entries >= 4)
+    assert.equal(3, expo.count(s, "dnsmasq_queries_total", {}))
+    assert.equal(entries - 3, expo.value(s, "dnsagg_query_series_omitted"))
+    assert.equal(2, expo.value(s, "dnsmasq_queries_total", { domain = "example.org", type = "A" }))
+    assert.equal(1, expo.value(s, "dnsagg_excluded_queries_total"))
+    assert.equal(1, expo.value(s, "dnsmasq_replies_total", { source = "local", result = "nxdomain" }))
+    assert.equal(1, expo.value(s, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
+    -- pseudonymous clients (dnsmasq's start-up probe of "." from 127.0.0.1 among them)
+    for _, x in ipairs(s) do
+      if x.name == "dnsmasq_client_queries_total" then
+        assert.truthy(x.labels.client:match("^%x+$") and #x.labels.client == 12, x.labels.client)
+      end
+    end
+    local laptop
+    for _, x in ipairs(s) do
+      if x.name == "dnsmasq_queries_total" and x.labels.type == "A" and x.value == 2 then laptop = x.labels.client end
+    end
+    assert.is_string(laptop)
+    assert.equal(3, expo.value(s, "dnsmasq_client_queries_total", { client = laptop }))
+
+    -- the exporter restarts with the same key: 127.0.0.11 has the same pseudonym
+    proc.kill(host)
+    host = start_host(conf)
+    socket.sleep(0.2)
+    assert.is_not_nil(dnsmasq.dig(dm, "mail.example.org", { type = "A", from = "127.0.0.11" }))
+    local _, s2 = scrape_until(1)
+    assert.equal(1, expo.value(s2, "dnsmasq_client_queries_total", { client = laptop }))
+    assert.equal(1, expo.value(s2, "dnsmasq_queries_total", { client = laptop, domain = "example.org", type = "A" }))
+  end)
+end)
+
+-- Exposure: the module serves nothing itself. Whoever can reach the
+-- exporter's own port reads the metrics; the module opens no listening
+-- socket in the process that loads it.
+describe("exposure", function()
+  local dirent = require("posix.dirent")
+  local pstat = require("posix.sys.stat")
+  local unistd = require("posix.unistd")
+
+  -- inodes of the sockets this process holds
+  local function own_sockets()
+    local set = {}
+    for _, fd in ipairs(dirent.dir("/proc/self/fd")) do
+      local st = fd:match("^%d+$") and pstat.stat("/proc/self/fd/" .. fd) -- the socket itself
+      if st and pstat.S_ISSOCK(st.st_mode) ~= 0 then set[tostring(st.st_ino)] = true end
+    end
+    return set
+  end
+
+  -- inodes of listening or bound sockets, by table: TCP in LISTEN, UDP
+  -- (bound: it can receive), unix sockets in LISTEN, and packet sockets
+  local function tables()
+    local t = {}
+    for _, name in ipairs{ "tcp", "tcp6", "udp", "udp6", "raw", "raw6" } do
+      local f = io.open("/proc/self/net/" .. name)
+      for line in f:lines() do
+        local fields = {}
+        for w in line:gmatch("%S+") do fields[#fields + 1] = w end
+        local st, inode = fields[4], fields[10]
+        if inode and inode ~= "inode" and (name:match("^udp") or name:match("^raw") or st == "0A") then
+          t[inode] = name
+        end
+      end
+      f:close()
+    end
+    for line in io.lines("/proc/self/net/unix") do
+      local flags, inode = line:match("^%x+: %x+ %x+ (%x+) %x+ %x+ (%d+)")
+      if inode and tonumber(flags, 16) % 0x20000 >= 0x10000 then t[inode] = "unix listening" end
+    end
+    for line in io.lines("/proc/self/net/packet") do
+      local inode = line:match("(%d+)%s*$")
+      if inode and not line:match("^sk") then t[inode] = "packet" end
+    end
+    return t
+  end
+
+  it("opens no listening socket in the host process", function()
+    local dnsagg = require("dnsagg")
+    local dir = proc.tmpdir()
+    local fifo = dir .. "/q.fifo"
+    assert(require("posix.sys.stat").mkfifo(fifo, 384))
+    local before = own_sockets()
+    local opts = { fifo = fifo, dnsmasq_pidfile = false, leases = dir .. "/none.leases",
+                   exclude_domains = { "lan" }, clients = "hash" }
+    local root = unistd.geteuid() == 0
+    if root then opts.capture = { interface = "lo", port = 25399 } end
+    local agg = assert(dnsagg.new(opts))
+    assert.is_true(agg:sync(5))
+    agg:render()
+    local kinds, new = tables(), {}
+    for inode in pairs(own_sockets()) do
+      if not before[inode] then new[#new + 1] = kinds[inode] or "unbound" end
+    end
+    -- with capture: one AF_PACKET socket, which receives copies of frames
+    -- and cannot accept a connection or a datagram; without: none at all
+    assert.same(root and { "packet" } or {}, new)
+    agg:close()
+    proc.rmtree(dir)
+
+    -- the control: a listening socket of the process's own is seen
+    local server = assert(require("socket").bind("127.0.0.1", 0))
+    local seen
+    for inode in pairs(own_sockets()) do
+      if not before[inode] and tables()[inode] == "tcp" then seen = true end
+    end
+    server:close()
+    assert.is_true(seen)
+  end)
+end)
