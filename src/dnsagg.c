@@ -348,7 +348,7 @@ static const char *opt_privacy(lua_State *L, int opts, struct handle *h, struct 
 		luaL_error(L, "dnsagg.new: option 'client_key' must be at least 16 characters");
 	if (key)
 		hash_key_derive(&cfg->client_key, key, keylen);
-	else
+	else if (cfg->clients == AGG_CLIENTS_HASH)
 		hash_key_random(&cfg->client_key); /* pseudonyms change at every start */
 	return is_psl ? (psl ? psl : NAMES_DEFAULT_PSL) : NULL;
 }
