@@ -131,6 +131,46 @@ describe("the collector's configuration", function()
     assert.equal(0, expo.value(s2, "dnstt_queries_total", { domain = "u.example.net" }))
   end)
 
+  it("maps UCI's privacy options: exclude/include lists, fold, clients, client_key, max_series", function()
+    local log = dir .. "/queries.log"
+    local lines = {}
+    for i, q in ipairs{ { "10.0.0.1", "www.bbc.co.uk" }, { "10.0.0.1", "news.bbc.co.uk" },
+                        { "10.0.0.2", "printer.lan" }, { "10.0.0.2", "a.example.com" },
+                        { "10.0.0.2", "other.example.net" } } do
+      lines[#lines + 1] = string.format("Nov 22 01:41:33 dnsmasq[9]: %d %s/5000 query[A] %s from %s", i, q[1], q[2], q[1])
+    end
+    proc.write_file(log, table.concat(lines, "\n") .. "\n")
+    proc.write_file(dir .. "/a.leases", "0 aa:bb:cc:00:00:01 10.0.0.1 nas *\n")
+    local section = {
+      enabled = "1", log = log, leases = { dir .. "/a.leases" }, dnsmasq_pidfile = "0",
+      exclude_domain = "lan", include_domain = { "co.uk", "example.com", "lan" },
+      fold = "psl", psl = "/usr/share/publicsuffix/public_suffix_list.dat",
+      clients = "hash", client_key = "0123456789abcdef-uci", max_series = "1",
+    }
+    local s, out = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.equal(1, expo.count(s, "dnsmasq_queries_total", {}))
+    assert.equal(2, expo.value(s, "dnsmasq_queries_total", { domain = "bbc.co.uk" }))
+    assert.equal(1, expo.value(s, "dnsagg_query_series_omitted"))
+    assert.equal(2, expo.value(s, "dnsagg_excluded_queries_total"))
+    assert.is_nil(out:find("10.0.0.", 1, true))
+    assert.is_nil(out:find("nas", 1, true))
+
+    -- fold '2', clients 'drop', and '0' for no fold and no cap
+    section.fold, section.clients, section.client_key, section.include_domain = "2", "drop", nil, nil
+    section.max_series = "0"
+    local s2, out2 = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s2, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.equal(1, expo.value(s2, "dnsmasq_queries_total", { client = "", domain = "example.net" }))
+    assert.equal(2, expo.value(s2, "dnsmasq_queries_total", { client = "", domain = "co.uk" }))
+    assert.is_nil(expo.value(s2, "dnsagg_query_series_omitted"))
+    assert.is_nil(out2:find("10.0.0.", 1, true))
+    section.fold, section.clients = "0", "keep"
+    local s3 = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s3, "dnsmasq_queries_total", { client = "10.0.0.1", domain = "www.bbc.co.uk" }))
+    assert.equal(1, expo.value(s3, "dnsmasq_queries_total", { hostname = "nas", domain = "news.bbc.co.uk" }))
+  end)
+
   -- the package's /etc/config/dnsagg, read as UCI reads it: every option in
   -- it, the commented-out ones too, is one the collector accepts
   local function shipped_config(with_comments)

@@ -44,6 +44,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 		                          &agg->key);
 		if (!agg->dnstt) {
 			agg->cfg.geoip = NULL; /* still the caller's */
+			agg->cfg.names = NULL;
 			agg_free(agg);
 			return NULL;
 		}
@@ -74,6 +75,7 @@ void agg_free(struct agg *agg)
 	leases_unref(agg->leases);
 	sessions_free(agg->dnstt);
 	geoip_close(agg->cfg.geoip);
+	names_free(agg->cfg.names);
 	pthread_mutex_destroy(&agg->mu);
 	free(agg);
 }
@@ -120,19 +122,63 @@ static void count_in(struct agg *agg, struct lru *table, struct str *k0, struct 
 		agg->stats.alloc_failures++;
 }
 
+/* The client as stored: the address, nothing, or its pseudonym written to out. */
+static struct logline_span client_label(const struct agg *agg, struct logline_span client,
+                                        char out[AGG_PSEUDONYM_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	struct logline_span shown = { out, 0 };
+	if (agg->cfg.clients == AGG_CLIENTS_HASH) {
+		uint64_t h = hash_bytes(&agg->cfg.client_key, client.ptr, client.len);
+		for (int i = 0; i < AGG_PSEUDONYM_LEN; i++, h >>= 4)
+			out[i] = hex[h & 15];
+		shown.len = AGG_PSEUDONYM_LEN;
+	}
+	return shown;
+}
+
+/* What a line's client and name are stored as under the privacy options
+ * (the address, nothing or a pseudonym; the name or its folded form).
+ * Returns 0 when the include/exclude rules leave the name out. */
+static int stored_as(const struct agg *agg, const struct logline *line, struct logline_span *who,
+                     struct logline_span *name, char pseudonym[AGG_PSEUDONYM_LEN])
+{
+	*who = line->client;
+	*name = line->name;
+	if (agg->cfg.clients != AGG_CLIENTS_KEEP && who->len)
+		*who = client_label(agg, *who, pseudonym);
+	if (!agg->cfg.names)
+		return 1;
+	size_t shown = 0;
+	int counted = names_apply(agg->cfg.names, name->ptr, name->len, &shown);
+	name->ptr += shown;
+	name->len -= shown;
+	return counted;
+}
+
 static void apply_query(struct agg *agg, const struct logline *line, uint32_t now)
 {
-	struct str *client = intern(agg, line->client);
-	struct str *domain = intern(agg, line->name);
-	struct str *type = intern_recent(agg, &agg->recent_types, line->qtype);
+	struct logline_span name, who;
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	int counted = stored_as(agg, line, &who, &name, pseudonym);
 
-	if (client && domain && type) {
-		count_in(agg, &agg->entries, client, domain, type, now);
+	agg->stats.excluded += !counted;
+	struct str *client = intern(agg, who);
+	struct str *domain = counted ? intern(agg, name) : NULL;
+	struct str *type = counted ? intern_recent(agg, &agg->recent_types, line->qtype) : NULL;
+
+	if (client && (!counted || (domain && type))) {
+		if (counted)
+			count_in(agg, &agg->entries, client, domain, type, now);
 		count_in(agg, &agg->clients, client, NULL, NULL, now);
+		/* outcomes are tied by what their own lines carry: the address, the whole name */
 		if (line->has_serial)
-			pending_query(&agg->pending, line->serial, hash_fast(client->data, client->len), agg->replies);
+			pending_query(&agg->pending, line->serial, hash_fast(line->client.ptr, line->client.len),
+			              agg->replies);
 		else
-			pending_query(&agg->pending, domain->hash, 0, agg->replies);
+			pending_query(&agg->pending, domain && name.len == line->name.len ? domain->hash
+			                                                                  : span_hash(agg, line->name),
+			              0, agg->replies);
 	}
 	strpool_put(&agg->pool, client);
 	strpool_put(&agg->pool, domain);
@@ -140,11 +186,15 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 }
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
- * which names none) and name. */
+ * which names none) and name, both as the privacy options store them. */
 static void count_blocked(struct agg *agg, const struct logline *line, uint32_t now)
 {
-	struct str *client = intern(agg, line->client);
-	struct str *domain = intern(agg, line->name);
+	struct logline_span name, who;
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	if (!stored_as(agg, line, &who, &name, pseudonym))
+		return; /* the rules leave the name out here too */
+	struct str *client = intern(agg, who);
+	struct str *domain = intern(agg, name);
 	if (client && domain)
 		count_in(agg, &agg->blocked, client, domain, NULL, now);
 	strpool_put(&agg->pool, client);
@@ -416,7 +466,7 @@ struct agg_view *agg_view_new(struct agg *agg)
 	v->entry_evictions = agg->entries.evictions;
 	v->client_evictions = agg->clients.evictions;
 	v->blocked_evictions = agg->blocked.evictions;
-	v->memory_bytes = sizeof *agg + agg->pool.bytes + lru_bytes(&agg->entries) +
+	v->memory_bytes = sizeof *agg + names_bytes(agg->cfg.names) + agg->pool.bytes + lru_bytes(&agg->entries) +
 	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers) + lru_bytes(&agg->blocked) +
 	                  (agg->dnstt ? sessions_bytes(agg->dnstt) : 0);
 	v->leases = agg->leases;
@@ -443,6 +493,23 @@ void agg_view_free(struct agg_view *v)
 	free(v->dnstt_groups);
 	free(v->arena);
 	free(v);
+}
+
+static int cmp_row_count(const void *a, const void *b)
+{
+	const struct view_row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->last_seen < y->last_seen ? 1 : x->last_seen > y->last_seen ? -1 : 0;
+}
+
+void agg_view_cap(struct agg_view *v)
+{
+	uint32_t max = v->cfg.max_series;
+	if (max == 0 || v->nrows <= max)
+		return;
+	qsort(v->rows, v->nrows, sizeof *v->rows, cmp_row_count);
+	v->rows_omitted = v->nrows - max;
 }
 
 const struct lease *view_lease(const struct agg_view *v, const char *client)

@@ -20,6 +20,7 @@
 #include "leases.h"
 #include "logline.h"
 #include "lru.h"
+#include "names.h"
 #include "pending.h"
 #include "sessions.h"
 #include "strpool.h"
@@ -31,6 +32,14 @@
 #define AGG_DEFAULT_MAX_BLOCKED 1000u /* (client, domain) keys of blocked queries */
 #define AGG_MAX_LEASE_FILES 8u
 #define AGG_LIMIT_ENTRIES 10000000u /* a larger max_entries is refused */
+
+/* What a client address becomes before it is stored. */
+enum agg_clients {
+	AGG_CLIENTS_KEEP = 0,
+	AGG_CLIENTS_DROP,   /* "": every client's queries counted together */
+	AGG_CLIENTS_HASH    /* a keyed hash of the address, AGG_PSEUDONYM_LEN hex digits */
+};
+#define AGG_PSEUDONYM_LEN 12
 
 struct agg_config {
 	uint32_t max_entries;
@@ -47,6 +56,10 @@ struct agg_config {
 	uint32_t dnstt_max_sessions;
 	struct geoip *geoip;                /* or NULL; the aggregator owns it once agg_new() succeeds */
 	int geoip_country, geoip_asn;       /* which labels the dnstt families carry */
+	struct names *names;                /* or NULL: every name counted as logged; owned once agg_new() succeeds */
+	enum agg_clients clients;           /* what the client label shows */
+	struct hash_key client_key;         /* of the pseudonyms (AGG_CLIENTS_HASH) */
+	uint32_t max_series;                /* most dnsmasq_queries_total series a scrape writes; 0: all */
 };
 
 enum fifo_state {
@@ -63,6 +76,7 @@ struct agg_stats {
 	uint64_t lease_reloads;
 	uint64_t lease_bad_lines;
 	uint64_t alloc_failures;
+	uint64_t excluded;                  /* queries whose name the include/exclude rules left out */
 	uint64_t packets[DNSPKT_STATUS_COUNT]; /* captured frames by dnspkt status (DNSPKT_OK: DNS) */
 	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
 	enum fifo_state fifo;
@@ -149,8 +163,9 @@ struct view_counter {
 };
 
 struct agg_view {
-	struct view_row *rows;         /* newest first */
+	struct view_row *rows;         /* newest first; by count once agg_view_cap() left some out */
 	uint32_t nrows;
+	uint32_t rows_omitted;         /* the last so many rows are not exported (max_series) */
 	struct view_counter *clients;  /* newest first */
 	uint32_t nclients;
 	struct view_counter *servers;
@@ -175,6 +190,11 @@ struct agg_view {
 /* Takes the lock for the time of a copy. NULL when memory runs out. */
 struct agg_view *agg_view_new(struct agg *agg);
 void agg_view_free(struct agg_view *view);
+
+/* Without the lock: when the view has more rows than cfg.max_series,
+ * sorts them by count (most first, then most recently seen) and marks the
+ * rest as left out of the exposition. */
+void agg_view_cap(struct agg_view *view);
 
 /* The lease of a client address in a view, or NULL. */
 const struct lease *view_lease(const struct agg_view *view, const char *client);

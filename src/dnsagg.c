@@ -33,6 +33,7 @@ struct handle {
 	struct agg *agg;
 	struct reader *reader;
 	char *lease_files[AGG_MAX_LEASE_FILES];
+	struct names *names; /* the name rules until agg_new() takes them */
 };
 
 static struct handle *check_handle(lua_State *L)
@@ -47,7 +48,8 @@ static struct handle *check_handle(lua_State *L)
 
 static const char *const known_options[] = {
 	"fifo", "lock", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
-	"capture", "dnstt", "geoip", NULL
+	"capture", "dnstt", "geoip", "exclude_domains", "include_domains", "fold", "psl", "clients",
+	"client_key", "max_series", NULL
 };
 
 #define UNKNOWN_OPTION "dnsagg.new: unknown option"
@@ -273,12 +275,92 @@ static const char *opt_pid_glob(lua_State *L, int opts)
 	return glob ? glob : DEFAULT_PID_GLOB;
 }
 
+/* --- privacy and cardinality ------------------------------------------- */
+
+static struct names *handle_names(lua_State *L, struct handle *h)
+{
+	if (!h->names && !(h->names = names_new()))
+		luaL_error(L, "dnsagg.new: out of memory");
+	return h->names;
+}
+
+/* exclude_domains, include_domains: a domain name or a list of them. */
+static void opt_domain_list(lua_State *L, int opts, struct handle *h, const char *key, unsigned flag)
+{
+	lua_getfield(L, opts, key);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		lua_newtable(L);
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -2, 1);
+		lua_replace(L, -2);
+	}
+	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
+	if (!lua_isnil(L, -1) && (!lua_istable(L, -1) || n > NAMES_MAX_LISTED))
+		luaL_error(L, "dnsagg.new: option '%s' must be a list of at most %d domain names", key,
+		           (int)NAMES_MAX_LISTED);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		lua_rawgeti(L, -1, (int)i + 1);
+		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+		if (!name || !is_domain_name(name, len))
+			luaL_error(L, "dnsagg.new: option '%s' must be a list of domain names", key);
+		if (names_add(handle_names(L, h), name, len, flag) != 0)
+			luaL_error(L, "dnsagg.new: out of memory");
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+/* fold = "psl" | labels; clients = "keep" | "drop" | "hash", client_key.
+ * Returns the public-suffix list to read, or NULL. */
+static const char *opt_privacy(lua_State *L, int opts, struct handle *h, struct agg_config *cfg)
+{
+	static const char *const modes[] = { "keep", "drop", "hash", NULL };
+	const char *psl = opt_string(L, opts, "psl");
+	opt_domain_list(L, opts, h, "exclude_domains", RULE_EXCLUDE);
+	opt_domain_list(L, opts, h, "include_domains", RULE_INCLUDE);
+	lua_getfield(L, opts, "fold");
+	int is_psl = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "psl") == 0;
+	if (!is_psl && !lua_isnil(L, -1)) {
+		lua_Number labels = lua_tonumber(L, -1);
+		if (lua_type(L, -1) != LUA_TNUMBER || !(labels >= 1 && labels < NAMES_MAX_LABELS) ||
+		    labels != (lua_Number)(int)labels)
+			luaL_error(L, "dnsagg.new: option 'fold' must be \"psl\" or a whole number from 1 to %d",
+			           NAMES_MAX_LABELS - 1);
+		handle_names(L, h)->fold = (int)labels;
+	}
+	lua_pop(L, 1);
+	cfg->max_series = opt_count(L, opts, "max_series", 0, AGG_LIMIT_ENTRIES);
+
+	const char *mode = opt_string(L, opts, "clients");
+	for (int i = 0; mode && modes[i]; i++)
+		if (strcmp(mode, modes[i]) == 0) {
+			cfg->clients = (enum agg_clients)i;
+			mode = NULL;
+		}
+	if (mode)
+		luaL_error(L, "dnsagg.new: option 'clients' must be \"keep\", \"drop\" or \"hash\"");
+	size_t keylen = 0;
+	const char *key = opt_string(L, opts, "client_key");
+	if (key && cfg->clients != AGG_CLIENTS_HASH)
+		luaL_error(L, "dnsagg.new: option 'client_key' needs clients = \"hash\"");
+	if (key && (keylen = strlen(key)) < 16)
+		luaL_error(L, "dnsagg.new: option 'client_key' must be at least 16 characters");
+	if (key)
+		hash_key_derive(&cfg->client_key, key, keylen);
+	else if (cfg->clients == AGG_CLIENTS_HASH)
+		hash_key_random(&cfg->client_key); /* pseudonyms change at every start */
+	return is_psl ? (psl ? psl : NAMES_DEFAULT_PSL) : NULL;
+}
+
 static void free_handle(struct handle *h)
 {
 	reader_stop(h->reader);
 	h->reader = NULL;
 	agg_free(h->agg);
 	h->agg = NULL;
+	names_free(h->names);
+	h->names = NULL;
 	for (size_t i = 0; i < AGG_MAX_LEASE_FILES; i++) {
 		free(h->lease_files[i]);
 		h->lease_files[i] = NULL;
@@ -317,6 +399,9 @@ static int l_new(lua_State *L)
 	luaL_getmetatable(L, AGG_MT);
 	lua_setmetatable(L, -2);
 	opt_leases(L, 1, h, &cfg);
+	const char *psl = opt_privacy(L, 1, h, &cfg);
+	if (cfg.clients != AGG_CLIENTS_KEEP)
+		cfg.nlease_files = 0; /* hostnames and MACs would name the client: never read */
 
 	if (fifo && access(fifo, F_OK) == 0 && access(fifo, R_OK) != 0) {
 		lua_pushnil(L);
@@ -328,11 +413,20 @@ static int l_new(lua_State *L)
 		lua_pushstring(L, err);
 		return 2;
 	}
+	if (psl && names_load_psl(handle_names(L, h), psl) != 0) {
+		geoip_close(cfg.geoip);
+		lua_pushnil(L);
+		lua_pushfstring(L, "dnsagg: option 'psl': cannot read the public-suffix list %s: %s", psl,
+		                strerror(errno));
+		return 2;
+	}
+	cfg.names = h->names;
 	h->agg = agg_new(&cfg);
 	if (!h->agg) {
 		geoip_close(cfg.geoip);
 		return luaL_error(L, "dnsagg.new: out of memory");
 	}
+	h->names = NULL; /* the aggregator's now */
 	agg_refresh_leases(h->agg);
 	if (log && reader_read_file(h->agg, log) != 0) {
 		int e = errno;
@@ -397,13 +491,15 @@ static int l_sync(lua_State *L)
 	return 1;
 }
 
-static struct agg_view *new_view(lua_State *L, struct handle *h)
+static struct agg_view *new_view(lua_State *L, struct handle *h, int exposition)
 {
 	if (!h->reader)
 		agg_refresh_leases(h->agg); /* no thread keeps the leases fresh */
 	struct agg_view *v = agg_view_new(h->agg);
 	if (!v)
 		luaL_error(L, "dnsagg: out of memory");
+	if (exposition)
+		agg_view_cap(v);
 	return v;
 }
 
@@ -411,7 +507,7 @@ static struct agg_view *new_view(lua_State *L, struct handle *h)
 static int l_render(lua_State *L)
 {
 	struct handle *h = check_handle(L);
-	struct agg_view *v = new_view(L, h);
+	struct agg_view *v = new_view(L, h, 1);
 	struct buf out = { 0 };
 	expo_render(v, &out);
 	agg_view_free(v);
@@ -488,7 +584,7 @@ static int l_export(lua_State *L)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_pushvalue(L, 2);
 	ec.metric_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	ec.view = new_view(L, h);
+	ec.view = new_view(L, h, 1);
 	int status = lua_cpcall(L, export_walk, &ec);
 	agg_view_free(ec.view);
 	buf_free(&ec.scratch);
@@ -720,7 +816,7 @@ static int l_top(lua_State *L)
 		}
 	}
 
-	struct agg_view *v = new_view(L, h);
+	struct agg_view *v = new_view(L, h, 0);
 	q.view = v;
 	const struct view_row *table = q.blocked ? v->blocked : v->rows;
 	uint32_t ntable = q.blocked ? v->nblocked : v->nrows;
@@ -765,7 +861,7 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 static int l_stats(lua_State *L)
 {
 	struct handle *h = check_handle(L);
-	struct agg_view *v = new_view(L, h);
+	struct agg_view *v = new_view(L, h, 0);
 	const struct agg_stats *s = &v->stats;
 	uint64_t lines = 0;
 
@@ -792,6 +888,7 @@ static int l_stats(lua_State *L)
 	set_number(L, "lease_reloads", s->lease_reloads);
 	set_number(L, "memory_bytes", v->memory_bytes);
 	set_number(L, "alloc_failures", s->alloc_failures);
+	set_number(L, "excluded", s->excluded);
 	if (v->cfg.capture) {
 		uint64_t packets = 0;
 		lua_createtable(L, 0, DNSPKT_STATUS_COUNT);

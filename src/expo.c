@@ -91,7 +91,7 @@ static void walk_queries(const struct agg_view *v, const struct expo_sink *sink)
 	static const char name[] = "dnsmasq_queries_total";
 	sink->family(sink->ctx, name, "counter",
 	             "DNS queries by client, domain and query type, for the most recently seen keys.");
-	for (uint32_t i = 0; i < v->nrows; i++) {
+	for (uint32_t i = 0; i < v->nrows - v->rows_omitted; i++) {
 		const struct view_row *r = &v->rows[i];
 		struct expo_label labels[] = {
 			{ "client", r->client },
@@ -203,6 +203,18 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	       v->client_evictions);
 	single(sink, "dnsagg_blocked_evictions_total", "counter",
 	       "Keys of dnsmasq_blocked_queries_total evicted to make room.", v->blocked_evictions);
+	if (v->cfg.max_series) {
+		single(sink, "dnsagg_query_series_limit", "gauge",
+		       "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.",
+		       v->cfg.max_series);
+		single(sink, "dnsagg_query_series_omitted", "gauge",
+		       "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.",
+		       v->rows_omitted);
+	}
+	if (v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded))
+		single(sink, "dnsagg_excluded_queries_total", "counter",
+		       "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.",
+		       s->excluded);
 	if (s->fifo != FIFO_NONE) {
 		single(sink, "dnsagg_fifo_up", "gauge", "1 when the dnsmasq log FIFO is open and read.",
 		       s->fifo == FIFO_OPEN);

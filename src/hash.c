@@ -65,6 +65,16 @@ uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len)
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
+void hash_key_derive(struct hash_key *key, const void *secret, size_t len)
+{
+	/* two fixed keys ("dnsagg client k0", "... k1"): SipHash is a PRF, so
+	 * the derived halves are as secret as the configured string */
+	static const struct hash_key k0 = { 0x6761736e64ULL, 0x30206b20746e6569ULL };
+	static const struct hash_key k1 = { 0x6761736e64ULL, 0x31206b20746e6569ULL };
+	key->k0 = hash_bytes(&k0, secret, len);
+	key->k1 = hash_bytes(&k1, secret, len);
+}
+
 void hash_key_random(struct hash_key *key)
 {
 	unsigned char buf[16];

@@ -18,6 +18,9 @@ struct hash_key {
  * addresses when none can be read (still unpredictable enough to spread). */
 void hash_key_random(struct hash_key *key);
 
+/* A key derived from a configured secret: the same secret, the same key. */
+void hash_key_derive(struct hash_key *key, const void *secret, size_t len);
+
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
 
 /* FNV-1a: cheap and unkeyed.  Only for checks that guard against honest

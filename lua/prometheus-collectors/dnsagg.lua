@@ -18,7 +18,10 @@ local DEFAULTS = {
   leases = { "/tmp/dhcp.leases" },
 }
 
-local NUMBERS = { max_entries = true, max_clients = true }
+local NUMBERS = { max_entries = true, max_clients = true, max_series = true }
+
+-- UCI's singular list names for the module's plural options
+local LISTS = { exclude_domain = "exclude_domains", include_domain = "include_domains" }
 
 local function from_lua_file(path)
   local chunk, err = loadfile(path)
@@ -42,6 +45,7 @@ end
 --   list dnstt_domain, dnstt_active_window, dnstt_max_sessions -> dnstt = { domains, ... }
 --                                                     (no dnstt_domain: DNSTT off)
 --   geoip_country, geoip_asn (paths)                  -> geoip = { country, asn }
+-- and the lists are singular there: list exclude_domain, list include_domain.
 local NESTED = {
   capture_interface = { "capture", "interface" },
   capture_port = { "capture", "port", tonumber },
@@ -62,6 +66,8 @@ local function from_uci(section)
     local nested = NESTED[key]
     if key:sub(1, 1) == "." or key == "enabled" or key == "capture" then
       -- UCI's own fields, and switches handled here
+    elseif (key == "fold" or key == "max_series") and (value == "0" or value == "") then
+      -- '0': no folding, no cap (the module's defaults)
     elseif nested then
       local name, field, convert = nested[1], nested[2], nested[3]
       if name ~= "capture" or capture then
@@ -71,6 +77,10 @@ local function from_uci(section)
       end
     elseif NUMBERS[key] then
       opts[key] = tonumber(value) or value
+    elseif LISTS[key] then
+      opts[LISTS[key]] = type(value) == "string" and { value } or value
+    elseif key == "fold" then
+      opts[key] = tonumber(value) or value -- '2' (labels) or 'psl'
     elseif key == "dnsmasq_pidfile" and (value == "0" or value == "") then
       opts[key] = false
     else

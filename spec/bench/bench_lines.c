@@ -6,6 +6,10 @@
  *                                       KEYS distinct (client, domain, type) keys into a
  *                                       table of MAX_ENTRIES; the measured phase is the
  *                                       function measured_feed (callgrind --toggle-collect)
+ *   bench_lines cost KEYS MAX_ENTRIES RULES   the same with privacy rules on: "exclude" (two
+ *                                       suffixes, none of them matching), "psl" (folding by
+ *                                       the public-suffix list), "hash" (client pseudonyms),
+ *                                       "all" (the three together)
  *   bench_lines memory KEYS [distinct]  heap bytes per entry, all in (mallinfo2); with
  *                                       "distinct", every key has a domain of its own
  *   bench_lines rss KEYS MAX_ENTRIES    RSS every 10% of a stream of KEYS distinct keys
@@ -99,6 +103,8 @@ static uint32_t skewed_key(uint32_t keys, uint64_t *rng)
 	return (rank * 2654435761u) % keys; /* popular keys spread over clients and domains */
 }
 
+static const char *rules = ""; /* cost's privacy rules */
+
 static struct agg *new_agg(uint32_t max_entries)
 {
 	struct agg_config cfg = { 0 };
@@ -106,6 +112,20 @@ static struct agg *new_agg(uint32_t max_entries)
 	cfg.max_clients = 1000;
 	cfg.max_servers = 32;
 	cfg.max_leases = 16;
+	int all = strcmp(rules, "all") == 0;
+	if (all || strcmp(rules, "exclude") == 0 || strcmp(rules, "psl") == 0) {
+		cfg.names = names_new();
+		if (!cfg.names || names_add(cfg.names, "lan", 3, RULE_EXCLUDE) != 0 ||
+		    names_add(cfg.names, "doubleclick.net", 15, RULE_EXCLUDE) != 0 ||
+		    (strcmp(rules, "exclude") != 0 && names_load_psl(cfg.names, NAMES_DEFAULT_PSL) != 0)) {
+			perror("rules");
+			exit(2);
+		}
+	}
+	if (all || strcmp(rules, "hash") == 0) {
+		cfg.clients = AGG_CLIENTS_HASH;
+		hash_key_derive(&cfg.client_key, "a key of the bench", 18);
+	}
 	struct agg *agg = agg_new(&cfg);
 	if (!agg) {
 		fprintf(stderr, "agg_new failed\n");
@@ -280,6 +300,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "fifo") == 0)
 		return fifo((uint32_t)atol(argv[2]));
+	if (argc >= 5)
+		rules = argv[4];
 	if (argc >= 4 && strcmp(argv[1], "cost") == 0)
 		return cost((uint32_t)atol(argv[2]), (uint32_t)atol(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "memory") == 0) {
