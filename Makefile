@@ -67,7 +67,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 all: dnsagg.so dnsagg-guard
 
 # The FIFO's keeper, started before dnsmasq (see src/guard.c).
-dnsagg-guard: src/guard.c
+dnsagg-guard: src/guard.c src/pipesize.h
 	$(CC) $(CFLAGS) -std=c99 $(WARNINGS) $(WERROR) -o $@ src/guard.c $(LDFLAGS)
 
 dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
@@ -89,7 +89,7 @@ cross: build/mips/dnsagg.so build/mips/dnsagg-guard
 	@echo "build/mips/dnsagg.so: $$(wc -c < build/mips/dnsagg.so) bytes, stripped, big-endian MIPS"
 	@echo "build/mips/dnsagg-guard: $$(wc -c < build/mips/dnsagg-guard) bytes, stripped, big-endian MIPS"
 
-build/mips/dnsagg-guard: src/guard.c
+build/mips/dnsagg-guard: src/guard.c src/pipesize.h
 	@mkdir -p build/mips
 	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) -std=c99 $(WARNINGS) -o $@ src/guard.c $(SIZE_LDFLAGS)
 
