@@ -93,6 +93,28 @@ describe("faults", function()
     return dm
   end
 
+  -- a batch of n queries from client: every one answered, and counted
+  local function batch_counted(client, n, tag)
+    assert.equal(n, (dnsmasq.batch(dm, dir, client, n, tag)))
+    local counted, s = wait_counted(host, client, n)
+    assert.equal(n, counted)
+    return s
+  end
+
+  local function kill_host()
+    assert(psignal.kill(host.pid, psignal.SIGKILL))
+    proc.wait(host, 5)
+    proc.kill(host)
+  end
+
+  -- queries from client until dnsmasq logs to the module again (after SIGUSR2)
+  local function wait_logging(client)
+    assert.is_true(wait_until(function()
+      udp_query(dm, "probe.load.test", client, 2)
+      return client_total(scrape(host), client) > 0
+    end, 15))
+  end
+
   before_each(function()
     dir = proc.tmpdir()
     fifo, lock, conf = dir .. "/dnsmasq.fifo", dir .. "/dnsagg.lock", dir .. "/dnsagg.conf.lua"
@@ -112,26 +134,39 @@ describe("faults", function()
   it("answers and counts again when the host is killed with SIGKILL under traffic and restarted", function()
     start_dnsmasq()
     start_host()
-    assert.equal(1000, (dnsmasq.batch(dm, dir, "127.0.0.71", 1000, "before")))
-    assert.equal(1000, (wait_counted(host, "127.0.0.71", 1000)))
+    batch_counted("127.0.0.71", 1000, "before")
 
     -- SIGKILL in the middle of a batch: the kernel drops the lock, the guard drains
     local dig = dnsmasq.start_batch(dm, dir, "127.0.0.72", 10000, "during")
     socket.sleep(0.5)
-    assert(psignal.kill(host.pid, psignal.SIGKILL))
-    proc.wait(host, 5)
-    proc.kill(host)
+    kill_host()
     socket.sleep(1)
     start_host()   -- restarted while the batch still runs
     assert.equal(10000, (dnsmasq.batch_answered(dig, 120)))
 
     -- the new module counts every query again, dnsmasq untouched
-    assert.equal(1000, (dnsmasq.batch(dm, dir, "127.0.0.73", 1000, "after")))
-    local n, s = wait_counted(host, "127.0.0.73", 1000)
-    assert.equal(1000, n)
+    local s = batch_counted("127.0.0.73", 1000, "after")
     -- what it counted of the batch it came back into is a part of it, never more
     assert.is_true(client_total(s, "127.0.0.72") <= 10000)
     assert.equal(1, expo.value(s, "dnsagg_fifo_opens_total"))
+  end)
+
+  it("without the guard (not the package's set-up), a SIGKILL leaves dnsmasq answering, and SIGUSR2 resumes the log", function()
+    proc.kill(guard)   -- no guard: the FIFO has no reader once the host dies
+    assert.equal(1, pstat.S_ISFIFO(pstat.stat(fifo).st_mode))   -- the guard leaves its FIFO
+    start_host()       -- before dnsmasq, which would wait in open() for a reader
+    start_dnsmasq()
+    batch_counted("127.0.0.91", 1000, "alone")
+    local dig = dnsmasq.start_batch(dm, dir, "127.0.0.92", 5000, "alone-killed")
+    socket.sleep(0.3)
+    kill_host()
+    -- dnsmasq gets EPIPE and stops logging: it never blocks
+    assert.equal(5000, (dnsmasq.batch_answered(dig, 120)))
+    start_host()       -- opens the FIFO and sends dnsmasq SIGUSR2 (dnsmasq_pidfile)
+    local s = scrape(host)
+    assert.is_true(expo.value(s, "dnsagg_dnsmasq_reopen_signals_total") >= 1)
+    wait_logging("127.0.0.93")
+    batch_counted("127.0.0.94", 1000, "alone-again")
   end)
 
   it("loses no query while the host is stopped (SIGSTOP) for 5 s under traffic", function()
@@ -205,8 +240,7 @@ describe("faults", function()
   it("lets go of a deleted FIFO, leaves a regular file in its place unread, and takes the new FIFO", function()
     start_dnsmasq()
     start_host()
-    assert.equal(200, (dnsmasq.batch(dm, dir, "127.0.0.76", 200, "first")))
-    assert.equal(200, (wait_counted(host, "127.0.0.76", 200)))
+    batch_counted("127.0.0.76", 200, "first")
 
     -- deleted under traffic: dnsmasq still writes to the old FIFO, which
     -- the guard holds and drains once the module has let go of it
@@ -229,12 +263,8 @@ describe("faults", function()
     proc.kill(guard)
     start_guard()
     assert.is_true(wait_until(function() return expo.value(scrape(host), "dnsagg_fifo_up") == 1 end, 20))
-    assert.is_true(wait_until(function()
-      udp_query(dm, "probe.load.test", "127.0.0.79", 2)
-      return client_total(scrape(host), "127.0.0.79") > 0
-    end, 15))
-    assert.equal(500, (dnsmasq.batch(dm, dir, "127.0.0.80", 500, "renewed")))
-    assert.equal(500, (wait_counted(host, "127.0.0.80", 500)))
+    wait_logging("127.0.0.79")
+    batch_counted("127.0.0.80", 500, "renewed")
     assert.equal(0, client_total(scrape(host), "10.9.9.9"))
   end)
 
