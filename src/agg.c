@@ -353,13 +353,18 @@ int agg_refresh_leases(struct agg *agg)
 	struct leases *fresh = leases_new(agg->cfg.max_leases, &agg->key);
 	if (!fresh)
 		return 0;
+	/* Files that ended mid-line last time and have not changed since (a
+	 * round ago, a second) are not being rewritten: a rewrite stopped. */
+	int settled = fp == agg->leases_cut_fingerprint;
 	for (size_t i = 0; i < agg->cfg.nlease_files; i++) {
 		int missing;
-		if (leases_load_file(fresh, agg->cfg.lease_files[i], &missing) == -2) {
+		if (leases_load_file(fresh, agg->cfg.lease_files[i], settled, &missing) == -2) {
 			leases_free(fresh); /* being rewritten: try again later */
+			agg->leases_cut_fingerprint = fp;
 			return 0;
 		}
 	}
+	agg->leases_cut_fingerprint = 0;
 	fresh->refs = 1; /* the aggregator's own */
 
 	agg_lock(agg);

@@ -120,6 +120,8 @@ struct agg {
 	pending_counts replies;
 	struct leases *leases;   /* immutable; shared with views by reference count */
 	uint64_t leases_fingerprint;
+	uint64_t leases_cut_fingerprint; /* of files last seen ending mid-line (0: none); only
+	                                    the one refreshing the leases touches it */
 	struct sessions *dnstt;  /* NULL without dnstt domains */
 	struct agg_stats stats;
 };

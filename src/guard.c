@@ -34,8 +34,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pipesize.h"
+
 #define ROUND_MS 100          /* how long the guard leaves data to a module that reads */
-#define PIPE_WANT (1 << 20)
 
 static volatile sig_atomic_t stopping;
 
@@ -124,9 +125,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsagg-guard: cannot open %s: %s\n", fifo < 0 ? argv[1] : argv[2], strerror(errno));
 		goto out;
 	}
-	for (int size = PIPE_WANT; size > 4096; size /= 2)
-		if (fcntl(fifo, F_SETPIPE_SZ, size) >= 0)
-			break;
+	pipe_enlarge(fifo); /* the slack dnsmasq has while a stopped module holds the lock */
 	for (int i = 3; i < argc; i++)
 		if (write_snippet(argv[i], argv[1]) != 0)
 			goto out;

@@ -236,7 +236,7 @@ void leases_parse(struct leases *l, const char *buf, size_t len)
 	}
 }
 
-int leases_load_file(struct leases *l, const char *path, int *missing)
+int leases_load_file(struct leases *l, const char *path, int settled, int *missing)
 {
 	struct stat before, after;
 	char *buf = NULL;
@@ -268,7 +268,7 @@ int leases_load_file(struct leases *l, const char *path, int *missing)
 	rc = -2;
 	if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
 	    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
-	    (len > 0 && len < LEASES_FILE_MAX && buf[len - 1] != '\n'))
+	    (!settled && len > 0 && len < LEASES_FILE_MAX && buf[len - 1] != '\n'))
 		goto out;
 	if (len == LEASES_FILE_MAX) /* a larger file: keep its whole lines only */
 		while (len > 0 && buf[len - 1] != '\n')

@@ -47,9 +47,11 @@ void leases_parse(struct leases *l, const char *buf, size_t len);
 
 /* Reads one lease file and adds it.  Returns 0 on success, -1 when the file
  * cannot be read (missing is not an error: returns 0 with nothing added and
- * *missing set), and -2 when it changed while being read or ends in the
- * middle of a line. */
-int leases_load_file(struct leases *l, const char *path, int *missing);
+ * *missing set), and -2 when it changed while being read, or ends in the
+ * middle of a line and is not `settled`.  A settled file (the caller saw it
+ * unchanged since it last ended mid-line: a rewrite that stopped, e.g. on a
+ * full /tmp) is taken as it is: its whole lines, the cut one counted bad. */
+int leases_load_file(struct leases *l, const char *path, int settled, int *missing);
 
 const struct lease *leases_find(const struct leases *l, const char *ip, size_t len);
 

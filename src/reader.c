@@ -5,6 +5,7 @@
  */
 #include "reader.h"
 #include "capture.h"
+#include "pipesize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,6 @@
 
 #define CHUNK_BYTES 65536
 #define DRAIN_MAX (1u << 20)       /* bytes read before looking at stop/sync again */
-#define PIPE_WANT (1 << 20)        /* pipe capacity asked for; the kernel may give less */
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 10000
 #define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
@@ -30,7 +30,7 @@
 /* Once the FIFO is drained, it is left alone this long before the next
  * poll on it: dnsmasq writes a line at a time, and waking for each line
  * would cost a context switch per line on the router's one core.  The pipe
- * (1 MiB where the kernel allows, 64 KiB at least) holds far more than
+ * (see pipesize.h: 1 MiB or more, 64 KiB at least) holds far more than
  * this many milliseconds of log at any rate dnsmasq can answer. */
 #define FIFO_REST_MS 10
 
@@ -225,14 +225,6 @@ static void retry_later(struct reader *r, int64_t now)
 	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
-static int enlarge_pipe(int fd)
-{
-	for (int size = PIPE_WANT; size > 4096; size /= 2)
-		if (fcntl(fd, F_SETPIPE_SZ, size) >= 0)
-			break;
-	return fcntl(fd, F_GETPIPE_SZ);
-}
-
 /* With a guard: the FIFO is ours to read only while we hold the lock.  The
  * guard holds it for a drain at most, so a refusal is retried soon. */
 static int take_lock(struct reader *r, int64_t now)
@@ -268,7 +260,7 @@ static void open_fifo(struct reader *r, int64_t now)
 	r->fifo_dev = st.st_dev;
 	r->fifo_ino = st.st_ino;
 	r->backoff_ms = BACKOFF_FIRST_MS;
-	set_fifo_state(r, FIFO_OPEN, enlarge_pipe(r->fifo_fd));
+	set_fifo_state(r, FIFO_OPEN, pipe_enlarge(r->fifo_fd));
 	signal_dnsmasq(r);
 	return;
 fail:

@@ -8,6 +8,7 @@
  */
 #include "agg.h"
 #include "check.h"
+#include "pipesize.h"
 #include "reader.h"
 
 #include <errno.h>
@@ -544,7 +545,28 @@ static void test_read_file(void)
 	alarm(0);
 }
 
+/* The pipe is made as large as pipe-max-size allows (1 MiB at least for
+ * root), and never smaller than it is. */
+static void test_pipe_enlarged_never_shrunk(void)
+{
+	int p[2];
+	long max = pipe_max_size();
+	CHECK(max >= 4096);
+	CHECK_INT(pipe(p), 0);
+	int got = pipe_enlarge(p[0]);
+	if (geteuid() == 0)
+		CHECK(got >= max && got >= PIPE_SIZE_FLOOR);
+	else
+		CHECK(got >= 4096 && got <= (max > PIPE_SIZE_FLOOR ? max : PIPE_SIZE_FLOOR) * 2);
+	/* larger than what it would ask for (root only): left as it is */
+	if (geteuid() == 0 && fcntl(p[0], F_SETPIPE_SZ, got * 2) >= 0)
+		CHECK_INT(pipe_enlarge(p[1]), got * 2);
+	CHECK_INT(pipe_enlarge(-1), -1);
+	close(p[0]);
+	close(p[1]);
+}
+
 CHECK_MAIN(test_start_on_missing_path_waits, test_opens_fifo_once_created, test_lines_split_across_writes_counted,
            test_forked_child_reads_without_thread, test_many_forks_do_not_deadlock, test_stop_joins,
            test_reopen_signal_only_to_dnsmasq, test_writer_close_is_no_eof, test_replaced_fifo_reopened,
-           test_read_file)
+           test_read_file, test_pipe_enlarged_never_shrunk)

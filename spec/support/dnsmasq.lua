@@ -15,6 +15,8 @@ as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
   h = dnsmasq.start_batch(dm, dir, from, n, tag)   -- dig -f over n names <tag>-<i>.load.test, in the background
   answered, seconds = dnsmasq.batch_answered(h)   -- how many got NOERROR
   answered, seconds = dnsmasq.batch(dm, dir, from, n, tag)
+  n = dnsmasq.processed(dm)                 -- queries dnsmasq has answered from its cache or
+        -- forwarded (its own counters, CHAOS TXT hits.bind + misses.bind, less the CHAOS queries)
 ]]
 local proc = require("spec.support.proc")
 local socket = require("socket")
@@ -62,6 +64,7 @@ end
 
 local function spawn(dm, argv)
   dm.handle = proc.spawn(argv)
+  dm.chaos_queries = 0     -- see M.processed
   dm.argv = argv
   return dm
 end
@@ -164,6 +167,23 @@ function M.batch_answered(h, timeout)
   local n = 0
   for _ in out:gmatch("status: NOERROR") do n = n + 1 end
   return n, socket.gettime() - h.started
+end
+
+-- dnsmasq's own count of the queries it handled: answered from the cache
+-- or its local data (hits.bind), or forwarded (misses.bind).  dnsmasq
+-- counts each CHAOS query as a hit once it has answered it: those sent by
+-- earlier calls are taken off.
+function M.processed(dm)
+  local total = -(dm.chaos_queries or 0)
+  dm.chaos_queries = (dm.chaos_queries or 0) + 2
+  for _, name in ipairs({ "hits.bind", "misses.bind" }) do
+    local out = proc.run({ "dig", "@" .. dm.address, "-p", tostring(dm.port), "+tries=2", "+time=3",
+                           "+short", "-b", "127.0.0.1", "CH", "TXT", name }, { timeout = 15 })
+    local n = tonumber((out or ""):match('"(%d+)"'))
+    assert(n, "no answer to " .. name .. ": " .. tostring(out))
+    total = total + n
+  end
+  return total
 end
 
 -- a batch, waited for
