@@ -25,6 +25,8 @@ CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)
 HEADERS := $(wildcard src/*.h)
 C_TESTS := $(patsubst spec/c/%.c,build/%,$(wildcard spec/c/test_*.c))
+FUZZ_TARGETS := logline feed leases dnspkt dnstt capture
+REPLAYS := $(FUZZ_TARGETS:%=build/replay_%)
 MIPS_TESTS := $(patsubst spec/c/%.c,build/mips/%,$(wildcard spec/c/test_*.c))
 MUSL_TESTS := $(patsubst spec/c/%.c,build/musl/%,$(wildcard spec/c/test_*.c))
 
@@ -41,9 +43,11 @@ LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/d
 
 # Debian 12 packages the tests and the demo use.
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
-	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools
+	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
+	clang libclang-rt-14-dev
 
-.PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench
+.PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench \
+	fuzz fuzz-build
 
 all: dnsagg.so dnsagg-guard
 
@@ -98,8 +102,8 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross
-	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS)
+test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) cross
+	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS)
 
 # Every source compiles cleanly under the strict warning set.
 warnings:
@@ -111,6 +115,31 @@ test-c: $(C_TESTS)
 
 test-lua: dnsagg.so
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec
+
+# --- hardening: fuzzing and sanitizers (README "Hardening") -------------
+
+# Every fuzz target's seed corpus and regressions, replayed without
+# libFuzzer by spec/fuzz/replay.c's main(): part of `make test`.
+build/replay_%: spec/fuzz/fuzz_%.c spec/fuzz/replay.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -DFUZZ_TARGET='"$*"' -o $@ $< spec/fuzz/replay.c $(TESTED_SRC) $(LDFLAGS)
+
+# libFuzzer targets (clang, with ASan and UBSan), each run FUZZ_SECONDS by
+# `make fuzz`, FUZZ_JOBS at once (one a core).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer
+
+build/fuzz/%: spec/fuzz/fuzz_%.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $(SANITIZE) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh spec/fuzz/run.sh $(FUZZ_TARGETS)
 
 install: dnsagg.so dnsagg-guard
 	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin
