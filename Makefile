@@ -47,7 +47,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 	clang libclang-rt-14-dev
 
 .PHONY: all test test-c test-lua test-mips test-musl warnings check deps clean install demo cross bench \
-	fuzz fuzz-build
+	fuzz fuzz-build test-asan test-tsan hardening
 
 all: dnsagg.so dnsagg-guard
 
@@ -91,8 +91,12 @@ test-mips: $(MIPS_TESTS)
 test-musl: $(MUSL_TESTS)
 	sh spec/run.sh --no-busted $(MUSL_TESTS)
 
-# Installs what is missing (as root, on Debian), then runs every test.
-check: deps test
+# Installs what is missing (as root, on Debian), then runs every test: the
+# usual ones, then the same under the sanitizers, and each fuzz target for
+# FUZZ_SECONDS.  This is what CI runs (.ci/run).
+check: deps test hardening
+
+hardening: test-asan test-tsan fuzz
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -140,6 +144,63 @@ fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh spec/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Sanitizer builds (gcc): the C tests, the fuzz replays, dnsagg.so and
+# dnsagg-guard built with ASan+UBSan (build/asan/) or ThreadSanitizer
+# (build/tsan/).  The busted specs run from build/SAN/tree, the repository's
+# layout (links to lua/, spec/, ...) with these builds of dnsagg.so and
+# dnsagg-guard, so that every spec and every process it starts (the test
+# host, its forked scrapes, the CLI) loads them.  build/SAN/bin/lua5.1 runs
+# Lua with the sanitizer's runtime preloaded (spec/support/preload_lua.sh).
+build/asan/%: SAN := $(SANITIZE)
+build/tsan/%: SAN := -fsanitize=thread
+SAN_TREE_LINKS := lua spec openwrt src Makefile README.md
+ASAN_TESTS := $(patsubst spec/c/%.c,build/asan/%,$(wildcard spec/c/test_*.c)) $(FUZZ_TARGETS:%=build/asan/replay_%)
+# The threaded C test (the reader); every spec runs the reader thread, most
+# in a host that forks a child per scrape.
+TSAN_TESTS := build/tsan/test_reader
+# Each process that finds something writes its report to build/SAN/reports/
+# (a spec may not see a forked child fail); any finding fails the run
+# (spec/support/san_reports.sh).
+# atexit_sleep_ms=0: TSan otherwise sleeps a second in every exiting
+# process, and each forked scrape then takes a second.
+san_options = ASAN_OPTIONS=abort_on_error=1:log_path=$(CURDIR)/build/$(1)/reports/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/$(1)/reports/ubsan \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:atexit_sleep_ms=0:log_path=$(CURDIR)/build/$(1)/reports/tsan
+# run_san SAN RUNTIME TESTS: spec/run.sh in build/SAN/tree, then the reports
+run_san = rm -rf build/$(1)/reports && mkdir -p build/$(1)/reports && \
+	(cd build/$(1)/tree && PATH="$(CURDIR)/build/$(1)/bin:$$PATH" \
+	 DNSAGG_PRELOAD="$$($(CC) -print-file-name=$(2))" $(call san_options,$(1)) BUSTED='$(BUSTED)' \
+	 sh spec/run.sh $(3:build/$(1)/%=../%)); status=$$?; \
+	sh spec/support/san_reports.sh build/$(1)/reports && exit $$status; exit 1
+
+build/asan/test_% build/tsan/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
+
+build/asan/replay_%: spec/fuzz/fuzz_%.c spec/fuzz/replay.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) -DFUZZ_TARGET='"$*"' -o $@ $< spec/fuzz/replay.c $(TESTED_SRC)
+
+build/%/tree/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c
+
+build/%/tree/dnsagg-guard: src/guard.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) -std=c99 $(WARNINGS) -o $@ src/guard.c
+
+build/%/tree/.links: spec/support/preload_lua.sh
+	@mkdir -p $(@D) build/$*/bin
+	for f in $(SAN_TREE_LINKS); do ln -sfn "$(CURDIR)/$$f" "$(@D)/$$f"; done
+	ln -sfn "$(CURDIR)/spec/support/preload_lua.sh" build/$*/bin/lua5.1
+	@touch $@
+
+test-asan: $(ASAN_TESTS) build/asan/tree/dnsagg.so build/asan/tree/dnsagg-guard build/asan/tree/.links
+	$(call run_san,asan,libasan.so,$(ASAN_TESTS))
+
+test-tsan: $(TSAN_TESTS) build/tsan/tree/dnsagg.so build/tsan/tree/dnsagg-guard build/tsan/tree/.links
+	$(call run_san,tsan,libtsan.so,$(TSAN_TESTS))
 
 install: dnsagg.so dnsagg-guard
 	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin
