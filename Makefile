@@ -35,6 +35,8 @@ CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)
 HEADERS := $(wildcard src/*.h)
 C_TESTS := $(patsubst spec/c/%.c,build/%,$(wildcard spec/c/test_*.c))
+FUZZ_TARGETS := logline feed leases dnspkt dnstt capture
+REPLAYS := $(FUZZ_TARGETS:%=build/replay_%)
 MIPS_TESTS := $(patsubst spec/c/%.c,build/mips/%,$(wildcard spec/c/test_*.c))
 MUSL_TESTS := $(patsubst spec/c/%.c,build/musl/%,$(wildcard spec/c/test_*.c))
 
@@ -61,9 +63,10 @@ I386_LUA_LIB ?= /usr/lib/i386-linux-gnu/liblua5.1.so.0
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
 	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
-	lua-dkjson lua-yaml publicsuffix dnsperf
+	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev
 
-.PHONY: all test test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo cross bench
+.PHONY: all test test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo \
+	cross bench fuzz fuzz-build test-asan test-tsan hardening
 
 all: dnsagg.so dnsagg-guard
 
@@ -125,8 +128,12 @@ build/i386/lnum_host: spec/lnum/host.c $(CORE_SRC) src/dnsagg.c $(HEADERS)
 test-lnum: build/i386/lnum_host
 	sh spec/run.sh --no-busted build/i386/lnum_host
 
-# Installs what is missing (as root, on Debian), then runs every test.
-check: deps test test-load
+# Installs what is missing (as root, on Debian), then runs every test: the
+# usual ones, the load minute, then the same under the sanitizers, and each
+# fuzz target for FUZZ_SECONDS.  This is what CI runs (.ci/run).
+check: deps test test-load hardening
+
+hardening: test-asan test-tsan fuzz
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -138,10 +145,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) cross build/i386/lnum_host \
-		build/nogeoip/dnsagg.so
+test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) cross \
+		build/i386/lnum_host build/nogeoip/dnsagg.so
 	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' NOGEOIP_SO=build/nogeoip/dnsagg.so \
-		sh spec/run.sh $(C_TESTS) $(MIPS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
+		sh spec/run.sh $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
 
 # dnsmasq under dnsperf for a minute, set up as the package does, scraped
 # every second: no query lost because of the module, every one counted
@@ -161,6 +168,89 @@ test-c: $(C_TESTS)
 
 test-lua: dnsagg.so
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' spec
+
+# --- hardening: fuzzing and sanitizers (README "Hardening") -------------
+
+# Every fuzz target's seed corpus and regressions, replayed without
+# libFuzzer by spec/fuzz/replay.c's main(): part of `make test`.
+build/replay_%: spec/fuzz/fuzz_%.c spec/fuzz/replay.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p build
+	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -DFUZZ_TARGET='"$*"' -o $@ $< spec/fuzz/replay.c $(TESTED_SRC) $(LDFLAGS)
+
+# libFuzzer targets (clang, with ASan and UBSan), each run FUZZ_SECONDS by
+# `make fuzz`, FUZZ_JOBS at once (one a core).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer
+
+build/fuzz/%: spec/fuzz/fuzz_%.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer $(SANITIZE) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh spec/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Sanitizer builds (gcc): the C tests, the fuzz replays, dnsagg.so and
+# dnsagg-guard built with ASan+UBSan (build/asan/) or ThreadSanitizer
+# (build/tsan/).  The busted specs run from build/SAN/tree, the repository's
+# layout (links to lua/, spec/, ...) with these builds of dnsagg.so and
+# dnsagg-guard, so that every spec and every process it starts (the test
+# host, its forked scrapes, the CLI) loads them.  build/SAN/bin/lua5.1 runs
+# Lua with the sanitizer's runtime preloaded (spec/support/preload_lua.sh).
+build/asan/%: SAN := $(SANITIZE)
+build/tsan/%: SAN := -fsanitize=thread
+SAN_TREE_LINKS := lua spec openwrt src Makefile README.md
+ASAN_TESTS := $(patsubst spec/c/%.c,build/asan/%,$(wildcard spec/c/test_*.c)) $(FUZZ_TARGETS:%=build/asan/replay_%)
+# The threaded C test (the reader); every spec runs the reader thread, most
+# in a host that forks a child per scrape.
+TSAN_TESTS := build/tsan/test_reader
+# Each process that finds something writes its report to build/SAN/reports/
+# (a spec may not see a forked child fail); any finding fails the run
+# (spec/support/san_reports.sh).
+# atexit_sleep_ms=0: TSan otherwise sleeps a second in every exiting
+# process, and each forked scrape then takes a second.
+san_options = ASAN_OPTIONS=abort_on_error=1:log_path=$(CURDIR)/build/$(1)/reports/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/$(1)/reports/ubsan \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:atexit_sleep_ms=0:log_path=$(CURDIR)/build/$(1)/reports/tsan
+# run_san SAN RUNTIME TESTS: spec/run.sh in build/SAN/tree, then the reports
+run_san = rm -rf build/$(1)/reports && mkdir -p build/$(1)/reports && \
+	(cd build/$(1)/tree && PATH="$(CURDIR)/build/$(1)/bin:$$PATH" \
+	 DNSAGG_PRELOAD="$$($(CC) -print-file-name=$(2))" $(call san_options,$(1)) BUSTED='$(BUSTED)' \
+	 sh spec/run.sh $(3:build/$(1)/%=../%)); status=$$?; \
+	sh spec/support/san_reports.sh build/$(1)/reports && exit $$status; exit 1
+
+build/asan/test_% build/tsan/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -o $@ $< $(TESTED_SRC) $(GEOIP_LIBS)
+
+build/asan/replay_%: spec/fuzz/fuzz_%.c spec/fuzz/replay.c spec/fuzz/fuzz.h $(TESTED_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) -DFUZZ_TARGET='"$*"' -o $@ $< spec/fuzz/replay.c $(TESTED_SRC)
+
+build/%/tree/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c \
+		$(GEOIP_LIBS)
+
+build/%/tree/dnsagg-guard: src/guard.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(SAN) -std=c99 $(WARNINGS) -o $@ src/guard.c
+
+build/%/tree/.links: spec/support/preload_lua.sh
+	@mkdir -p $(@D) build/$*/bin
+	for f in $(SAN_TREE_LINKS); do ln -sfn "$(CURDIR)/$$f" "$(@D)/$$f"; done
+	ln -sfn "$(CURDIR)/spec/support/preload_lua.sh" build/$*/bin/lua5.1
+	@touch $@
+
+test-asan: $(ASAN_TESTS) build/asan/tree/dnsagg.so build/asan/tree/dnsagg-guard build/asan/tree/.links
+	$(call run_san,asan,libasan.so,$(ASAN_TESTS))
+
+test-tsan: $(TSAN_TESTS) build/tsan/tree/dnsagg.so build/tsan/tree/dnsagg-guard build/tsan/tree/.links
+	$(call run_san,tsan,libtsan.so,$(TSAN_TESTS))
 
 install: dnsagg.so dnsagg-guard
 	install -d $(DESTDIR)$(LUA_LIBDIR) $(DESTDIR)$(LUA_SHAREDIR)/prometheus-collectors $(DESTDIR)$(PREFIX)/sbin \

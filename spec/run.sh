@@ -25,13 +25,17 @@ for t in "$@"; do
 	*) run="" ;;
 	esac
 	echo "== $t${run:+ (under $run)}"
+	rc=0
 	# shellcheck disable=SC2086 # $run is a command and its arguments
-	if ! $run "./$t" >"$log" 2>&1; then status=1; fi
+	$run "./$t" >"$log" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || status=1
 	cat "$log"
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -z "$line" ]; then status=1; add 0 1; continue; fi
-	add "$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')" \
-	    "$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')"
+	bad=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	# a clean count but a failed exit (a sanitizer's report at exit): one failure
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then echo "$t: exited with status $rc"; bad=1; fi
+	add "$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')" "$bad"
 done
 
 # busted_run TITLE CPATH [SPEC...]: one busted run, added up
@@ -40,8 +44,10 @@ busted_run() {
 	cpath=$2
 	shift 2
 	echo "== busted specs$title"
+	rc=0
 	# shellcheck disable=SC2086 # BUSTED is a command and its arguments
-	${BUSTED:-lua5.1 /usr/bin/busted} --lpath='./lua/?.lua;./spec/?.lua' --cpath="$cpath" "$@" >"$log" 2>&1 || status=1
+	${BUSTED:-lua5.1 /usr/bin/busted} --lpath='./lua/?.lua;./spec/?.lua' --cpath="$cpath" "$@" >"$log" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || status=1
 	cat "$log"
 	line=$(grep -E '[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -50,7 +56,9 @@ busted_run() {
 	else
 		ok=$(echo "$line" | sed -E 's/^([0-9]+) success.*/\1/')
 		bad=$(echo "$line" | sed -E 's/.* ([0-9]+) failures? \/ ([0-9]+) errors?.*/\1 \2/')
-		add "$ok" "$(( $(echo "$bad" | cut -d' ' -f1) + $(echo "$bad" | cut -d' ' -f2) ))"
+		bad=$(( $(echo "$bad" | cut -d' ' -f1) + $(echo "$bad" | cut -d' ' -f2) ))
+		if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then echo "busted: exited with status $rc"; bad=1; fi
+		add "$ok" "$bad"
 	fi
 }
 

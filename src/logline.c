@@ -548,7 +548,8 @@ static int take_extra(struct cur *c, struct logline *out, struct logline_memo *m
 		c->p = s; /* not a client: "4 dnssec-query[DS] ..." */
 		return 0;
 	}
-	if (memo && peek(c, '/') && span_is_mem(s, (size_t)(c->p - s), memo->client, memo->client_len)) {
+	if (memo && memo->client_len && peek(c, '/') &&
+	    span_is_mem(s, (size_t)(c->p - s), memo->client, memo->client_len)) {
 		out->client.ptr = s; /* the client of the last line: already checked */
 		out->client.len = memo->client_len;
 	} else {

@@ -879,6 +879,11 @@ static void test_mutations(void)
 static void test_memo_changes_nothing(void)
 {
 	static const char *const stream[] = {
+		/* first, while the memo holds no client yet: an empty client is no
+		 * client (found by spec/fuzz/fuzz_logline.c; it was taken for the
+		 * memo's empty one, and the line parsed as OTHER) */
+		"Nov 22 01:57:50 dnsmasq[3986]: 120 /41084 qu/41084 query[NS] . 0.0..",
+		"Nov 22 01:41:33 dnsmasq[812]: 120 /41084 query[A] j.example from 192.168.1.1",
 		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 query[A] a.example from 192.168.1.10",
 		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 forwarded a.example to 9.9.9.9",
 		"Nov 22 01:41:33 dnsmasq[812]: 1 192.168.1.10/5000 reply a.example is 1.2.3.4",
