@@ -51,9 +51,9 @@ static void check_counts(const struct agg *agg, uint64_t frames)
 	FUZZ_CHECK(s->used <= MAX_SESSIONS && s->ndomains == 2);
 	for (uint32_t d = 0; d < s->ndomains; d++) {
 		const struct sessions_domain *dom = &s->domain[d];
-		sessions += dom->sessions;
-		queries += dom->queries;
-		FUZZ_CHECK(dom->active <= s->used && dom->active <= dom->peak);
+		sessions += dom->n.sessions;
+		queries += dom->n.queries;
+		FUZZ_CHECK(dom->n.active <= s->used && dom->n.active <= dom->n.peak);
 	}
 	FUZZ_CHECK(sessions == s->used + s->evictions);
 	FUZZ_CHECK(queries <= agg->stats.packets[DNSPKT_OK]);
