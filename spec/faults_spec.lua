@@ -427,8 +427,14 @@ describe("faults", function()
       assert.is_true(memory[step] <= memory[1] * 1.02, string.format("step %d: %d bytes, %d at step 1",
         step, memory[step], memory[1]))
     end
-    -- the host's resident memory: flat once the table is full (1 MiB of leeway for malloc)
-    assert.is_true(rss[10] - rss[2] <= 1024, string.format("RSS grew from %d to %d KiB", rss[2], rss[10]))
+    -- the host's resident memory: flat once the table is full (1 MiB of
+    -- leeway for malloc).  Not under a sanitizer (make test-asan and
+    -- test-tsan set DNSAGG_PRELOAD): ASan's quarantine and TSan's shadow
+    -- memory hold freed memory back by design; the module's own count of
+    -- its memory, above, is checked there too.
+    if not os.getenv("DNSAGG_PRELOAD") then
+      assert.is_true(rss[10] - rss[2] <= 1024, string.format("RSS grew from %d to %d KiB", rss[2], rss[10]))
+    end
     print(string.format("\n  a million distinct names: dnsagg_memory_bytes %s (every 100000 lines);"
       .. " host RSS %s KiB", table.concat(memory, " "), table.concat(rss, " ")))
   end)

@@ -87,6 +87,8 @@ struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 {
 	if (len > STRPOOL_MAX_LEN)
 		return NULL;
+	if (!data)
+		data = ""; /* an empty span may have no pointer: memcmp and memcpy want one */
 	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
 	struct str *s = lookup(pool, data, len, hash);
 	if (s)
