@@ -23,7 +23,7 @@ void hash_key_derive(struct hash_key *key, const void *secret, size_t len);
 
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
 
-/* FNV-1a: cheap and unkeyed.  Only for checks that guard against honest
+/* FNV-style, four bytes at a time: cheap and unkeyed.  Only for checks that guard against honest
  * mix-ups (which client a serial belongs to), never for a table's index. */
 uint32_t hash_fast(const void *data, size_t len);
 

@@ -109,14 +109,22 @@ HOT int take_word(struct cur *c, struct logline_span *w)
 /* 1 to 10 decimal digits that fit in a uint32_t. */
 static int take_uint32(struct cur *c, uint32_t *v)
 {
-	const char *s = c->p, *p = s, *lim = left(c) > 10 ? s + 10 : c->end;
-	uint64_t n = 0;
-	while (p < lim && (unsigned)(*p - '0') < 10)
-		n = n * 10 + (uint64_t)(*p++ - '0');
+	const char *s = c->p, *p = s, *end = c->end;
+	uint32_t n = 0, d;
+	while (p < end && p - s < 9 && (d = (unsigned char)*p - '0') <= 9) {
+		n = n * 10 + d; /* nine digits never overflow */
+		p++;
+	}
+	if (p - s == 9 && p < end && (d = (unsigned char)*p - '0') <= 9) {
+		if (n > (UINT32_MAX - d) / 10)
+			return 0;
+		n = n * 10 + d;
+		p++;
+	}
 	c->p = p;
-	if (p == s || n > UINT32_MAX || (p < c->end && is_digit((unsigned char)*p)))
+	if (p == s || (p < end && is_digit((unsigned char)*p)))
 		return 0;
-	*v = (uint32_t)n;
+	*v = n;
 	return 1;
 }
 
@@ -136,18 +144,27 @@ HOT int take_2digits(struct cur *c, unsigned max)
 static int is_ipv4(const char *s, size_t n)
 {
 	const char *p = s, *end = s + n;
-	for (int part = 0; part < 4; part++) {
-		const char *start;
-		unsigned v = 0;
-		if (part > 0 && (p == end || *p++ != '.'))
+	if (n < 7 || n > 15) /* "0.0.0.0" to "255.255.255.255" */
+		return 0;
+	for (int part = 0;; part++) {
+		/* 1 to 3 digits, at most 255; p < end here */
+		unsigned v = (unsigned char)*p++ - '0', d;
+		if (v > 9)
 			return 0;
-		start = p;
-		while (p < end && p - start < 3 && is_digit((unsigned char)*p))
-			v = v * 10 + (unsigned)(*p++ - '0');
-		if (p == start || v > 255)
+		if (p < end && (d = (unsigned char)*p - '0') <= 9) {
+			v = v * 10 + d;
+			if (++p < end && (d = (unsigned char)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+			}
+		}
+		if (v > 255)
+			return 0;
+		if (part == 3)
+			return p == end;
+		if (end - p < 2 || *p++ != '.')
 			return 0;
 	}
-	return p == end;
 }
 
 /* Groups of 1-4 hex digits, at most one "::", an optional dotted IPv4 tail. */
@@ -413,6 +430,27 @@ static enum logline_kind parse_forwarded(struct cur *c, struct logline *out)
 	return at_end(c) ? LOGLINE_FORWARDED : LOGLINE_UNPARSED;
 }
 
+/* No byte below 0x20 and no 0x7f: eight bytes at a time, then the tail. */
+static int all_printable(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, del;
+		memcpy(&w, s + i, 8);
+		del = w ^ (0x7f * ones);
+		/* a byte < 0x20 (among bytes < 0x80), or a byte equal to 0x7f */
+		if (((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs))
+			return 0;
+	}
+	for (; i < n; i++) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x20 || b == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 /* Where " (DNSSEC signed)" or " (EDE: text)" starts, else end. */
 static const char *answer_end(const char *p, const char *end)
 {
@@ -476,6 +514,9 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, s
 	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " is "))
 		return LOGLINE_UNPARSED;
 	a = c->p;
+	/* the grammar checked the bytes up to here, but a hosts file's path */
+	if (!all_printable(a, left(c)) || (verb.ptr[0] == '/' && !all_printable(verb.ptr, verb.len)))
+		return LOGLINE_UNPARSED;
 	n = (size_t)(answer_end(a, c->end) - a);
 
 	if (is_reply && span_is(out->name.ptr, out->name.len, "query") && span_is(a, (size_t)(c->end - a), "duplicate")) {
@@ -534,8 +575,18 @@ static int is_other_verb(struct logline_span v, const struct cur *c)
  */
 static int take_extra(struct cur *c, struct logline *out, struct logline_memo *memo)
 {
-	const char *s;
+	const char *start = c->p, *s;
 
+	if (memo && memo->extra_len && left(c) > memo->extra_len &&
+	    memcmp(start, memo->extra, memo->extra_len) == 0) {
+		/* the serial, client and port of the last line: already checked */
+		out->has_serial = 1;
+		out->serial = memo->extra_serial;
+		out->client.ptr = start + memo->extra_client_at;
+		out->client.len = memo->extra_client_len;
+		c->p += memo->extra_len;
+		return 1;
+	}
 	if (!take_uint32(c, &out->serial) || !expect_literal(c, " "))
 		return -1;
 	out->has_serial = 1;
@@ -563,6 +614,13 @@ static int take_extra(struct cur *c, struct logline *out, struct logline_memo *m
 	}
 	if (!expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
 		return -1;
+	if (memo && (size_t)(c->p - start) <= sizeof memo->extra) {
+		memo->extra_len = (unsigned char)(c->p - start);
+		memcpy(memo->extra, start, memo->extra_len);
+		memo->extra_serial = out->serial;
+		memo->extra_client_at = (unsigned char)(out->client.ptr - start);
+		memo->extra_client_len = (unsigned char)out->client.len;
+	}
 	return 1;
 }
 
@@ -600,27 +658,6 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 }
 
 /* ---- entry points ---- */
-
-/* No byte below 0x20 and no 0x7f: eight bytes at a time, then the tail. */
-static int all_printable(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, del;
-		memcpy(&w, s + i, 8);
-		del = w ^ (0x7f * ones);
-		/* a byte < 0x20 (among bytes < 0x80), or a byte equal to 0x7f */
-		if (((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs))
-			return 0;
-	}
-	for (; i < n; i++) {
-		unsigned char b = (unsigned char)s[i];
-		if (b < 0x20 || b == 0x7f)
-			return 0;
-	}
-	return 1;
-}
 
 /* The prefix of the line: from the memo when the line starts with the same
  * bytes as the last one whose prefix was dnsmasq's, else parsed (and kept). */
@@ -668,10 +705,6 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	c.end = line + len;
 	const char *checked = line;
 	enum prefix prefix = prefix_of(&c, memo, &checked);
-	/* no control byte anywhere: the bytes equal to the memo's prefix were
-	 * checked when it was taken */
-	if (!all_printable(checked, (size_t)(c.end - checked)))
-		return LOGLINE_UNPARSED;
 	switch (prefix) {
 	case PREFIX_NONE:
 		kind = parse_message(&c, 0, out, memo);
@@ -685,6 +718,12 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	case PREFIX_BAD:
 		break;
 	}
+	/* No control byte anywhere.  The grammar of queries, forwards and
+	 * duplicates admits none, parse_answer() checks an answer's free text,
+	 * and a memo's bytes were checked when they were taken: only the other
+	 * lines, whose text is free, are checked here. */
+	if (kind == LOGLINE_OTHER && !all_printable(checked, (size_t)(c.end - checked)))
+		kind = LOGLINE_UNPARSED;
 	if (kind == LOGLINE_UNPARSED)
 		memset(out, 0, sizeof *out);
 	out->kind = kind;

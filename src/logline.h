@@ -80,15 +80,20 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
 /*
  * The same, for a stream of lines: a busy log repeats its prefix
  * ("Nov 22 01:41:33 dnsmasq[812]: ") line after line, and the lines of one
- * query carry the same client: bytes equal to the last prefix or client
- * that passed the checks are not checked again.  The memo is zeroed by its
- * owner and used by one thread.
+ * query carry the same serial, client and port ("812 192.168.1.5/41234 "):
+ * bytes equal to the last prefix, fields or client that passed the checks
+ * are not checked again.  The memo is zeroed by its owner and used by one
+ * thread.
  */
 struct logline_memo {
 	char prefix[48];
 	unsigned char len;
 	unsigned char client_len;
 	char client[LOGLINE_NAME_MAX > 64 ? 64 : LOGLINE_NAME_MAX];
+	char extra[64];            /* "SERIAL CLIENT/PORT " of the last extra-form line */
+	unsigned char extra_len;
+	unsigned char extra_client_at, extra_client_len;
+	uint32_t extra_serial;
 };
 enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out,
                                      struct logline_memo *memo);

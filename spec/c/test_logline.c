@@ -662,6 +662,14 @@ static void test_names_and_bytes(void)
 	expect_unparsed_n("query[A] exa\0mple.com from 10.0.0.1", 36);
 	expect_unparsed_n(P "started\0 version 2.90", sizeof(P "started\0 version 2.90") - 1);
 	expect_unparsed_n("query[A] example.com from 10.0.0.1\0", 35);
+	/* wherever the grammar leaves the text free */
+	expect_unparsed(P "10 192.168.1.10/5000 query[A] k\001.example from 192.168.1.10");
+	expect_unparsed(P "10 192.168.1.10/5000 /etc/ho\001sts k.example is 1.2.3.4");
+	expect_unparsed(P "10 192.168.1.10/5000 reply k.example is 1.2.3.4 (EDE: a\001b)");
+	expect_unparsed(P "10 192.168.1.10/5000 reply k.example is \"txt\001\"");
+	expect_unparsed(P "10 dnssec-query\001[DS] k.example to 9.9.9.9");
+	expect_unparsed(P "10 192.168.1.10/5000 validation k.example is \177BOGUS");
+	expect_unparsed("Nov 22 01:41:34 dnsmasq-dhcp[812]: DHCPACK(br-lan)\001");
 
 	/* LOGLINE_MAX */
 	char big[LOGLINE_MAX + 3];
@@ -907,6 +915,20 @@ static void test_memo_changes_nothing(void)
 		"Nov 22 01:41:34 dnsmasq[812]: 9 192.168.1.1/5000 reply j.example is \177",
 		"Nov 22 01:41:34 dnsmasq[812]: 9 192.168.1.1/5000 reply j.example\tis 1.2.3.4",
 		"Nov 22 01:41:34 dnsmasq[812]:\001",
+		/* the serial, client and port of the last line, then free text */
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 query[A] k.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 query[A] k\001.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 forwarded k.example to 9.9.9.9",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/50001 forwarded k.example to 9.9.9.9",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/500011 forwarded k.example to 9.9.9.9",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 /etc/ho\001sts k.example is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 /etc/hosts k.example is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 reply k.example is 1.2.3.4 (EDE: a\001b)",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 validation k.example is \177BOGUS",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 reply k.example is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 100 192.168.1.10/5000 reply k.example is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000",
+		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 ",
 	};
 	struct logline_memo memo;
 	memset(&memo, 0, sizeof memo);

@@ -1,6 +1,6 @@
 /*
- * test_table.c - unit tests of the tables: src/strpool.c, src/lru.c and
- * src/pending.c.
+ * test_table.c - unit tests of the tables: src/hash.c, src/strpool.c,
+ * src/lru.c and src/pending.c.
  *
  * The tables are driven directly, with a fixed hash key.  The test holds its
  * own reference to every string it passes to lru_touch(), as agg.c does,
@@ -16,6 +16,33 @@
 #include <string.h>
 
 static const struct hash_key test_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
+
+/* ---- hash ---- */
+
+/* SipHash-1-3 with a zero key, as an independent implementation gives it:
+ * CPython 3.11's hash() of bytes under PYTHONHASHSEED=0 (PEP 456), e.g.
+ * PYTHONHASHSEED=0 python3 -c 'print(hex(hash(b"a") & (2**64-1)))'.
+ * Lengths below, at and above one 8-byte block; run on big-endian MIPS too. */
+static void test_siphash_vectors(void)
+{
+	static const struct {
+		const char *in;
+		uint64_t out;
+	} v[] = {
+		{ "a", 0x407448d2b89b1813ULL },
+		{ "abcdefg", 0x6db12aae9070f506ULL },
+		{ "abcdefgh", 0x3f7b849c0b8e35eaULL },
+		{ "s0000123.example.com", 0x7ff96846f74d9683ULL },
+		{ "192.168.0.5", 0xa590907e0aa018e7ULL },
+	};
+	const struct hash_key zero = { 0, 0 };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		CHECK(hash_bytes(&zero, v[i].in, strlen(v[i].in)) == v[i].out);
+	/* the unkeyed check hash: equal bytes, equal values; the length counts */
+	CHECK(hash_fast("192.168.1.10", 12) == hash_fast("192.168.1.10", 12));
+	CHECK(hash_fast("192.168.1.10", 12) != hash_fast("192.168.1.10", 11));
+	CHECK(hash_fast("192.168.1.10", 12) != hash_fast("192.168.1.11", 12));
+}
 
 /* ---- helpers ---- */
 
@@ -709,7 +736,7 @@ static void test_pending_client_mismatch_not_counted(void)
 	CHECK_U64(total(counts), 1);
 }
 
-CHECK_MAIN(test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
+CHECK_MAIN(test_siphash_vectors, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
            test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
            test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
            test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
