@@ -66,6 +66,34 @@ HOT int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
 
 #define TYPE_MAX 16
 
+/* Eight bytes at a time: whether a word holds a byte below `low` (at most
+ * 0x80) or a 0x7f.  Exact as a yes or no, whatever the byte order. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+HOT uint64_t word_has_below_or_del(uint64_t w, unsigned low)
+{
+	uint64_t del = w ^ (0x7f * ONES);
+	return ((w - low * ONES) & ~w & HIGHS) | ((del - ONES) & ~del & HIGHS);
+}
+
+/* No byte below 0x20 and no 0x7f. */
+static int all_printable(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (word_has_below_or_del(w, 0x20))
+			return 0;
+	}
+	for (; i < n; i++) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x20 || b == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- cursor helpers ---- */
 
 HOT size_t left(const struct cur *c) { return (size_t)(c->end - c->p); }
@@ -141,17 +169,15 @@ HOT int take_2digits(struct cur *c, unsigned max)
 
 /* ---- addresses ---- */
 
-static int is_ipv4(const char *s, size_t n)
+/* The end of a dotted quad starting at p (1 to 3 digits a part, at most
+ * 255), or NULL. */
+static const char *ipv4_end(const char *p, const char *end)
 {
-	const char *p = s, *end = s + n;
-	if (n < 7 || n > 15) /* "0.0.0.0" to "255.255.255.255" */
-		return 0;
 	for (int part = 0;; part++) {
-		/* 1 to 3 digits, at most 255; p < end here */
-		unsigned v = (unsigned char)*p++ - '0', d;
-		if (v > 9)
-			return 0;
-		if (p < end && (d = (unsigned char)*p - '0') <= 9) {
+		unsigned v, d;
+		if (p == end || (v = (unsigned char)*p - '0') > 9)
+			return NULL;
+		if (++p < end && (d = (unsigned char)*p - '0') <= 9) {
 			v = v * 10 + d;
 			if (++p < end && (d = (unsigned char)*p - '0') <= 9) {
 				v = v * 10 + d;
@@ -159,12 +185,17 @@ static int is_ipv4(const char *s, size_t n)
 			}
 		}
 		if (v > 255)
-			return 0;
+			return NULL;
 		if (part == 3)
-			return p == end;
-		if (end - p < 2 || *p++ != '.')
-			return 0;
+			return p;
+		if (p == end || *p++ != '.')
+			return NULL;
 	}
+}
+
+static int is_ipv4(const char *s, size_t n)
+{
+	return ipv4_end(s, s + n) == s + n;
 }
 
 /* Groups of 1-4 hex digits, at most one "::", an optional dotted IPv4 tail. */
@@ -217,7 +248,14 @@ static int is_addr(const char *s, size_t n)
  */
 static int take_addr(struct cur *c, struct logline_span *a, int allow_scope)
 {
-	const char *s = c->p, *p = s, *end = c->end;
+	const char *s = c->p, *p = ipv4_end(s, c->end), *end = c->end;
+	if (p && (p == end || (!is_addr_byte((unsigned char)*p) && *p != '%'))) {
+		c->p = p; /* the common case, in one pass: an IPv4 address */
+		a->ptr = s;
+		a->len = (size_t)(p - s);
+		return 1;
+	}
+	p = s;
 	while (p < end && is_addr_byte((unsigned char)*p))
 		p++;
 	c->p = p;
@@ -271,8 +309,14 @@ static int take_name(struct cur *c, struct logline_span *name)
 		name->len = sizeof(UNPRINTABLE) - 1;
 		return 1;
 	}
-	/* at most LOGLINE_NAME_MAX name bytes, then anything but a name byte */
+	/* at most LOGLINE_NAME_MAX name bytes, then anything but a name byte;
+	 * name bytes are those above 0x20 but 0x7f, so whole words go first */
 	const char *p = s, *lim = left(c) > LOGLINE_NAME_MAX ? s + LOGLINE_NAME_MAX : c->end;
+	for (uint64_t w; lim - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		if (word_has_below_or_del(w, 0x21))
+			break;
+	}
 	while (p < lim && is_name_byte((unsigned char)*p))
 		p++;
 	c->p = p;
@@ -430,27 +474,6 @@ static enum logline_kind parse_forwarded(struct cur *c, struct logline *out)
 	return at_end(c) ? LOGLINE_FORWARDED : LOGLINE_UNPARSED;
 }
 
-/* No byte below 0x20 and no 0x7f: eight bytes at a time, then the tail. */
-static int all_printable(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, del;
-		memcpy(&w, s + i, 8);
-		del = w ^ (0x7f * ones);
-		/* a byte < 0x20 (among bytes < 0x80), or a byte equal to 0x7f */
-		if (((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs))
-			return 0;
-	}
-	for (; i < n; i++) {
-		unsigned char b = (unsigned char)s[i];
-		if (b < 0x20 || b == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 /* Where " (DNSSEC signed)" or " (EDE: text)" starts, else end. */
 static const char *answer_end(const char *p, const char *end)
 {
@@ -591,6 +614,13 @@ static int take_extra(struct cur *c, struct logline *out, struct logline_memo *m
 		return -1;
 	out->has_serial = 1;
 	s = c->p;
+	const char *v4 = ipv4_end(s, c->end);
+	if (v4 && v4 < c->end && *v4 == '/') {
+		out->client.ptr = s; /* the common case, in one pass: an IPv4 client */
+		out->client.len = (size_t)(v4 - s);
+		c->p = v4;
+		goto port;
+	}
 	while (c->p < c->end && is_addr_byte((unsigned char)*c->p))
 		c->p++;
 	if (at_end(c) || peek(c, ' '))
@@ -612,6 +642,7 @@ static int take_extra(struct cur *c, struct logline *out, struct logline_memo *m
 			memo->client_len = (unsigned char)out->client.len;
 		}
 	}
+port:
 	if (!expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
 		return -1;
 	if (memo && (size_t)(c->p - start) <= sizeof memo->extra) {
