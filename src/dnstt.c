@@ -94,48 +94,58 @@ static int labels_before(const struct dnspkt_name *name, const char *domain)
 	}
 }
 
-/* A base32 character's 5 bits (A-Z or a-z, 2-7), or 32 for any other byte. */
-static unsigned base32_value(unsigned char c)
-{
-	unsigned v = letter_index(c);
-	if (v < 26)
-		return v;
-	v = (unsigned)c - '2';
-	return v < 6 ? v + 26 : 32;
-}
+/* A base32 character's 5 bits (A-Z or a-z, 2-7), or 32 for any other byte:
+ * one table lookup a character, built by the compiler. */
+#define B32(c) ((c) >= 'a' && (c) <= 'z'   ? (c) - 'a'      \
+                : (c) >= 'A' && (c) <= 'Z' ? (c) - 'A'      \
+                : (c) >= '2' && (c) <= '7' ? (c) - '2' + 26 \
+                                           : 32)
+#define B32_4(c) B32(c), B32((c) + 1), B32((c) + 2), B32((c) + 3)
+#define B32_16(c) B32_4(c), B32_4((c) + 4), B32_4((c) + 8), B32_4((c) + 12)
+#define B32_64(c) B32_16(c), B32_16((c) + 16), B32_16((c) + 32), B32_16((c) + 48)
+static const uint8_t BASE32[256] = { B32_64(0), B32_64(64), B32_64(128), B32_64(192) };
+#define B32_BAD 32
 
 /*
  * Decodes the first nlabels labels of the name, joined: the first HEAD_LEN
- * bytes into head, the others only counted.  Returns the byte count, or -1
- * for a character outside the alphabet, a length no encoder writes or
- * non-zero unused bits.
+ * bytes into head, the others only counted (their characters only
+ * checked).  Returns the byte count, or -1 for a character outside the
+ * alphabet, a length no encoder writes or non-zero unused bits.
  */
 static int base32_decode(const struct dnspkt_name *name, int nlabels, uint8_t head[HEAD_LEN])
 {
-	unsigned acc = 0, bits = 0; /* the low bits of acc are pending; older ones shift out */
+	unsigned acc = 0, bits = 0, bad = 0, last = 0; /* the low bits of acc are pending */
+	size_t chars = 0;
 	int n = 0;
 
 	for (int i = 0; i < nlabels; i++) {
 		const unsigned char *s = (const unsigned char *)name->text + name->label[i].off;
 		const unsigned char *end = s + name->label[i].len;
-		for (; s < end; s++) {
-			unsigned v = base32_value(*s);
-			if (v > 31)
-				return -1;
+		chars += name->label[i].len;
+		for (; s < end && n < HEAD_LEN; s++) {
+			unsigned v = BASE32[*s];
+			bad |= v;
 			acc = acc << 5 | v;
 			bits += 5;
 			if (bits >= 8) {
 				bits -= 8;
-				if (n < HEAD_LEN)
-					head[n] = (uint8_t)(acc >> bits);
-				n++;
+				head[n++] = (uint8_t)(acc >> bits);
 			}
 		}
+		/* past the head, only the alphabet matters: four at a time */
+		for (; end - s >= 4; s += 4)
+			bad |= BASE32[s[0]] | BASE32[s[1]] | BASE32[s[2]] | BASE32[s[3]];
+		for (; s < end; s++)
+			bad |= BASE32[*s];
+		if (name->label[i].len)
+			last = BASE32[end[-1]];
 	}
-	/* 5 or more bits left: a length of 1, 3 or 6 modulo 8 */
-	if (bits >= 5 || (acc & ((1u << bits) - 1)) != 0)
+	/* 5 or more bits left: a length of 1, 3 or 6 modulo 8; the unused
+	 * bits are the low ones of the last character */
+	bits = (unsigned)(chars * 5 % 8);
+	if ((bad & B32_BAD) || bits >= 5 || (last & ((1u << bits) - 1)) != 0)
 		return -1;
-	return n;
+	return (int)(chars * 5 / 8);
 }
 
 int dnstt_match(const struct dnspkt_question *q, const char *domain, uint8_t session_id[DNSTT_ID_LEN],
