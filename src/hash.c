@@ -1,6 +1,7 @@
 /*
  * hash.c - SipHash-1-3 (Aumasson and Bernstein), written from the paper's
- * description, and the random key that seeds it.
+ * description, the random key that seeds it, and hash_fast(), the cheap
+ * unkeyed hash of checks where a collision does no harm.
  */
 #include "hash.h"
 

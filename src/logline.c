@@ -66,13 +66,16 @@ HOT int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
 
 #define TYPE_MAX 16
 
-/* Eight bytes at a time: whether a word holds a byte below `low` (at most
- * 0x80) or a 0x7f.  Exact as a yes or no, whatever the byte order. */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-HOT uint64_t word_has_below_or_del(uint64_t w, unsigned low)
+/* A machine word of bytes at a time (8 on x86-64, 4 on 32-bit MIPS):
+ * whether a word holds a byte below `low` (at most 0x80) or a 0x7f.  Exact
+ * as a yes or no, whatever the byte order. */
+typedef unsigned long word_t;
+#define WORD_BYTES sizeof(word_t)
+#define ONES ((word_t)-1 / 0xff)
+#define HIGHS (ONES * 0x80)
+HOT word_t word_has_below_or_del(word_t w, unsigned low)
 {
-	uint64_t del = w ^ (0x7f * ONES);
+	word_t del = w ^ (0x7f * ONES);
 	return ((w - low * ONES) & ~w & HIGHS) | ((del - ONES) & ~del & HIGHS);
 }
 
@@ -80,9 +83,9 @@ HOT uint64_t word_has_below_or_del(uint64_t w, unsigned low)
 static int all_printable(const char *s, size_t n)
 {
 	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
+	for (; i + WORD_BYTES <= n; i += WORD_BYTES) {
+		word_t w;
+		memcpy(&w, s + i, WORD_BYTES);
 		if (word_has_below_or_del(w, 0x20))
 			return 0;
 	}
@@ -312,8 +315,8 @@ static int take_name(struct cur *c, struct logline_span *name)
 	/* at most LOGLINE_NAME_MAX name bytes, then anything but a name byte;
 	 * name bytes are those above 0x20 but 0x7f, so whole words go first */
 	const char *p = s, *lim = left(c) > LOGLINE_NAME_MAX ? s + LOGLINE_NAME_MAX : c->end;
-	for (uint64_t w; lim - p >= 8; p += 8) {
-		memcpy(&w, p, 8);
+	for (word_t w; (size_t)(lim - p) >= WORD_BYTES; p += WORD_BYTES) {
+		memcpy(&w, p, WORD_BYTES);
 		if (word_has_below_or_del(w, 0x21))
 			break;
 	}
