@@ -9,13 +9,16 @@
 # on).  dnsperf (Debian's 2.10) sends it a fixed rate of queries from
 # 127.0.0.20 and reports every query's latency (-v); p50 and p99 are computed
 # from those per-query latencies (nearest rank, over the answered queries).
-# Three scenarios, each run RUNS times in a rotating order (B F M, F M B,
-# M B F, ...), a fresh dnsmasq (and host) per run, after one short discarded
-# warm-up run:
+# Four scenarios, each run RUNS times in a rotating order (B F P M,
+# F P M B, P M B F, ...), a fresh dnsmasq (and host) per run, after one short
+# discarded warm-up run:
 #
 #   baseline  dnsmasq without query logging (the router without dnsagg)
 #   file      dnsmasq --log-queries=extra to a regular file in /tmp: the cost
 #             of logging itself
+#   fifo      dnsmasq --log-queries=extra --log-facility=FIFO, the FIFO drained
+#             by cat: the cost of logging through a FIFO, with a reader that
+#             does nothing else (what dnsagg cannot do better than)
 #   module    dnsmasq --log-queries=extra --log-facility=FIFO, the FIFO read by
 #             dnsagg inside spec/support/exporter_host.lua --mode fork (started
 #             BEFORE dnsmasq, which blocks opening a FIFO without a reader),
@@ -103,7 +106,7 @@ NCPU=$(nproc)
 
 # ------------------------------------------------------------ work dir, cleanup
 WORK=$(mktemp -d /tmp/dnsagg-dnsbench-XXXXXX)
-dm_pid="" host_pid="" scrape_pid="" perf_pid=""
+dm_pid="" host_pid="" scrape_pid="" perf_pid="" cat_pid=""
 
 # the state letter of a process, nothing if it is gone (a zombie still answers kill -0)
 proc_state() { sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null || true; }
@@ -130,6 +133,7 @@ stop_all() {
   stop_pid "$scrape_pid"; scrape_pid=""
   stop_pid "$dm_pid"; dm_pid=""          # the writer first, then the FIFO's reader
   stop_pid "$host_pid"; host_pid=""
+  stop_pid "$cat_pid"; cat_pid=""
 }
 cleanup() {
   rc=$?
@@ -313,7 +317,7 @@ perf_summary() {
     END { printf "%.3f %.3f %s %.3f %.3f\n", p50, p99, counts, p90, p999 }' "$WORK/lat.sorted" >"$2"
 }
 
-# one run of scenario $1 (baseline|file|module), $2 seconds; appends a row to
+# one run of scenario $1 (baseline|file|fifo|module), $2 seconds; appends a row to
 # runs.tsv unless $3 = warmup
 RUN_NO=0
 run_scenario() {
@@ -328,6 +332,12 @@ run_scenario() {
     file)
       rm -f "$WORK/queries.log"
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/queries.log" ;;
+    fifo)
+      rm -f "$WORK/cat.fifo"
+      mkfifo -m 0600 "$WORK/cat.fifo"
+      cat "$WORK/cat.fifo" >/dev/null &        # the FIFO's reader first
+      cat_pid=$!
+      start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/cat.fifo" ;;
     module)
       start_host                              # the FIFO's reader first
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/dnsmasq.fifo"
@@ -395,14 +405,14 @@ say "$QPS qps for $SECONDS_PER_RUN s per run, $RUNS runs per scenario, query fil
 : >"$WORK/runs.tsv"
 [ "$WARMUP" -eq 0 ] || run_scenario baseline "$WARMUP" warmup
 
-SCENARIOS="baseline file module"
+SCENARIOS="baseline file fifo module"
 r=0
 while [ "$r" -lt "$RUNS" ]; do
-  # rotate the order every round: B F M, F M B, M B F, ...
+  # rotate the order every round: B F P M, F P M B, P M B F, ...
   # shellcheck disable=SC2086 # a list of words
   set -- $SCENARIOS
   k=0
-  while [ "$k" -lt $((r % 3)) ]; do first=$1; shift; set -- "$@" "$first"; k=$((k + 1)); done
+  while [ "$k" -lt $((r % $#)) ]; do first=$1; shift; set -- "$@" "$first"; k=$((k + 1)); done
   for scen in "$@"; do run_scenario "$scen" "$SECONDS_PER_RUN"; done
   r=$((r + 1))
 done
@@ -425,12 +435,17 @@ EOF
 read -r f50 f99 fsent fdone flost fqps fcpu fn <<EOF
 $(summary file)
 EOF
+read -r p50f p99f psent pdone plost pqps pcpu pn <<EOF
+$(summary fifo)
+EOF
 read -r m50 m99 msent mdone mlost mqps mcpu mn <<EOF
 $(summary module)
 EOF
 # (parentheses: a bare ">" in awk's printf is a redirection)
 ratio=$(awk -v a="$m99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 fratio=$(awk -v a="$f99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+pratio=$(awk -v a="$p99f" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+mpratio=$(awk -v a="$m99" -v b="$p99f" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.1) ? "met" : "NOT met") }')
 # was the machine quiet? CPU of processes outside the benchmark, and steal, per run
 OTHERS_MAX=$(awk -F'\t' '$18 > m { m = $18 } END { printf "%.2f\n", m + 0 }' "$WORK/runs.tsv")
@@ -451,8 +466,10 @@ printf 'DNS impact: dnsmasq %s on %s, dnsperf -Q %s -l %s, %s runs per scenario 
 printf '%-10s %9s %9s %9s %9s %6s %9s %12s\n' scenario 'p50 ms' 'p99 ms' sent answered lost qps 'dnsmasq CPU'
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' baseline "$b50" "$b99" "$bsent" "$bdone" "$blost" "$bqps" "$bcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' file "$f50" "$f99" "$fsent" "$fdone" "$flost" "$fqps" "$fcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' fifo "$p50f" "$p99f" "$psent" "$pdone" "$plost" "$pqps" "$pcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' module "$m50" "$m99" "$msent" "$mdone" "$mlost" "$mqps" "$mcpu"
-printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s\n' "$ratio" "$verdict" "$fratio"
+printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s; fifo/baseline: %s; module/fifo: %s\n' \
+  "$ratio" "$verdict" "$fratio" "$pratio" "$mpratio"
 echo "module runs, counting (dnsagg at the end vs dnsperf):"
 awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" {
   ok = ($12 >= $6 && $12 <= $5) ? "every answered query counted" : "MISSED " ($6 - $12)
@@ -474,12 +491,17 @@ tsv() {
   printf '%s\t%s\t%s\t%s\n' dns_p99_baseline_ms "$b99" ms "$HOW; dnsmasq without query log"
   printf '%s\t%s\t%s\t%s\n' dns_p50_file_ms "$f50" ms "$HOW; dnsmasq --log-queries=extra to a file in /tmp"
   printf '%s\t%s\t%s\t%s\n' dns_p99_file_ms "$f99" ms "$HOW; dnsmasq --log-queries=extra to a file in /tmp"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_fifo_ms "$p50f" ms "$HOW; log-queries=extra to a FIFO drained by cat"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_fifo_ms "$p99f" ms "$HOW; log-queries=extra to a FIFO drained by cat"
   printf '%s\t%s\t%s\t%s\n' dns_p50_module_ms "$m50" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_module_ms "$m99" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio "$ratio" ratio "dns_p99_module_ms / dns_p99_baseline_ms (target <= 1.1: $verdict)"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_file "$fratio" ratio "dns_p99_file_ms / dns_p99_baseline_ms"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_fifo "$pratio" ratio "dns_p99_fifo_ms / dns_p99_baseline_ms: what logging through a FIFO costs dnsmasq"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_module_fifo "$mpratio" ratio "dns_p99_module_ms / dns_p99_fifo_ms: what dnsagg adds to the logging it reads"
   printf '%s\t%s\t%s\t%s\n' dns_lost_baseline "$blost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $bn runs of $bsent sent"
   printf '%s\t%s\t%s\t%s\n' dns_lost_file "$flost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $fn runs of $fsent sent"
+  printf '%s\t%s\t%s\t%s\n' dns_lost_fifo "$plost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $pn runs of $psent sent"
   printf '%s\t%s\t%s\t%s\n' dns_lost_module "$mlost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $mn runs of $msent sent"
   printf '%s\t%s\t%s\t%s\n' dns_qps_module "$mqps" qps "dnsperf 'Queries per second', median of $mn runs (target $QPS)"
   printf '%s\t%s\t%s\t%s\n' dns_module_uncounted "$(awk -F'\t' '$1 == "module" { m += ($6 > $12) ? $6 - $12 : 0 } END { print m + 0 }' "$WORK/runs.tsv")" queries \
