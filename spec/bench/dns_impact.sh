@@ -41,11 +41,13 @@
 #
 # Environment (defaults in brackets): DNS_BENCH_QPS [2000],
 # DNS_BENCH_SECONDS [20], DNS_BENCH_RUNS [3], DNS_BENCH_WARMUP [3] (seconds,
-# 0: none), DNS_BENCH_KEEP=1 keeps the work dir.
+# 0: none), DNS_BENCH_KEEP=1 keeps the work dir; for a diagnosis,
+# DNS_BENCH_SCENARIOS ["baseline file fifo module"] runs some only, and
+# DNS_BENCH_SCRAPE=0 runs the module without its scrapes (the reader alone).
 #
 # Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
-# process the script started, however it ends.  About 3 minutes with the
-# defaults (9 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
+# process the script started, however it ends.  About 5 minutes with the
+# defaults (12 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
 # apt-get when missing and run as root.
 
 set -eu
@@ -58,6 +60,9 @@ SECONDS_PER_RUN=${DNS_BENCH_SECONDS:-20}
 RUNS=${DNS_BENCH_RUNS:-3}
 WARMUP=${DNS_BENCH_WARMUP:-3}
 KEEP=${DNS_BENCH_KEEP:-0}
+# a diagnosis: some scenarios only, and the module's runs without scrapes
+SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo module}
+SCRAPE=${DNS_BENCH_SCRAPE:-1}
 
 SERVER=127.0.0.1
 CLIENT=127.0.0.20            # dnsperf's source address: its queries are told apart in the metrics
@@ -69,7 +74,7 @@ DISTINCT=2000                # distinct names in the query file
 say() { printf 'dns_impact: %s\n' "$*" >&2; }
 die() { printf 'dns_impact: error: %s\n' "$*" >&2; exit 1; }
 
-for v in QPS SECONDS_PER_RUN RUNS WARMUP; do
+for v in QPS SECONDS_PER_RUN RUNS WARMUP SCRAPE; do
   eval "val=\${$v}"
   # shellcheck disable=SC2154 # val is set by the eval
   case $val in '' | *[!0-9]*) die "$v must be a whole number, not '$val'" ;; esac
@@ -237,8 +242,10 @@ series() { awk -v s="$2" 'index($0, s " ") == 1 { v = $2 } END { printf "%d\n", 
 # one line per scrape in scrapes.log: http code, seconds, dnsagg success 1|0.
 # Bounded: at most (run length + 30) scrapes, curl at most 5 s each.
 start_scrapes() {
-  rm -f "$WORK/scrape.stop" "$WORK/scrapes.log"
+  rm -f "$WORK/scrape.stop"
+  : >"$WORK/scrapes.log"
   max=$((SECONDS_PER_RUN + 30))
+  [ "$SCRAPE" = 1 ] || max=0
   (
     i=0
     while [ ! -e "$WORK/scrape.stop" ] && [ "$i" -lt "$max" ]; do
@@ -405,7 +412,6 @@ say "$QPS qps for $SECONDS_PER_RUN s per run, $RUNS runs per scenario, query fil
 : >"$WORK/runs.tsv"
 [ "$WARMUP" -eq 0 ] || run_scenario baseline "$WARMUP" warmup
 
-SCENARIOS="baseline file fifo module"
 r=0
 while [ "$r" -lt "$RUNS" ]; do
   # rotate the order every round: B F P M, F P M B, P M B F, ...
