@@ -43,6 +43,10 @@ end
 
 -- scrapes until the test clients' query totals reach `want` (bounded), and
 -- returns the last scrape
+-- Scrapes until the clients' queries are counted, and every counted query's
+-- reply too: dig has its answer once dnsmasq wrote the reply line, but the
+-- reader may have taken the query's lines in one read and rest 10 ms
+-- before the next, so a scrape can come in between.
 local function scrape_until(host, clients, want)
   local deadline = socket.gettime() + 15
   local body, samples
@@ -53,7 +57,9 @@ local function scrape_until(host, clients, want)
     for _, c in ipairs(clients) do
       seen = seen + expo.sum(samples, "dnsmasq_client_queries_total", { client = c })
     end
-    if seen >= want then return body, samples end
+    local replied = expo.sum(samples, "dnsmasq_replies_total", {})
+      >= expo.sum(samples, "dnsmasq_client_queries_total", {})
+    if seen >= want and replied then return body, samples end
     socket.sleep(0.05)
   until socket.gettime() > deadline
   return body, samples

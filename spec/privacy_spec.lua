@@ -264,7 +264,10 @@ describe("privacy controls with the real dnsmasq", function()
     repeat
       body = assert(http.get(host.url .. "?collect[]=dnsagg", 10))
       s = expo.parse(body)
-      if expo.sum(s, "dnsmasq_client_queries_total", {}) >= want then break end
+      -- the queries, and their replies: the reader may rest 10 ms between
+      -- taking a query's lines and its reply's
+      local queries = expo.sum(s, "dnsmasq_client_queries_total", {})
+      if queries >= want and expo.sum(s, "dnsmasq_replies_total", {}) >= queries then break end
       socket.sleep(0.05)
     until socket.gettime() > deadline
     return body, s

@@ -12,7 +12,7 @@ through the same dnsmasq. Only 127.0.0.0/8; every wait is bounded.
   n = scenario.send_dnstt(s, sessions) -- DNSTT sessions of 3 data queries and a poll each
   path = scenario.write_log(dir, path)  -- scenario.TRAFFIC through a real dnsmasq logging to the file
                                         -- path, stopped once done (every line written)
-  samples = scenario.wait_counted(s, n) -- until the clients' totals reach n (or 15 s)
+  samples = scenario.wait_counted(s, n) -- until n queries and their replies are counted (or 15 s)
   samples = scenario.wait_for(s, function(samples) ... end) -- until it is true of a scrape (or 15 s)
   scenario.stop(s)
   scenario.LEASES, scenario.TRAFFIC    -- what is sent: {name, type, from}
@@ -136,9 +136,15 @@ function M.wait_for(s, done)
   return samples
 end
 
--- until the clients' query totals reach `want`
+-- Until `want` queries are counted, and every counted query's reply: the
+-- reader may take a query's lines in one read and rest 10 ms before the
+-- read that brings its reply (which the blocked table and the reply
+-- classes count).
 function M.wait_counted(s, want)
-  return M.wait_for(s, function(samples) return expo.sum(samples, "dnsmasq_client_queries_total") >= want end)
+  return M.wait_for(s, function(samples)
+    local queries = expo.sum(samples, "dnsmasq_client_queries_total")
+    return queries >= want and expo.sum(samples, "dnsmasq_replies_total") >= queries
+  end)
 end
 
 function M.stop(s)
