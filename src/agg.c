@@ -54,19 +54,10 @@ struct agg *agg_new(const struct agg_config *cfg)
 	return agg;
 }
 
-static void recent_free(struct agg *agg, struct recent *r)
-{
-	for (unsigned i = 0; i < RECENT_SLOTS; i++)
-		strpool_put(&agg->pool, r->str[i]);
-	memset(r, 0, sizeof *r);
-}
-
 void agg_free(struct agg *agg)
 {
 	if (!agg)
 		return;
-	recent_free(agg, &agg->recent_types);
-	recent_free(agg, &agg->recent_servers);
 	lru_free(&agg->entries);
 	lru_free(&agg->clients);
 	lru_free(&agg->servers);
@@ -85,23 +76,6 @@ static struct str *intern(struct agg *agg, struct logline_span span)
 	struct str *s = strpool_get(&agg->pool, span.ptr, span.len);
 	if (!s)
 		agg->stats.alloc_failures++;
-	return s;
-}
-
-/* intern(), looking first among the last few strings seen in this role. */
-static struct str *intern_recent(struct agg *agg, struct recent *r, struct logline_span span)
-{
-	for (unsigned i = 0; i < RECENT_SLOTS; i++) {
-		struct str *s = r->str[i];
-		if (s && s->len == span.len && memcmp(s->data, span.ptr, span.len) == 0)
-			return str_ref(s);
-	}
-	struct str *s = intern(agg, span);
-	if (s) {
-		unsigned slot = r->next++ % RECENT_SLOTS;
-		strpool_put(&agg->pool, r->str[slot]);
-		r->str[slot] = str_ref(s);
-	}
 	return s;
 }
 
@@ -165,7 +139,7 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 	agg->stats.excluded += !counted;
 	struct str *client = intern(agg, who);
 	struct str *domain = counted ? intern(agg, name) : NULL;
-	struct str *type = counted ? intern_recent(agg, &agg->recent_types, line->qtype) : NULL;
+	struct str *type = counted ? intern(agg, line->qtype) : NULL;
 
 	if (client && (!counted || (domain && type))) {
 		if (counted)
@@ -222,7 +196,7 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 		apply_query(agg, line, now);
 		break;
 	case LOGLINE_FORWARDED: {
-		struct str *server = intern_recent(agg, &agg->recent_servers, line->server);
+		struct str *server = intern(agg, line->server);
 		if (server)
 			count_in(agg, &agg->servers, server, NULL, NULL, now);
 		strpool_put(&agg->pool, server);

@@ -98,14 +98,6 @@ struct linebuf {
 	uint32_t stamp_unix;
 };
 
-/* A few strings that recur on nearly every line (query types, upstream
- * servers), found by their bytes before the pool is asked: no hashing. */
-#define RECENT_SLOTS 8
-struct recent {
-	struct str *str[RECENT_SLOTS]; /* each holds a reference */
-	unsigned next;
-};
-
 struct agg {
 	pthread_mutex_t mu;
 	struct agg_config cfg;
@@ -115,7 +107,6 @@ struct agg {
 	struct lru clients;  /* (client) */
 	struct lru servers;  /* (server) */
 	struct lru blocked;  /* (client, domain) of queries answered by a blocking rule */
-	struct recent recent_types, recent_servers;
 	struct pending pending;
 	pending_counts replies;
 	struct leases *leases;   /* immutable; shared with views by reference count */

@@ -102,17 +102,26 @@ void hash_key_random(struct hash_key *key)
 	key->k1 = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
 }
 
+static uint32_t load32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
 uint32_t hash_fast(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint32_t h = 2166136261u ^ (uint32_t)len;
-	for (; len >= 4; p += 4, len -= 4) { /* FNV's multiply, four bytes at a time */
-		uint32_t w;
-		memcpy(&w, p, sizeof w);
-		h = (h ^ w) * 16777619u;
-		h ^= h >> 15;
+	uint32_t h = (uint32_t)len * 0x9e3779b1u;
+	if (len >= 8) { /* the first and the last eight bytes, overlapping in a short string */
+		h = (h ^ load32(p)) * 0x85ebca77u;
+		h = (h ^ load32(p + 4)) * 0xc2b2ae3du;
+		h = (h ^ load32(p + len - 8)) * 0x27d4eb2fu;
+		h = (h ^ load32(p + len - 4)) * 0x165667b1u;
+	} else {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ p[i]) * 0x85ebca77u;
 	}
-	for (; len > 0; p++, len--)
-		h = (h ^ *p) * 16777619u;
-	return h ^ h >> 16;
+	h = (h ^ h >> 15) * 0x2c1b3c6du; /* every bit of the result from every byte read */
+	return h ^ h >> 13;
 }

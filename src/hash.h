@@ -23,8 +23,11 @@ void hash_key_derive(struct hash_key *key, const void *secret, size_t len);
 
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
 
-/* FNV-style, four bytes at a time: cheap and unkeyed.  Only for checks that guard against honest
- * mix-ups (which client a serial belongs to), never for a table's index. */
+/* Cheap and unkeyed: a string's length and its first and last eight bytes,
+ * not the ones between.  Only where a collision costs a miss (a cache's
+ * slot) or where it guards against honest mix-ups (which client a serial
+ * belongs to), never for the index of a table whose chains it would make
+ * long. */
 uint32_t hash_fast(const void *data, size_t len);
 
 /* Combines hashes that are already keyed (interned strings') into one

@@ -9,7 +9,6 @@
  */
 #include "logline.h"
 
-#include <pthread.h>
 #include <string.h>
 
 struct cur {
@@ -28,23 +27,22 @@ enum {
 	C_LOWER = 32  /* a-z */
 };
 
-static unsigned char byte_class[256];
-
-static void init_byte_class(void)
-{
-	for (unsigned c = 0; c < 256; c++) {
-		unsigned k = 0;
-		int digit = c >= '0' && c <= '9', lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
-		int hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-		k |= digit ? C_DIGIT : 0;
-		k |= hex ? C_HEX : 0;
-		k |= hex || c == ':' || c == '.' ? C_ADDR : 0;
-		k |= (c > 0x20 && c < 0x7f) || c >= 0x80 ? C_NAME : 0;
-		k |= digit || lower || upper || c == '=' || c == '-' || c == '_' ? C_TYPE : 0;
-		k |= lower ? C_LOWER : 0;
-		byte_class[c] = (unsigned char)k;
-	}
-}
+/* The class bits of byte c, for a table built by the compiler. */
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define HEX(c) (DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define CLASS(c)                                                                 \
+	((DIGIT(c) ? C_DIGIT : 0) | (HEX(c) ? C_HEX : 0) |                           \
+	 (HEX(c) || (c) == ':' || (c) == '.' ? C_ADDR : 0) |                         \
+	 (((c) > 0x20 && (c) < 0x7f) || (c) >= 0x80 ? C_NAME : 0) |                  \
+	 (DIGIT(c) || LOWER(c) || UPPER(c) || (c) == '=' || (c) == '-' || (c) == '_' \
+	      ? C_TYPE : 0) |                                                        \
+	 (LOWER(c) ? C_LOWER : 0))
+#define CLASS4(c) CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+#define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
+static const unsigned char byte_class[256] = { CLASS64(0), CLASS64(64), CLASS64(128), CLASS64(192) };
 
 #define IS(c, cls) (byte_class[(unsigned char)(c)] & (cls))
 
@@ -125,10 +123,37 @@ HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 #define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
 #define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && bytes_equal((p), (lit), sizeof(lit) - 1))
 
+/* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
+ * from byte to byte, so the first flag is the first zero on either byte
+ * order. */
+HOT word_t zero_bytes(word_t w)
+{
+	const word_t low7 = ONES * 0x7f;
+	return ~(((w & low7) + low7) | w | low7);
+}
+
+/* Where in memory the first byte of a word that a nonzero exact mask flags is. */
+HOT unsigned first_flagged(word_t mask)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (unsigned)__builtin_clzl(mask) / 8;
+#else
+	return (unsigned)__builtin_ctzl(mask) / 8;
+#endif
+}
+
 /* A non-empty run of bytes up to the next space or the end. */
 HOT int take_word(struct cur *c, struct logline_span *w)
 {
 	const char *s = c->p, *p = s, *end = c->end;
+	for (word_t v; (size_t)(end - p) >= WORD_BYTES; p += WORD_BYTES) {
+		memcpy(&v, p, WORD_BYTES);
+		word_t spaces = zero_bytes(v ^ (ONES * ' '));
+		if (spaces) {
+			p += first_flagged(spaces); /* the space: the loop below stops there */
+			break;
+		}
+	}
 	while (p < end && *p != ' ')
 		p++;
 	c->p = p;
@@ -140,9 +165,9 @@ HOT int take_word(struct cur *c, struct logline_span *w)
 /* 1 to 10 decimal digits that fit in a uint32_t. */
 static int take_uint32(struct cur *c, uint32_t *v)
 {
-	const char *s = c->p, *p = s, *end = c->end;
+	const char *s = c->p, *p = s, *end = c->end, *nine = left(c) > 9 ? s + 9 : end;
 	uint32_t n = 0, d;
-	while (p < end && p - s < 9 && (d = (unsigned char)*p - '0') <= 9) {
+	while (p < nine && (d = (unsigned char)*p - '0') <= 9) {
 		n = n * 10 + d; /* nine digits never overflow */
 		p++;
 	}
@@ -172,28 +197,48 @@ HOT int take_2digits(struct cur *c, unsigned max)
 
 /* ---- addresses ---- */
 
-/* The end of a dotted quad starting at p (1 to 3 digits a part, at most
- * 255), or NULL. */
-static const char *ipv4_end(const char *p, const char *end)
+/* The length of a dotted quad at the start of q (1 to 3 digits a part, at
+ * most 255), or 0.  Reads at most IPV4_READ bytes of q, all of them only
+ * when they are digits and dots. */
+#define IPV4_READ 15
+static size_t quad_len(const unsigned char *q)
 {
+	const unsigned char *p = q;
 	for (int part = 0;; part++) {
-		unsigned v, d;
-		if (p == end || (v = (unsigned char)*p - '0') > 9)
-			return NULL;
-		if (++p < end && (d = (unsigned char)*p - '0') <= 9) {
-			v = v * 10 + d;
-			if (++p < end && (d = (unsigned char)*p - '0') <= 9) {
-				v = v * 10 + d;
-				p++;
-			}
+		unsigned v = (unsigned)p[0] - '0', d1, d2;
+		if (v > 9)
+			return 0;
+		if ((d1 = (unsigned)p[1] - '0') > 9) {
+			p += 1;
+		} else if ((d2 = (unsigned)p[2] - '0') > 9) {
+			v = v * 10 + d1;
+			p += 2;
+		} else {
+			v = v * 100 + d1 * 10 + d2;
+			p += 3;
 		}
 		if (v > 255)
-			return NULL;
+			return 0;
 		if (part == 3)
-			return p;
-		if (p == end || *p++ != '.')
-			return NULL;
+			return (size_t)(p - q);
+		if (*p++ != '.')
+			return 0;
 	}
+}
+
+/* The end of a dotted quad starting at p, or NULL: read in place when the
+ * line holds enough bytes after it, else from a copy ended by a NUL. */
+static const char *ipv4_end(const char *p, const char *end)
+{
+	size_t n;
+	if (end - p >= IPV4_READ) {
+		n = quad_len((const unsigned char *)p);
+	} else {
+		unsigned char copy[IPV4_READ] = { 0 };
+		memcpy(copy, p, (size_t)(end - p));
+		n = quad_len(copy);
+	}
+	return n ? p + n : NULL;
 }
 
 static int is_ipv4(const char *s, size_t n)
@@ -317,8 +362,14 @@ static int take_name(struct cur *c, struct logline_span *name)
 	const char *p = s, *lim = left(c) > LOGLINE_NAME_MAX ? s + LOGLINE_NAME_MAX : c->end;
 	for (word_t w; (size_t)(lim - p) >= WORD_BYTES; p += WORD_BYTES) {
 		memcpy(&w, p, WORD_BYTES);
-		if (word_has_below_or_del(w, 0x21))
+		word_t stop = word_has_below_or_del(w, 0x21);
+		if (stop) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the lowest flag is never a false one: the first byte that ends the name */
+			p += (unsigned)__builtin_ctzl(stop) / 8;
+#endif
 			break;
+		}
 	}
 	while (p < lim && is_name_byte((unsigned char)*p))
 		p++;
@@ -722,8 +773,6 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	struct cur c;
 	enum logline_kind kind = LOGLINE_UNPARSED;
 
-	static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
-	pthread_once(&classes_once, init_byte_class);
 	memset(out, 0, sizeof *out);
 	if (!line || len > LOGLINE_MAX + 2)
 		return LOGLINE_UNPARSED;

@@ -83,20 +83,33 @@ static size_t str_size(size_t len)
 	return n < sizeof(struct str) ? sizeof(struct str) : n;
 }
 
+/* A string's slot in the cache: strings that share a slot only miss there. */
+static struct str **recent_slot(struct strpool *pool, const char *data, size_t len)
+{
+	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 1)];
+}
+
 struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 {
 	if (len > STRPOOL_MAX_LEN)
 		return NULL;
 	if (!data)
 		data = ""; /* an empty span may have no pointer: memcmp and memcpy want one */
-	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
-	struct str *s = lookup(pool, data, len, hash);
-	if (s)
+	struct str **slot = recent_slot(pool, data, len);
+	struct str *s = *slot;
+	if (s && s->len == len && memcmp(s->data, data, len) == 0)
 		return str_ref(s);
+	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
+	s = lookup(pool, data, len, hash);
+	if (s) {
+		*slot = s;
+		return str_ref(s);
+	}
 
 	s = malloc(str_size(len));
 	if (!s)
 		return NULL;
+	*slot = s;
 	s->refs = 1;
 	s->hash = hash;
 	s->len = (uint16_t)len;
@@ -119,6 +132,9 @@ void strpool_put(struct strpool *pool, struct str *s)
 	while (*link != s)
 		link = &(*link)->next;
 	*link = s->next;
+	struct str **slot = recent_slot(pool, s->data, s->len);
+	if (*slot == s)
+		*slot = NULL;
 	pool->count--;
 	pool->bytes -= str_size(s->len);
 	free(s);

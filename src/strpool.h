@@ -4,6 +4,13 @@
  * A domain asked for by fifty clients is stored once.  Because equal strings
  * are the same object, tables compare keys by pointer.  The pool holds no
  * reference of its own: a string is freed when its last holder puts it.
+ *
+ * The chains are keyed with SipHash, so no name chosen on the LAN makes one
+ * long.  Before them, a small direct-mapped cache indexed by the cheap
+ * unkeyed hash_fast() finds the strings that recur line after line
+ * (the clients, the popular names, the query types) without SipHash.  Its
+ * slots hold no reference and are cleared when their string is freed;
+ * names made to collide in it only make it miss.
  */
 #ifndef DNSAGG_STRPOOL_H
 #define DNSAGG_STRPOOL_H
@@ -21,7 +28,10 @@ struct str {
 	char data[];      /* len bytes, then a NUL */
 };
 
+#define STRPOOL_RECENT_SLOTS 1024 /* a power of two */
+
 struct strpool {
+	struct str *recent[STRPOOL_RECENT_SLOTS]; /* no references */
 	struct str **buckets;
 	uint32_t nbuckets; /* a power of two */
 	uint32_t count;

@@ -42,6 +42,10 @@ static void test_siphash_vectors(void)
 	CHECK(hash_fast("192.168.1.10", 12) == hash_fast("192.168.1.10", 12));
 	CHECK(hash_fast("192.168.1.10", 12) != hash_fast("192.168.1.10", 11));
 	CHECK(hash_fast("192.168.1.10", 12) != hash_fast("192.168.1.11", 12));
+	CHECK(hash_fast("2001:db8::1", 11) != hash_fast("3001:db8::1", 11)); /* first bytes */
+	CHECK(hash_fast("A", 1) != hash_fast("B", 1));                     /* under eight bytes */
+	CHECK(hash_fast("AAAA", 4) != hash_fast("AAA", 3));
+	CHECK(hash_fast("", 0) == hash_fast("", 0));
 }
 
 /* ---- helpers ---- */
@@ -205,6 +209,53 @@ static void test_strpool_frees_at_last_put(void)
 	CHECK_INT(pool.count, 0);
 
 	/* made again from nothing, with one reference */
+	struct str *again = get(&pool, "a.example");
+	CHECK_INT(again->refs, 1);
+	CHECK_INT(pool.count, 1);
+	strpool_put(&pool, again);
+	strpool_free(&pool);
+}
+
+/* The name that shares the cache slot of `of`: "n0", "n1", ... */
+static void slot_mate(const char *of, char *out, size_t size)
+{
+	uint32_t want = hash_fast(of, strlen(of)) & (STRPOOL_RECENT_SLOTS - 1);
+	for (unsigned i = 0;; i++) {
+		snprintf(out, size, "n%u", i);
+		if (strcmp(out, of) != 0 && (hash_fast(out, strlen(out)) & (STRPOOL_RECENT_SLOTS - 1)) == want)
+			return;
+	}
+}
+
+/* The cache in front of the chains: two strings in one slot take turns
+ * and are both found, and a freed string leaves its slot (ASan would see
+ * a later compare against it). */
+static void test_strpool_recent_cache(void)
+{
+	struct strpool pool;
+	char mate[32];
+	strpool_init(&pool, &test_key);
+	slot_mate("a.example", mate, sizeof mate);
+	struct str **slot = &pool.recent[hash_fast("a.example", 9) & (STRPOOL_RECENT_SLOTS - 1)];
+
+	struct str *a = get(&pool, "a.example");
+	CHECK(*slot == a);
+	CHECK(get(&pool, "a.example") == a); /* from the cache */
+	struct str *b = get(&pool, mate);
+	CHECK(*slot == b && b != a);
+	CHECK(get(&pool, "a.example") == a); /* from the chains, and back in the slot */
+	CHECK(*slot == a);
+	CHECK_INT(a->refs, 3);
+	CHECK_INT(b->refs, 1);
+	CHECK_INT(pool.count, 2);
+
+	strpool_put(&pool, b); /* freed while not in the slot: the slot keeps a */
+	CHECK(*slot == a);
+	for (int i = 0; i < 3; i++)
+		strpool_put(&pool, a); /* freed while in it: the slot is emptied */
+	CHECK(*slot == NULL);
+	CHECK_INT(pool.count, 0);
+
 	struct str *again = get(&pool, "a.example");
 	CHECK_INT(again->refs, 1);
 	CHECK_INT(pool.count, 1);
@@ -737,7 +788,7 @@ static void test_pending_client_mismatch_not_counted(void)
 }
 
 CHECK_MAIN(test_siphash_vectors, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
-           test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
+           test_strpool_recent_cache, test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
            test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
            test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
            test_lru_growth_never_passes_max, test_lru_memory_ceiling, test_lru_max_one,
