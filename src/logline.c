@@ -13,6 +13,7 @@
 
 struct cur {
 	const char *p, *end;
+	struct logline_memo *memo; /* or NULL: what the last lines of a stream held */
 };
 
 /* ---- byte classes (no ctype: it depends on the locale) ---- */
@@ -123,6 +124,24 @@ HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 #define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
 #define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && bytes_equal((p), (lit), sizeof(lit) - 1))
 
+/* n bytes equal, n not a constant (a memo's fields): a word at a time,
+ * the last word overlapping the one before it. */
+HOT int same_bytes(const char *a, const char *b, size_t n)
+{
+	word_t x, y;
+	if (n < WORD_BYTES)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i + WORD_BYTES < n; i += WORD_BYTES) {
+		memcpy(&x, a + i, WORD_BYTES);
+		memcpy(&y, b + i, WORD_BYTES);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - WORD_BYTES, WORD_BYTES);
+	memcpy(&y, b + n - WORD_BYTES, WORD_BYTES);
+	return x == y;
+}
+
 /* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
  * from byte to byte, so the first flag is the first zero on either byte
  * order. */
@@ -162,11 +181,47 @@ HOT int take_word(struct cur *c, struct logline_span *w)
 	return w->len > 0;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && UINTPTR_MAX > 0xffffffffu
+#define SWAR_DIGITS 1
+/* The number that 1 to 7 digits at p make when the 8 bytes at p hold a
+ * non-digit after them (a serial, a port): the digits found and combined a
+ * word at a time.  0 digits when the word does not start with 1 to 7. */
+HOT unsigned swar_digits(const char *p, uint32_t *v)
+{
+	const uint64_t nibbles = 0xf0f0f0f0f0f0f0f0u, threes = 0x3030303030303030u;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	/* a digit's high nibble is 3 before and after adding 6: a byte is
+	 * flagged when it is not a digit; a carry out of a byte only reaches
+	 * bytes after it, past the first flag */
+	uint64_t not_digit = ((w & nibbles) ^ threes) | (((w + 0x0606060606060606u) & nibbles) ^ threes);
+	if (!not_digit)
+		return 0;
+	unsigned n = (unsigned)__builtin_ctzll(not_digit) / 8;
+	if (n == 0)
+		return 0;
+	w = (w - threes) << (64 - 8 * n); /* the digits, leading zero bytes before them */
+	w = ((w & 0x0f0f0f0f0f0f0f0fu) * (10 * 256 + 1)) >> 8;
+	w = ((w & 0x00ff00ff00ff00ffu) * (100 * 65536 + 1)) >> 16;
+	w = ((w & 0x0000ffff0000ffffu) * (10000 * 4294967296u + 1)) >> 32;
+	*v = (uint32_t)w;
+	return n;
+}
+#endif
+
 /* 1 to 10 decimal digits that fit in a uint32_t. */
 static int take_uint32(struct cur *c, uint32_t *v)
 {
 	const char *s = c->p, *p = s, *end = c->end, *nine = left(c) > 9 ? s + 9 : end;
 	uint32_t n = 0, d;
+#ifdef SWAR_DIGITS
+	unsigned got;
+	if (left(c) >= 8 && (got = swar_digits(s, &n)) != 0) {
+		c->p = s + got;
+		*v = n;
+		return 1;
+	}
+#endif
 	while (p < nine && (d = (unsigned char)*p - '0') <= 9) {
 		n = n * 10 + d; /* nine digits never overflow */
 		p++;
@@ -348,10 +403,20 @@ static int is_name(const char *s, size_t n)
 	return 1;
 }
 
-/* A name: a run of name bytes, or dnsmasq's "<name unprintable>". */
+/* A name: a run of name bytes, or dnsmasq's "<name unprintable>".  The
+ * lines of one query mostly name the same name: the bytes of the last name
+ * taken, then a space, are that name again. */
 static int take_name(struct cur *c, struct logline_span *name)
 {
 	const char *s = c->p;
+	struct logline_memo *memo = c->memo;
+	if (memo && memo->name_len && left(c) > memo->name_len && s[memo->name_len] == ' ' &&
+	    same_bytes(s, memo->name, memo->name_len)) {
+		c->p += memo->name_len;
+		name->ptr = s;
+		name->len = memo->name_len;
+		return 1;
+	}
 	if (expect_literal(c, UNPRINTABLE) && (at_end(c) || peek(c, ' '))) {
 		name->ptr = s;
 		name->len = sizeof(UNPRINTABLE) - 1;
@@ -378,6 +443,11 @@ static int take_name(struct cur *c, struct logline_span *name)
 		return 0;
 	name->ptr = s;
 	name->len = (size_t)(p - s);
+	/* not one that starts with '<': "<name unprintable>" has a space in it */
+	if (memo && name->len && *s != '<') {
+		memcpy(memo->name, s, name->len);
+		memo->name_len = (unsigned char)name->len;
+	}
 	return name->len > 0;
 }
 
@@ -487,7 +557,7 @@ static enum prefix take_prefix(struct cur *c)
 /* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]. */
 static enum logline_kind parse_query(struct cur *c, struct logline_span verb, struct logline *out)
 {
-	struct cur v = { verb.ptr, verb.ptr + verb.len };
+	struct cur v = { verb.ptr, verb.ptr + verb.len, NULL };
 
 	if (!expect_literal(&v, "query") && !expect_literal(&v, "auth"))
 		return LOGLINE_UNPARSED;
@@ -654,8 +724,7 @@ static int take_extra(struct cur *c, struct logline *out, struct logline_memo *m
 {
 	const char *start = c->p, *s;
 
-	if (memo && memo->extra_len && left(c) > memo->extra_len &&
-	    memcmp(start, memo->extra, memo->extra_len) == 0) {
+	if (memo && memo->extra_len && left(c) > memo->extra_len && same_bytes(start, memo->extra, memo->extra_len)) {
 		/* the serial, client and port of the last line: already checked */
 		out->has_serial = 1;
 		out->serial = memo->extra_serial;
@@ -749,7 +818,7 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 static enum prefix prefix_of(struct cur *c, struct logline_memo *memo, const char **checked)
 {
 	const char *start = c->p;
-	if (memo && memo->len && left(c) > memo->len && memcmp(start, memo->prefix, memo->len) == 0) {
+	if (memo && memo->len && left(c) > memo->len && same_bytes(start, memo->prefix, memo->len)) {
 		c->p += memo->len;
 		*checked = c->p;
 		return PREFIX_DNSMASQ;
@@ -786,6 +855,7 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 
 	c.p = line;
 	c.end = line + len;
+	c.memo = memo;
 	const char *checked = line;
 	enum prefix prefix = prefix_of(&c, memo, &checked);
 	switch (prefix) {

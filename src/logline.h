@@ -80,9 +80,9 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
 /*
  * The same, for a stream of lines: a busy log repeats its prefix
  * ("Nov 22 01:41:33 dnsmasq[812]: ") line after line, and the lines of one
- * query carry the same serial, client and port ("812 192.168.1.5/41234 "):
- * bytes equal to the last prefix, fields or client that passed the checks
- * are not checked again.  The memo is zeroed by its owner and used by one
+ * query carry the same serial, client and port ("812 192.168.1.5/41234 ")
+ * and mostly the same name: bytes equal to the last prefix, fields, client
+ * or name that passed the checks are not checked again.  The memo is zeroed by its owner and used by one
  * thread.
  */
 struct logline_memo {
@@ -94,6 +94,8 @@ struct logline_memo {
 	unsigned char extra_len;
 	unsigned char extra_client_at, extra_client_len;
 	uint32_t extra_serial;
+	unsigned char name_len;
+	char name[LOGLINE_NAME_MAX]; /* the last name taken */
 };
 enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out,
                                      struct logline_memo *memo);

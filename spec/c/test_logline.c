@@ -469,6 +469,17 @@ static void test_extra_and_proto(void)
 	expect_unparsed(P "4294967296 192.168.1.10/1 query[A] example.com from 192.168.1.10");
 	expect_unparsed(P "99999999999 192.168.1.10/1 query[A] example.com from 192.168.1.10");
 	expect_unparsed(P "00000000001 192.168.1.10/1 query[A] example.com from 192.168.1.10");
+	/* 1 to 10 digits: 8 and more are read a digit at a time, fewer a word at a time on
+	 * 64-bit little-endian machines */
+	static const char *const serials[] = { "7", "42", "105", "9999", "10000", "654321", "1234567",
+	                                       "09876543", "12345678", "999999999", "1000000000", "4000000000" };
+	for (size_t i = 0; i < sizeof serials / sizeof serials[0]; i++) {
+		char line[160];
+		snprintf(line, sizeof line, P "%s 192.168.1.10/1 query[A] example.com from 192.168.1.10", serials[i]);
+		expect_query(line, strtoll(serials[i], NULL, 10), "192.168.1.10", "example.com", "A");
+		snprintf(line, sizeof line, P "%s. 192.168.1.10/1 query[A] example.com from 192.168.1.10", serials[i]);
+		expect_unparsed(line);
+	}
 	/* malformed client or port */
 	expect_unparsed(P "4 192.168.1.10 query[A] example.com from 192.168.1.10");
 	expect_unparsed(P "4 192.168.1.10/ query[A] example.com from 192.168.1.10");
@@ -929,6 +940,28 @@ static void test_memo_changes_nothing(void)
 		"Nov 22 01:41:34 dnsmasq[812]: 100 192.168.1.10/5000 reply k.example is 1.2.3.4",
 		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000",
 		"Nov 22 01:41:34 dnsmasq[812]: 10 192.168.1.10/5000 ",
+		/* the name of the last line, then a longer, a shorter, another one */
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 query[A] m.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 forwarded m.example.org to 9.9.9.9",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply m.example.org is <CNAME>",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply m.exampl is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply m.exampl\001 is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply m.exampl",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply m.exampl\tis 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 11 192.168.1.10/5000 reply n.example is 1.2.3.4",
+		/* "<name unprintable>" holds a space: a name "<name" is not kept */
+		"Nov 22 01:41:34 dnsmasq[812]: 12 192.168.1.10/5000 query[A] <name from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 12 192.168.1.10/5000 reply <name unprintable> is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 12 192.168.1.10/5000 reply <name is 1.2.3.4",
+		"Nov 22 01:41:34 dnsmasq[812]: 12 192.168.1.10/5000 reply <name unprintable> is 1.2.3.4",
+		/* serials of every length, at the end of a line or not */
+		"Nov 22 01:41:34 dnsmasq[812]: 1234567 192.168.1.10/5000 query[A] o.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 12345678 192.168.1.10/5000 query[A] o.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 4294967295 192.168.1.10/5000 query[A] o.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 4294967296 192.168.1.10/5000 query[A] o.example from 192.168.1.10",
+		"Nov 22 01:41:34 dnsmasq[812]: 1234567",
+		"Nov 22 01:41:34 dnsmasq[812]: 1234567 ",
+		"Nov 22 01:41:34 dnsmasq[812]: 1234567x validation",
 	};
 	struct logline_memo memo;
 	memset(&memo, 0, sizeof memo);
