@@ -82,8 +82,8 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
  * ("Nov 22 01:41:33 dnsmasq[812]: ") line after line, and the lines of one
  * query carry the same serial, client and port ("812 192.168.1.5/41234 ")
  * and mostly the same name: bytes equal to the last prefix, fields, client
- * or name that passed the checks are not checked again.  The memo is zeroed by its owner and used by one
- * thread.
+ * or name that passed the checks are not checked again.  The memo is zeroed
+ * by its owner and used by one thread.
  */
 struct logline_memo {
 	char prefix[48];

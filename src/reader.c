@@ -52,6 +52,12 @@ struct reader {
 	char *chunk;
 	struct capture *capture;     /* or NULL */
 
+	/* Held by the thread but while it waits in poll(): a fork waits for it
+	 * (before_fork), so a forked scrape never inherits a round half done,
+	 * such as memory that only the thread's stack points to (a lease file
+	 * being read, glob()'s list), which the child, without the thread,
+	 * would hold and never reach. */
+	pthread_mutex_t work_mu;
 	pthread_mutex_t sync_mu;     /* guards the fields below */
 	pthread_cond_t sync_cond;
 	uint64_t sync_asked, sync_done;
@@ -85,6 +91,7 @@ static void before_fork(void)
 {
 	pthread_mutex_lock(&registry_mu);
 	for (struct reader *r = registry; r; r = r->next) {
+		pthread_mutex_lock(&r->work_mu);
 		agg_lock(r->agg);
 		pthread_mutex_lock(&r->sync_mu);
 	}
@@ -95,6 +102,7 @@ static void after_fork_parent(void)
 	for (struct reader *r = registry; r; r = r->next) {
 		pthread_mutex_unlock(&r->sync_mu);
 		agg_unlock(r->agg);
+		pthread_mutex_unlock(&r->work_mu);
 	}
 	pthread_mutex_unlock(&registry_mu);
 }
@@ -106,6 +114,7 @@ static void after_fork_child(void)
 	for (struct reader *r = registry; r; r = r->next) {
 		pthread_mutex_unlock(&r->sync_mu);
 		agg_unlock(r->agg);
+		pthread_mutex_unlock(&r->work_mu);
 		close_fd(&r->fifo_fd);
 		close_fd(&r->keep_fd);
 		close_fd(&r->lock_fd); /* else a child outliving the parent would keep the lock */
@@ -333,6 +342,7 @@ static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
+	pthread_mutex_lock(&r->work_mu);
 	for (;;) {
 		pthread_mutex_lock(&r->sync_mu);
 		int stop = r->stop;
@@ -353,7 +363,10 @@ static void *reader_main(void *arg)
 		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
 		if (resting && r->fifo_rest_until_ms - now < timeout)
 			timeout = (int)(r->fifo_rest_until_ms - now);
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		pthread_mutex_unlock(&r->work_mu); /* a fork may happen while it waits */
+		int polled = poll(pfd, 3, timeout), poll_errno = errno;
+		pthread_mutex_lock(&r->work_mu);
+		if (polled < 0 && poll_errno != EINTR)
 			continue;
 		if (pfd[0].revents & POLLIN) {
 			char buf[64];
@@ -383,6 +396,7 @@ static void *reader_main(void *arg)
 			pthread_mutex_unlock(&r->sync_mu);
 		}
 	}
+	pthread_mutex_unlock(&r->work_mu);
 	return NULL;
 }
 
@@ -397,6 +411,7 @@ static void reader_free(struct reader *r)
 	close_fd(&r->wake[1]);
 	pthread_cond_destroy(&r->sync_cond);
 	pthread_mutex_destroy(&r->sync_mu);
+	pthread_mutex_destroy(&r->work_mu);
 	free(r->fifo_path);
 	free(r->pid_glob);
 	free(r->lock_path);
@@ -422,6 +437,7 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	r->fifo_fd = r->keep_fd = r->lock_fd = r->wake[0] = r->wake[1] = -1;
 	r->backoff_ms = BACKOFF_FIRST_MS;
 	r->owner = getpid();
+	pthread_mutex_init(&r->work_mu, NULL);
 	pthread_mutex_init(&r->sync_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
