@@ -720,9 +720,10 @@ static int is_other_verb(struct logline_span v, const struct cur *c)
  * "<serial> <client>/<port> " (extra form) or "<serial> " alone (DNSSEC
  * lines).  Returns 1 with a client, 0 serial only, -1 malformed.
  */
-static int take_extra(struct cur *c, struct logline *out, struct logline_memo *memo)
+static int take_extra(struct cur *c, struct logline *out)
 {
 	const char *start = c->p, *s;
+	struct logline_memo *memo = c->memo;
 
 	if (memo && memo->extra_len && left(c) > memo->extra_len && same_bytes(start, memo->extra, memo->extra_len)) {
 		/* the serial, client and port of the last line: already checked */
@@ -778,15 +779,14 @@ port:
 	return 1;
 }
 
-static enum logline_kind parse_message(struct cur *c, int prefixed, struct logline *out,
-                                       struct logline_memo *memo)
+static enum logline_kind parse_message(struct cur *c, int prefixed, struct logline *out)
 {
 	struct logline_span verb;
 
 	if (!expect_literal(c, "UDP ")) /* log-queries=proto */
 		(void)expect_literal(c, "TCP ");
 	if (!at_end(c) && is_digit((unsigned char)*c->p)) {
-		int extra = take_extra(c, out, memo);
+		int extra = take_extra(c, out);
 		if (extra < 0)
 			return LOGLINE_UNPARSED;
 		if (extra == 0) { /* only DNSSEC lines carry a bare serial */
@@ -815,9 +815,10 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 
 /* The prefix of the line: from the memo when the line starts with the same
  * bytes as the last one whose prefix was dnsmasq's, else parsed (and kept). */
-static enum prefix prefix_of(struct cur *c, struct logline_memo *memo, const char **checked)
+static enum prefix prefix_of(struct cur *c, const char **checked)
 {
 	const char *start = c->p;
+	struct logline_memo *memo = c->memo;
 	if (memo && memo->len && left(c) > memo->len && same_bytes(start, memo->prefix, memo->len)) {
 		c->p += memo->len;
 		*checked = c->p;
@@ -857,13 +858,13 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	c.end = line + len;
 	c.memo = memo;
 	const char *checked = line;
-	enum prefix prefix = prefix_of(&c, memo, &checked);
+	enum prefix prefix = prefix_of(&c, &checked);
 	switch (prefix) {
 	case PREFIX_NONE:
-		kind = parse_message(&c, 0, out, memo);
+		kind = parse_message(&c, 0, out);
 		break;
 	case PREFIX_DNSMASQ:
-		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out, memo);
+		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out);
 		break;
 	case PREFIX_OTHER_DNSMASQ:
 		kind = at_end(&c) ? LOGLINE_UNPARSED : LOGLINE_OTHER;
