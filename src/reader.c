@@ -61,6 +61,7 @@ struct reader {
 	pthread_mutex_t sync_mu;     /* guards the fields below */
 	pthread_cond_t sync_cond;
 	uint64_t sync_asked, sync_done;
+	int started;                 /* the thread holds work_mu: its start is over */
 	int stop;
 
 	struct reader *next, *prev;  /* the registry the fork handlers walk */
@@ -343,6 +344,10 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
 	pthread_mutex_lock(&r->work_mu);
+	pthread_mutex_lock(&r->sync_mu);
+	r->started = 1;
+	pthread_cond_broadcast(&r->sync_cond);
+	pthread_mutex_unlock(&r->sync_mu);
 	for (;;) {
 		pthread_mutex_lock(&r->sync_mu);
 		int stop = r->stop;
@@ -469,6 +474,15 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 		reader_free(r);
 		return NULL;
 	}
+	/* Returns once the thread is in its loop: a fork from here on finds it
+	 * in a round (and waits) or in poll(), never still starting, when the
+	 * thread may hold locks of the C library or of a sanitizer's allocator
+	 * that no prepare handler takes (seen under ASan: a child forked at that
+	 * moment hung in exit). */
+	pthread_mutex_lock(&r->sync_mu);
+	while (!r->started)
+		pthread_cond_wait(&r->sync_cond, &r->sync_mu);
+	pthread_mutex_unlock(&r->sync_mu);
 	registry_add(r);
 	return r;
 }

@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define P "Nov 22 01:41:33 dnsmasq[19222]: "
 #define WAIT_MS 5000
@@ -283,6 +286,36 @@ static void test_many_forks_do_not_deadlock(void)
 	CHECK_INT(ok, 20);
 	CHECK_INT(reader_sync(reader, 5), 1);
 	CHECK_U64(count_of("10.0.0.5", "busy.example"), 20 * 200);
+}
+
+/* A fork right after reader_start, before the new thread ran much: under
+ * ASan, a thread still starting held an allocator lock that the child kept
+ * for ever, so the child's leak check (which takes every allocator lock)
+ * hung.  reader_start returns once the thread is in its loop. */
+static void test_fork_right_after_start(void)
+{
+	struct agg_config cfg = { .max_entries = 10, .max_clients = 10, .max_servers = 2 };
+	char absent[160], err[256] = "";
+	int ok = 0, rounds = 30;
+
+	snprintf(absent, sizeof absent, "%s/absent.fifo", dir);
+	struct reader_opts opts = { absent, NULL, NULL, NULL };
+	for (int i = 0; i < rounds; i++) {
+		struct agg *own = agg_new(&cfg); /* a reader per agg: the fork handlers lock each */
+		struct reader *fresh = own ? reader_start(own, &opts, err, sizeof err) : NULL;
+		pid_t pid = fresh ? fork() : -1;
+		if (pid == 0) {
+#ifdef __SANITIZE_ADDRESS__
+			__lsan_do_recoverable_leak_check();
+#endif
+			free(malloc(4000));
+			_exit(0);
+		}
+		ok += pid > 0 && wait_child(pid) == 0;
+		reader_stop(fresh);
+		agg_free(own);
+	}
+	CHECK_INT(ok, rounds);
 }
 
 static void test_stop_joins(void)
@@ -567,6 +600,7 @@ static void test_pipe_enlarged_never_shrunk(void)
 }
 
 CHECK_MAIN(test_start_on_missing_path_waits, test_opens_fifo_once_created, test_lines_split_across_writes_counted,
-           test_forked_child_reads_without_thread, test_many_forks_do_not_deadlock, test_stop_joins,
+           test_forked_child_reads_without_thread, test_many_forks_do_not_deadlock,
+           test_fork_right_after_start, test_stop_joins,
            test_reopen_signal_only_to_dnsmasq, test_writer_close_is_no_eof, test_replaced_fifo_reopened,
            test_read_file, test_pipe_enlarged_never_shrunk)
