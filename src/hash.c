@@ -1,9 +1,10 @@
 /*
  * hash.c - SipHash-1-3 (Aumasson and Bernstein), written from the paper's
- * description, the random key that seeds it, and hash_fast(), the cheap
- * unkeyed hash of checks where a collision does no harm.
+ * description, the random key that seeds it, and the out-of-line copy of
+ * hash_fast() (hash.h).
  */
 #include "hash.h"
+#include "hot.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -16,13 +17,8 @@ struct sip {
 	uint64_t v0, v1, v2, v3;
 };
 
-/* Always inlined when optimising for speed: four rounds a short string, on
- * every log line.  Under -Os (the router's build) the size budget decides. */
-#ifdef __OPTIMIZE_SIZE__
-static inline void sip_round(struct sip *s)
-#else
-static inline __attribute__((always_inline)) void sip_round(struct sip *s)
-#endif
+/* HOT (hot.h): four rounds a short string. */
+HOT void sip_round(struct sip *s)
 {
 	s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0; s->v0 = ROTL(s->v0, 32);
 	s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;
@@ -71,6 +67,9 @@ uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len)
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
+/* The out-of-line copy of the inline hash_fast() of hash.h. */
+extern inline uint32_t hash_fast(const void *data, size_t len);
+
 void hash_key_derive(struct hash_key *key, const void *secret, size_t len)
 {
 	/* two fixed keys ("dnsagg client k0", "... k1"): SipHash is a PRF, so
@@ -100,28 +99,4 @@ void hash_key_random(struct hash_key *key)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	key->k0 = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)key;
 	key->k1 = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
-}
-
-static uint32_t load32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-uint32_t hash_fast(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint32_t h = (uint32_t)len * 0x9e3779b1u;
-	if (len >= 8) { /* the first and the last eight bytes, overlapping in a short string */
-		h = (h ^ load32(p)) * 0x85ebca77u;
-		h = (h ^ load32(p + 4)) * 0xc2b2ae3du;
-		h = (h ^ load32(p + len - 8)) * 0x27d4eb2fu;
-		h = (h ^ load32(p + len - 4)) * 0x165667b1u;
-	} else {
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ p[i]) * 0x85ebca77u;
-	}
-	h = (h ^ h >> 15) * 0x2c1b3c6du; /* every bit of the result from every byte read */
-	return h ^ h >> 13;
 }

@@ -8,6 +8,7 @@
  * parsing of the unterminated line.
  */
 #include "logline.h"
+#include "hot.h"
 
 #include <string.h>
 
@@ -47,15 +48,7 @@ static const unsigned char byte_class[256] = { CLASS64(0), CLASS64(64), CLASS64(
 
 #define IS(c, cls) (byte_class[(unsigned char)(c)] & (cls))
 
-/* The small helpers below run for every byte or field of every line: they
- * are always inlined when optimising for speed.  Under -Os (OpenWrt's
- * packages, `make cross`) the compiler chooses: the module must fit its
- * flash budget. */
-#ifdef __OPTIMIZE_SIZE__
-#define HOT static inline
-#else
-#define HOT static inline __attribute__((always_inline))
-#endif
+/* The small helpers below run for every byte or field of every line (HOT: hot.h). */
 HOT int is_digit(unsigned char c) { return IS(c, C_DIGIT); }
 HOT int is_lower(unsigned char c) { return IS(c, C_LOWER); }
 HOT int is_hex(unsigned char c) { return IS(c, C_HEX); }
@@ -82,11 +75,15 @@ HOT word_t word_has_below_or_del(word_t w, unsigned low)
 static int all_printable(const char *s, size_t n)
 {
 	size_t i = 0;
-	for (; i + WORD_BYTES <= n; i += WORD_BYTES) {
-		word_t w;
-		memcpy(&w, s + i, WORD_BYTES);
-		if (word_has_below_or_del(w, 0x20))
-			return 0;
+	word_t w;
+	if (n >= WORD_BYTES) { /* whole words, the last one overlapping the one before it */
+		for (; i + WORD_BYTES < n; i += WORD_BYTES) {
+			memcpy(&w, s + i, WORD_BYTES);
+			if (word_has_below_or_del(w, 0x20))
+				return 0;
+		}
+		memcpy(&w, s + n - WORD_BYTES, WORD_BYTES);
+		return !word_has_below_or_del(w, 0x20);
 	}
 	for (; i < n; i++) {
 		unsigned char b = (unsigned char)s[i];
@@ -117,9 +114,11 @@ HOT int expect_mem(struct cur *c, const char *s, size_t n)
 }
 #define expect_literal(c, lit) expect_mem((c), (lit), sizeof(lit) - 1)
 
+/* The span is the non-empty literal s: its first byte is looked at before
+ * the call that compares the rest (answers often have a literal's length). */
 HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 {
-	return n == sn && bytes_equal(p, s, n);
+	return n == sn && p[0] == s[0] && bytes_equal(p, s, n);
 }
 #define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
 #define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && bytes_equal((p), (lit), sizeof(lit) - 1))
@@ -140,6 +139,12 @@ HOT int same_bytes(const char *a, const char *b, size_t n)
 	memcpy(&x, a + n - WORD_BYTES, WORD_BYTES);
 	memcpy(&y, b + n - WORD_BYTES, WORD_BYTES);
 	return x == y;
+}
+
+/* Two spans equal, neither length a constant. */
+HOT int same_span(const char *p, size_t n, const char *s, size_t sn)
+{
+	return n == sn && same_bytes(p, s, n);
 }
 
 /* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
@@ -417,7 +422,7 @@ static int take_name(struct cur *c, struct logline_span *name)
 		name->len = memo->name_len;
 		return 1;
 	}
-	if (expect_literal(c, UNPRINTABLE) && (at_end(c) || peek(c, ' '))) {
+	if (peek(c, '<') && expect_literal(c, UNPRINTABLE) && (at_end(c) || peek(c, ' '))) {
 		name->ptr = s;
 		name->len = sizeof(UNPRINTABLE) - 1;
 		return 1;
@@ -577,7 +582,7 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 		return LOGLINE_UNPARSED;
 	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " from "))
 		return LOGLINE_UNPARSED;
-	if (out->client.len && span_is_mem(c->p, left(c), out->client.ptr, out->client.len))
+	if (out->client.len && same_span(c->p, left(c), out->client.ptr, out->client.len))
 		return LOGLINE_QUERY; /* the same client as the extra form's, already checked */
 	if (!take_addr(c, &out->client, 1) || !at_end(c))
 		return LOGLINE_UNPARSED;
@@ -754,7 +759,7 @@ static int take_extra(struct cur *c, struct logline *out)
 		return 0;
 	}
 	if (memo && memo->client_len && peek(c, '/') &&
-	    span_is_mem(s, (size_t)(c->p - s), memo->client, memo->client_len)) {
+	    same_span(s, (size_t)(c->p - s), memo->client, memo->client_len)) {
 		out->client.ptr = s; /* the client of the last line: already checked */
 		out->client.len = memo->client_len;
 	} else {
@@ -838,12 +843,25 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
 	return logline_parse_memo(line, len, out, NULL);
 }
 
+/* Every field zero, field by field: stores the compiler keeps in
+ * registers, where a memset of the whole became a slow `rep stos`. */
+static void clear(struct logline *out)
+{
+	static const struct logline_span none = { NULL, 0 };
+	out->kind = LOGLINE_UNPARSED;
+	out->has_serial = 0;
+	out->serial = 0;
+	out->client = out->name = out->qtype = out->server = none;
+	out->source = SOURCE_UPSTREAM;
+	out->result = RESULT_ADDRESS;
+}
+
 enum logline_kind logline_parse_memo(const char *line, size_t len, struct logline *out, struct logline_memo *memo)
 {
 	struct cur c;
 	enum logline_kind kind = LOGLINE_UNPARSED;
 
-	memset(out, 0, sizeof *out);
+	clear(out);
 	if (!line || len > LOGLINE_MAX + 2)
 		return LOGLINE_UNPARSED;
 	if (len > 0 && line[len - 1] == '\n') {
@@ -859,19 +877,11 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	c.memo = memo;
 	const char *checked = line;
 	enum prefix prefix = prefix_of(&c, &checked);
-	switch (prefix) {
-	case PREFIX_NONE:
-		kind = parse_message(&c, 0, out);
-		break;
-	case PREFIX_DNSMASQ:
-		kind = at_end(&c) ? LOGLINE_UNPARSED : parse_message(&c, 1, out);
-		break;
-	case PREFIX_OTHER_DNSMASQ:
-		kind = at_end(&c) ? LOGLINE_UNPARSED : LOGLINE_OTHER;
-		break;
-	case PREFIX_BAD:
-		break;
-	}
+	/* one call of parse_message(), which the compiler then inlines */
+	if (prefix == PREFIX_NONE || (prefix == PREFIX_DNSMASQ && !at_end(&c)))
+		kind = parse_message(&c, prefix == PREFIX_DNSMASQ, out);
+	else if (prefix == PREFIX_OTHER_DNSMASQ && !at_end(&c))
+		kind = LOGLINE_OTHER;
 	/* No control byte anywhere.  The grammar of queries, forwards and
 	 * duplicates admits none, parse_answer() checks an answer's free text,
 	 * and a memo's bytes were checked when they were taken: only the other
@@ -879,7 +889,7 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	if (kind == LOGLINE_OTHER && !all_printable(checked, (size_t)(c.end - checked)))
 		kind = LOGLINE_UNPARSED;
 	if (kind == LOGLINE_UNPARSED)
-		memset(out, 0, sizeof *out);
+		clear(out);
 	out->kind = kind;
 	return kind;
 }

@@ -33,12 +33,18 @@ size_t lru_bytes(const struct lru *t)
 	return (size_t)t->allocated * sizeof *t->nodes + (size_t)t->nbuckets * sizeof *t->buckets;
 }
 
+static uint32_t key_hash_of(const struct str *s)
+{
+	return s ? s->hash : 0;
+}
+
+/* Written out for the three keys: the loop cost more than the mixing. */
+#if LRU_KEYS != 3
+#error "key_hash mixes three keys"
+#endif
 static uint32_t key_hash(struct str *const key[LRU_KEYS])
 {
-	uint32_t h = 0;
-	for (int k = 0; k < LRU_KEYS; k++)
-		h = hash_mix(h, key[k] ? key[k]->hash : 0);
-	return h;
+	return hash_mix(hash_mix(hash_mix(0, key_hash_of(key[0])), key_hash_of(key[1])), key_hash_of(key[2]));
 }
 
 static int same_key(const struct lru_node *n, struct str *const key[LRU_KEYS])
@@ -49,7 +55,7 @@ static int same_key(const struct lru_node *n, struct str *const key[LRU_KEYS])
 	return 1;
 }
 
-static void list_unlink(struct lru *t, uint32_t i)
+static inline void list_unlink(struct lru *t, uint32_t i)
 {
 	struct lru_node *n = &t->nodes[i];
 	if (n->newer != LRU_NIL)
