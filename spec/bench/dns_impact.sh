@@ -9,8 +9,8 @@
 # on).  dnsperf (Debian's 2.10) sends it a fixed rate of queries from
 # 127.0.0.20 and reports every query's latency (-v); p50 and p99 are computed
 # from those per-query latencies (nearest rank, over the answered queries).
-# Four scenarios, each run RUNS times in a rotating order (B F P M,
-# F P M B, P M B F, ...), a fresh dnsmasq (and host) per run, after one short
+# Five scenarios, each run RUNS times in a rotating order (B F P S M,
+# F P S M B, ...), a fresh dnsmasq (and host) per run, after one short
 # discarded warm-up run:
 #
 #   baseline  dnsmasq without query logging (the router without dnsagg)
@@ -19,6 +19,9 @@
 #   fifo      dnsmasq --log-queries=extra --log-facility=FIFO, the FIFO drained
 #             by cat: the cost of logging through a FIFO, with a reader that
 #             does nothing else (what dnsagg cannot do better than)
+#   scrapes   the fifo scenario, and the test host below without any collector
+#             (so without dnsagg), scraped with curl every second: what the
+#             host's fork per scrape and the scraping cost DNS on their own
 #   module    dnsmasq --log-queries=extra --log-facility=FIFO, the FIFO read by
 #             dnsagg inside spec/support/exporter_host.lua --mode fork (started
 #             BEFORE dnsmasq, which blocks opening a FIFO without a reader),
@@ -26,7 +29,8 @@
 #
 # Per scenario it reports the median (over the runs) of p50, p99 and achieved
 # qps, and the total sent and lost queries; the ratio p99(module)/p99(baseline)
-# against the target of at most 1.1; and, for every module run, whether dnsagg
+# against the target of at most 1.1, and p99(module)/p99(scrapes), what
+# dnsagg adds to a host that is scraped anyway; and, for every module run, whether dnsagg
 # counted every query dnsmasq answered (dnsagg_lines_total{kind="query"} and
 # dnsmasq_client_queries_total{client="127.0.0.20"} against dnsperf's counts).
 # Each run also shows p90 and p99.9, the CPU time dnsmasq, dnsperf and the
@@ -42,12 +46,12 @@
 # Environment (defaults in brackets): DNS_BENCH_QPS [2000],
 # DNS_BENCH_SECONDS [20], DNS_BENCH_RUNS [3], DNS_BENCH_WARMUP [3] (seconds,
 # 0: none), DNS_BENCH_KEEP=1 keeps the work dir; for a diagnosis,
-# DNS_BENCH_SCENARIOS ["baseline file fifo module"] runs some only, and
+# DNS_BENCH_SCENARIOS ["baseline file fifo scrapes module"] runs some only, and
 # DNS_BENCH_SCRAPE=0 runs the module without its scrapes (the reader alone).
 #
 # Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
 # process the script started, however it ends.  About 5 minutes with the
-# defaults (12 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
+# defaults (15 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
 # apt-get when missing and run as root.
 
 set -eu
@@ -61,7 +65,7 @@ RUNS=${DNS_BENCH_RUNS:-3}
 WARMUP=${DNS_BENCH_WARMUP:-3}
 KEEP=${DNS_BENCH_KEEP:-0}
 # a diagnosis: some scenarios only, and the module's runs without scrapes
-SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo module}
+SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo scrapes module}
 SCRAPE=${DNS_BENCH_SCRAPE:-1}
 
 SERVER=127.0.0.1
@@ -215,12 +219,14 @@ start_dnsmasq() {
   wait_dns "$port" "$dm_pid"
 }
 
+# start_host [COLLECTORS_DIR]: the forking test host, with this repository's
+# collectors (dnsagg) unless another folder is given
 start_host() {
   rm -f "$WORK/dnsmasq.fifo"
   mkfifo -m 0600 "$WORK/dnsmasq.fifo"
   printf 'return { fifo = [[%s]], dnsmasq_pidfile = false }\n' "$WORK/dnsmasq.fifo" >"$WORK/dnsagg.conf.lua"
   DNSAGG_CONFIG=$WORK/dnsagg.conf.lua lua5.1 "$ROOT/spec/support/exporter_host.lua" --mode fork \
-    --collectors "$ROOT/lua" --cpath "$ROOT" --bind 127.0.0.1 --port 0 \
+    --collectors "${1:-$ROOT/lua}" --cpath "$ROOT" --bind 127.0.0.1 --port 0 \
     >"$WORK/host.out" 2>"$WORK/host.err" &
   host_pid=$!
   n=0
@@ -324,7 +330,7 @@ perf_summary() {
     END { printf "%.3f %.3f %s %.3f %.3f\n", p50, p99, counts, p90, p999 }' "$WORK/lat.sorted" >"$2"
 }
 
-# one run of scenario $1 (baseline|file|fifo|module), $2 seconds; appends a row to
+# one run of scenario $1 (baseline|file|fifo|scrapes|module), $2 seconds; appends a row to
 # runs.tsv unless $3 = warmup
 RUN_NO=0
 run_scenario() {
@@ -339,12 +345,17 @@ run_scenario() {
     file)
       rm -f "$WORK/queries.log"
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/queries.log" ;;
-    fifo)
+    fifo | scrapes)
       rm -f "$WORK/cat.fifo"
       mkfifo -m 0600 "$WORK/cat.fifo"
       cat "$WORK/cat.fifo" >/dev/null &        # the FIFO's reader first
       cat_pid=$!
-      start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/cat.fifo" ;;
+      start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/cat.fifo"
+      if [ "$scen" = scrapes ]; then
+        mkdir -p "$WORK/none/prometheus-collectors"  # a host without collectors
+        start_host "$WORK/none"
+        start_scrapes
+      fi ;;
     module)
       start_host                              # the FIFO's reader first
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/dnsmasq.fifo"
@@ -355,11 +366,13 @@ run_scenario() {
   # all processes; "others" is the rest: processes outside the benchmark
   # (interrupt time charged to no process is not seen)
   dm0=$(cpu_s "$dm_pid") kids0=$(cpu_s $$ children) self0=$(cpu_s $$) mach0=$(machine_cpu_s) steal0=$(steal_s)
-  [ "$scen" != module ] || { host0=$(cpu_s "$host_pid" all); sw0=$(reader_switches); }
+  hosted=0
+  case $scen in module | scrapes) hosted=1 ;; esac
+  [ "$hosted" = 0 ] || { host0=$(cpu_s "$host_pid" all); sw0=$(reader_switches); }
   run_perf "$port" "$secs" "$WORK/perf.out"
-  [ "$scen" != module ] || stop_scrapes
+  [ "$hosted" = 0 ] || stop_scrapes
   dm_cpu=$(minus "$dm0" "$(cpu_s "$dm_pid")")
-  [ "$scen" != module ] || { host1=$(cpu_s "$host_pid" all); host_cpu=$(minus "$host0" "$host1")
+  [ "$hosted" = 0 ] || { host1=$(cpu_s "$host_pid" all); host_cpu=$(minus "$host0" "$host1")
     wakeups=$(($(reader_switches) - sw0)); }
   kids=$(minus "$kids0" "$(cpu_s $$ children)")
   self=$(minus "$self0" "$(cpu_s $$)")
@@ -444,6 +457,9 @@ EOF
 read -r p50f p99f psent pdone plost pqps pcpu pn <<EOF
 $(summary fifo)
 EOF
+read -r s50 s99 ssent sdone slost sqps scpu sn <<EOF
+$(summary scrapes)
+EOF
 read -r m50 m99 msent mdone mlost mqps mcpu mn <<EOF
 $(summary module)
 EOF
@@ -452,6 +468,8 @@ ratio=$(awk -v a="$m99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 
 fratio=$(awk -v a="$f99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 pratio=$(awk -v a="$p99f" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 mpratio=$(awk -v a="$m99" -v b="$p99f" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+msratio=$(awk -v a="$m99" -v b="$s99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+sratio=$(awk -v a="$s99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.1) ? "met" : "NOT met") }')
 # was the machine quiet? CPU of processes outside the benchmark, and steal, per run
 OTHERS_MAX=$(awk -F'\t' '$18 > m { m = $18 } END { printf "%.2f\n", m + 0 }' "$WORK/runs.tsv")
@@ -473,9 +491,10 @@ printf '%-10s %9s %9s %9s %9s %6s %9s %12s\n' scenario 'p50 ms' 'p99 ms' sent an
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' baseline "$b50" "$b99" "$bsent" "$bdone" "$blost" "$bqps" "$bcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' file "$f50" "$f99" "$fsent" "$fdone" "$flost" "$fqps" "$fcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' fifo "$p50f" "$p99f" "$psent" "$pdone" "$plost" "$pqps" "$pcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' scrapes "$s50" "$s99" "$ssent" "$sdone" "$slost" "$sqps" "$scpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' module "$m50" "$m99" "$msent" "$mdone" "$mlost" "$mqps" "$mcpu"
-printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s; fifo/baseline: %s; module/fifo: %s\n' \
-  "$ratio" "$verdict" "$fratio" "$pratio" "$mpratio"
+printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s; fifo/baseline: %s; module/fifo: %s; scrapes/baseline: %s; module/scrapes: %s\n' \
+  "$ratio" "$verdict" "$fratio" "$pratio" "$mpratio" "$sratio" "$msratio"
 echo "module runs, counting (dnsagg at the end vs dnsperf):"
 awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" {
   ok = ($12 >= $6 && $12 <= $5) ? "every answered query counted" : "MISSED " ($6 - $12)
@@ -499,15 +518,20 @@ tsv() {
   printf '%s\t%s\t%s\t%s\n' dns_p99_file_ms "$f99" ms "$HOW; dnsmasq --log-queries=extra to a file in /tmp"
   printf '%s\t%s\t%s\t%s\n' dns_p50_fifo_ms "$p50f" ms "$HOW; log-queries=extra to a FIFO drained by cat"
   printf '%s\t%s\t%s\t%s\n' dns_p99_fifo_ms "$p99f" ms "$HOW; log-queries=extra to a FIFO drained by cat"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_scrapes_ms "$s50" ms "$HOW; the fifo scenario and the forking test host without any collector, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_scrapes_ms "$s99" ms "$HOW; the fifo scenario and the forking test host without any collector, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p50_module_ms "$m50" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_module_ms "$m99" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio "$ratio" ratio "dns_p99_module_ms / dns_p99_baseline_ms (target <= 1.1: $verdict)"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_file "$fratio" ratio "dns_p99_file_ms / dns_p99_baseline_ms"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_fifo "$pratio" ratio "dns_p99_fifo_ms / dns_p99_baseline_ms: what logging through a FIFO costs dnsmasq"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_module_fifo "$mpratio" ratio "dns_p99_module_ms / dns_p99_fifo_ms: what dnsagg adds to the logging it reads"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_scrapes "$sratio" ratio "dns_p99_scrapes_ms / dns_p99_baseline_ms: what a query log through a FIFO and a host scraped every second cost without dnsagg"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_module_scrapes "$msratio" ratio "dns_p99_module_ms / dns_p99_scrapes_ms: what dnsagg adds to them"
   printf '%s\t%s\t%s\t%s\n' dns_lost_baseline "$blost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $bn runs of $bsent sent"
   printf '%s\t%s\t%s\t%s\n' dns_lost_file "$flost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $fn runs of $fsent sent"
   printf '%s\t%s\t%s\t%s\n' dns_lost_fifo "$plost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $pn runs of $psent sent"
+  printf '%s\t%s\t%s\t%s\n' dns_lost_scrapes "$slost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $sn runs of $ssent sent"
   printf '%s\t%s\t%s\t%s\n' dns_lost_module "$mlost" queries "dnsperf 'Queries lost' (no answer within ${QUERY_TIMEOUT} s), sum of $mn runs of $msent sent"
   printf '%s\t%s\t%s\t%s\n' dns_qps_module "$mqps" qps "dnsperf 'Queries per second', median of $mn runs (target $QPS)"
   printf '%s\t%s\t%s\t%s\n' dns_module_uncounted "$(awk -F'\t' '$1 == "module" { m += ($6 > $12) ? $6 - $12 : 0 } END { print m + 0 }' "$WORK/runs.tsv")" queries \
