@@ -123,24 +123,6 @@ HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
 #define span_is(p, n, lit) span_is_mem((p), (n), (lit), sizeof(lit) - 1)
 #define starts_with(p, n, lit) ((n) >= sizeof(lit) - 1 && bytes_equal((p), (lit), sizeof(lit) - 1))
 
-/* n bytes equal, n not a constant (a memo's fields): a word at a time,
- * the last word overlapping the one before it. */
-HOT int same_bytes(const char *a, const char *b, size_t n)
-{
-	word_t x, y;
-	if (n < WORD_BYTES)
-		return memcmp(a, b, n) == 0;
-	for (size_t i = 0; i + WORD_BYTES < n; i += WORD_BYTES) {
-		memcpy(&x, a + i, WORD_BYTES);
-		memcpy(&y, b + i, WORD_BYTES);
-		if (x != y)
-			return 0;
-	}
-	memcpy(&x, a + n - WORD_BYTES, WORD_BYTES);
-	memcpy(&y, b + n - WORD_BYTES, WORD_BYTES);
-	return x == y;
-}
-
 /* Two spans equal, neither length a constant. */
 HOT int same_span(const char *p, size_t n, const char *s, size_t sn)
 {

@@ -4,6 +4,7 @@
  * follows the number of live strings, which the tables that hold them bound.
  */
 #include "strpool.h"
+#include "hot.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -89,35 +90,6 @@ static struct str **recent_slot(struct strpool *pool, const char *data, size_t l
 	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 1)];
 }
 
-/* Whether s holds the len bytes at data: a word at a time, the last word
- * overlapping the one before it (memcmp's call costs more than a name). */
-static int holds(const struct str *s, const char *data, size_t len)
-{
-	uint64_t x, y;
-	if (s->len != len)
-		return 0;
-	if (len < 8) { /* a query type: all its bytes in at most two words or three bytes */
-		uint32_t a[2], b[2];
-		if (len < 4)
-			return len == 0 || (s->data[0] == data[0] && s->data[len / 2] == data[len / 2] &&
-			                    s->data[len - 1] == data[len - 1]);
-		memcpy(a, s->data, 4);
-		memcpy(a + 1, s->data + len - 4, 4);
-		memcpy(b, data, 4);
-		memcpy(b + 1, data + len - 4, 4);
-		return a[0] == b[0] && a[1] == b[1];
-	}
-	for (size_t i = 0; i + 8 < len; i += 8) {
-		memcpy(&x, s->data + i, 8);
-		memcpy(&y, data + i, 8);
-		if (x != y)
-			return 0;
-	}
-	memcpy(&x, s->data + len - 8, 8);
-	memcpy(&y, data + len - 8, 8);
-	return x == y;
-}
-
 struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 {
 	if (len > STRPOOL_MAX_LEN)
@@ -126,7 +98,7 @@ struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 		data = ""; /* an empty span may have no pointer: memcmp and memcpy want one */
 	struct str **slot = recent_slot(pool, data, len);
 	struct str *s = *slot;
-	if (s && holds(s, data, len))
+	if (s && s->len == len && same_bytes(s->data, data, len))
 		return str_ref(s);
 	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
 	s = lookup(pool, data, len, hash);
