@@ -50,7 +50,7 @@
 # DNS_BENCH_SCRAPE=0 runs the module without its scrapes (the reader alone).
 #
 # Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
-# process the script started, however it ends.  About 5 minutes with the
+# process the script started, however it ends.  About 6 minutes with the
 # defaults (15 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
 # apt-get when missing and run as root.
 
