@@ -65,7 +65,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
 	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev
 
-.PHONY: all test test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo \
+.PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo \
 	cross bench fuzz fuzz-build test-asan test-tsan hardening
 
 all: dnsagg.so dnsagg-guard
@@ -131,21 +131,30 @@ test-lnum: build/i386/lnum_host
 # Installs what is missing (as root, on Debian), then runs every test: the
 # usual ones, the load minute, then the same under the sanitizers, and each
 # fuzz target for FUZZ_SECONDS.  This is what CI runs (.ci/run).
-check: deps test test-load hardening
+check: deps
+	@$(MAKE) --no-print-directory run-tests test-load hardening
 
 hardening: test-asan test-tsan fuzz
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+		echo "deps: no dpkg-query (not Debian): install the packages DEB_PACKAGES names by hand"; exit 0; fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		dpkg --add-architecture i386; \
-		apt-get update -qq || echo "apt-get update failed for some lists; installing from the others"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" -ne 0 ]; then echo "deps: missing Debian packages:" $$missing "(run as root, or install them)"; \
+		exit 1; fi; \
+	echo "installing:" $$missing; \
+	dpkg --add-architecture i386; \
+	apt-get update -qq || echo "apt-get update failed for some lists; installing from the others"; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+# README's commands (make demo, make test, make bench, make check) can each
+# be the first on a fresh machine: what is missing is installed before
+# anything is compiled (a compile first stopped at a missing lauxlib.h).
+test: deps
+	@$(MAKE) --no-print-directory run-tests
 
-test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) cross \
+run-tests: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) cross \
 		build/i386/lnum_host build/nogeoip/dnsagg.so
 	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' NOGEOIP_SO=build/nogeoip/dnsagg.so \
 		sh spec/run.sh $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
@@ -275,10 +284,14 @@ build/bench_packets: spec/bench/bench_packets.c $(CORE_SRC) $(HEADERS)
 	$(CC) -O2 -g $(DNSAGG_CFLAGS) $(GEOIP_CFLAGS) -o $@ $< $(CORE_SRC) $(GEOIP_LIBS)
 
 # Figures, not pass/fail: see spec/bench/results.md.
-bench: dnsagg.so build/bench_lines build/bench_packets
+bench: deps
+	@$(MAKE) --no-print-directory run-bench
+
+run-bench: dnsagg.so build/bench_lines build/bench_packets
 	sh spec/bench/run.sh
 
-demo: dnsagg.so
+# The demo's script installs its own (fewer) packages, then builds dnsagg.so.
+demo:
 	sh spec/support/demo.sh
 
 clean:

@@ -80,10 +80,10 @@ install_missing
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-if [ ! -f "$ROOT/dnsagg.so" ]; then
-  say "building dnsagg.so"
-  make -C "$ROOT"
-fi
+# built here, after the packages (Lua's headers among them) are in place;
+# make does nothing when dnsagg.so is up to date
+say "building dnsagg.so"
+make -s -C "$ROOT" dnsagg.so
 
 # ------------------------------------------------------------ helpers
 # the state letter of a process, or nothing if it does not exist: a child
