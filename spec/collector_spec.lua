@@ -105,6 +105,7 @@ describe("the collector's configuration", function()
     local section = {
       enabled = "1", fifo = dir .. "/q.fifo", dnsmasq_pidfile = "0",
       capture = "1", capture_interface = "lo", capture_port = tostring(40000 + unistd.getpid() % 10000), -- this run's own
+      capture_buffer = "2097152",
       dnstt_domain = { "t.example.com", "u.example.net" }, dnstt_active_window = "20", dnstt_max_sessions = "50",
     }
     local with_geoip = require("dnsagg").geoip
@@ -116,6 +117,7 @@ describe("the collector's configuration", function()
     local s = run(collectors_with_uci(dir, section))
     assert.equal(1, expo.value(s, "node_scrape_collector_success", { collector = "dnsagg" }))
     assert.equal(0, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
+    assert.equal(2097152, expo.value(s, "dnsagg_capture_buffer_bytes", {}))
     for _, domain in ipairs{ "t.example.com", "u.example.net" } do
       local labels = { domain = domain }
       if with_geoip then labels.asn = "0" end

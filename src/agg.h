@@ -79,6 +79,7 @@ struct agg_stats {
 	uint64_t excluded;                  /* queries whose name the include/exclude rules left out */
 	uint64_t packets[DNSPKT_STATUS_COUNT]; /* captured frames by dnspkt status (DNSPKT_OK: DNS) */
 	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
+	int capture_buffer_bytes;           /* that queue's size, as the kernel granted it */
 	enum fifo_state fifo;
 	int fifo_buffer_bytes;              /* the pipe's capacity once open */
 };

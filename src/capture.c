@@ -40,6 +40,7 @@ struct insn_prog {
 
 struct capture {
 	int fd;
+	int buffer_bytes;
 	uint16_t port;
 	unsigned ifindex;        /* 0: every interface */
 	char ifname[IF_NAMESIZE];
@@ -59,7 +60,11 @@ static int bind_to(int fd, unsigned ifindex)
 /* --- the kernel filter ------------------------------------------------ */
 
 /*
- * Classic BPF, run by the kernel on every frame before it is queued.  X
+ * Classic BPF, run by the kernel on every frame before it is queued.  On
+ * a loopback device the kernel shows each packet twice, going out and
+ * coming in: the copy going out is dropped here, before it takes room in
+ * the queue.  Elsewhere a frame going out (a response of the router's own
+ * resolver) is kept.  X
  * holds the 802.1Q tag's length (0 or 4), and later the IPv4 header's end,
  * so that loads are relative to it (BPF_IND).  It accepts:
  *   - IPv4 UDP, not a non-first fragment (a first fragment has the ports
@@ -72,7 +77,7 @@ static int bind_to(int fd, unsigned ifindex)
  * UDP on other ports included, never reaches user space.
  */
 enum {
-	I_ETYPE, I_NOTAG, I_IS_TAG, I_TAG_ETYPE, I_TAGLEN,
+	I_PKTTYPE, I_IS_OUT, I_HATYPE, I_IS_LOOPBACK, I_ETYPE, I_NOTAG, I_IS_TAG, I_TAG_ETYPE, I_TAGLEN,
 	I_IS_IP4, I_PROTO4, I_IS_UDP4, I_FRAG4, I_NOT_LATER, I_IHL, I_IHL_AND, I_IHL_LSH, I_IHL_ADD, I_TAX,
 	I_SPORT4, I_IS_SPORT4, I_DPORT4, I_IS_DPORT4,
 	I_IS_IP6, I_NEXT6, I_IS_UDP6, I_SPORT6, I_IS_SPORT6, I_DPORT6, I_IS_DPORT6,
@@ -88,6 +93,10 @@ enum {
 
 /* A table, not code that builds it: on MIPS the stores took 500 bytes. */
 static const struct capture_insn filter[I_COUNT] = {
+	[I_PKTTYPE] = STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+	[I_IS_OUT] = JUMP(I_IS_OUT, BPF_JEQ, PACKET_OUTGOING, I_HATYPE, I_ETYPE),
+	[I_HATYPE] = STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_HATYPE),
+	[I_IS_LOOPBACK] = JUMP(I_IS_LOOPBACK, BPF_JEQ, ARPHRD_LOOPBACK, I_DROP, I_ETYPE),
 	[I_ETYPE] = STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 	[I_NOTAG] = STMT(BPF_LDX | BPF_W | BPF_IMM, 0),
 	[I_IS_TAG] = JUMP(I_IS_TAG, BPF_JEQ, ETHERTYPE_VLAN, I_TAG_ETYPE, I_IS_IP4),
@@ -137,7 +146,22 @@ size_t capture_bpf(struct capture_insn *p, uint16_t port)
 
 /* --- the socket ------------------------------------------------------- */
 
-struct capture *capture_open(const char *ifname, uint16_t port, char *err, size_t errlen)
+/* As root SO_RCVBUFFORCE passes net.core.rmem_max (212,992 bytes by
+ * default, a few hundred frames); without it the queue is what rmem_max
+ * allows. */
+static int set_buffer(int fd, uint32_t bytes)
+{
+	int want = (int)(bytes / 2), got = 0; /* the kernel doubles it, for its overhead */
+	socklen_t len = sizeof got;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0)
+		return 0;
+	return got;
+}
+
+struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_bytes, char *err,
+                             size_t errlen)
 {
 	struct capture_insn prog[CAPTURE_BPF_MAX];
 	struct insn_prog fprog = { (unsigned short)capture_bpf(prog, port), prog };
@@ -172,6 +196,7 @@ struct capture *capture_open(const char *ifname, uint16_t port, char *err, size_
 			snprintf(err, errlen, "dnsagg: capture: cannot open a packet socket: %s", strerror(errno));
 		goto fail;
 	}
+	c->buffer_bytes = set_buffer(c->fd, buffer_bytes);
 	if (setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
 		snprintf(err, errlen, "dnsagg: capture: cannot attach the filter: %s", strerror(errno));
 		goto fail;
@@ -209,21 +234,19 @@ int capture_fd(const struct capture *c)
 	return c ? c->fd : -1;
 }
 
+int capture_buffer_bytes(const struct capture *c)
+{
+	return c->buffer_bytes;
+}
+
 int capture_drain(struct capture *c, struct agg *agg, unsigned max)
 {
 	for (unsigned n = 0; c->fd >= 0 && n < max; n++) {
-		struct sockaddr_ll from;
-		socklen_t fromlen = sizeof from;
-		ssize_t got = recvfrom(c->fd, c->frame, FRAME_MAX, MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+		ssize_t got = recv(c->fd, c->frame, FRAME_MAX, MSG_TRUNC);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
 			return 1; /* EAGAIN: empty (no other error is expected of a bound packet socket) */
-		/* On loopback the kernel shows each packet twice, going out and
-		 * coming in: the copy going out is skipped.  Elsewhere a packet
-		 * going out (a response of the router's own resolver) is counted. */
-		if (from.sll_pkttype == PACKET_OUTGOING && from.sll_hatype == ARPHRD_LOOPBACK)
-			continue;
 		size_t len = (size_t)got < FRAME_MAX ? (size_t)got : FRAME_MAX;
 		uint32_t now = (uint32_t)time(NULL);
 		agg_lock(agg);

@@ -17,13 +17,23 @@
 #include "agg.h"
 
 #define CAPTURE_BATCH 256u  /* frames read per round of the poll loop */
+/* The socket's receive queue (SO_RCVBUF, forced as root): what a burst can
+ * fill while the thread is off the CPU.  The kernel charges each frame its
+ * buffer's true size (about 1 to 3 KiB for a DNS packet), so 4 MiB holds
+ * some 1,500 to 4,000 frames; memory is taken only while frames wait. */
+#define CAPTURE_DEFAULT_BUFFER (4u << 20)
+#define CAPTURE_MAX_BUFFER (64u << 20)
 
 struct capture;
 
-/* Opens the socket on ifname (NULL or "": every interface) for UDP port.
- * Returns NULL and a message in err when it cannot (no CAP_NET_RAW, no
- * such interface). */
-struct capture *capture_open(const char *ifname, uint16_t port, char *err, size_t errlen);
+/* Opens the socket on ifname (NULL or "": every interface) for UDP port,
+ * asking for a receive queue of buffer_bytes.  Returns NULL and a message
+ * in err when it cannot (no CAP_NET_RAW, no such interface). */
+struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_bytes, char *err,
+                             size_t errlen);
+
+/* The receive queue the kernel granted, in bytes (its own accounting). */
+int capture_buffer_bytes(const struct capture *c);
 
 /* Closes the socket and frees c.  NULL is ignored. */
 void capture_close(struct capture *c);
@@ -78,10 +88,15 @@ struct capture_insn {
 #define BPF_X 0x08
 #define BPF_TAX 0x00
 #endif
+#ifndef SKF_AD_OFF
+#define SKF_AD_OFF (-0x1000)   /* loads of the frame's metadata, not its bytes */
+#define SKF_AD_PKTTYPE 4
+#define SKF_AD_HATYPE 28
+#endif
 
 /* The filter for port: fills prog (room for CAPTURE_BPF_MAX instructions)
  * and returns its length. */
-#define CAPTURE_BPF_MAX 40
+#define CAPTURE_BPF_MAX 48
 size_t capture_bpf(struct capture_insn *prog, uint16_t port);
 
 #endif

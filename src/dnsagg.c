@@ -140,12 +140,13 @@ struct capture_opts {
 	int on;
 	const char *interface; /* NULL: every interface */
 	uint16_t port;
+	uint32_t buffer;       /* bytes of the socket's receive queue */
 };
 
-/* capture = { interface = "br-lan", port = 53 } */
+/* capture = { interface = "br-lan", port = 53, buffer = bytes } */
 static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
 {
-	static const char *const keys[] = { "interface", "port", NULL };
+	static const char *const keys[] = { "interface", "port", "buffer", NULL };
 	lua_getfield(L, opts, "capture");
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
@@ -160,6 +161,7 @@ static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
 	if (co->interface && (!*co->interface || strlen(co->interface) >= 16))
 		luaL_error(L, "dnsagg.new: option 'capture.interface' must be an interface name");
 	co->port = (uint16_t)opt_count_named(L, t, "port", "capture.port", DNSPKT_PORT, 65535);
+	co->buffer = opt_count_named(L, t, "buffer", "capture.buffer", CAPTURE_DEFAULT_BUFFER, CAPTURE_MAX_BUFFER);
 	lua_pop(L, 1);
 }
 
@@ -387,7 +389,7 @@ static int l_new(lua_State *L)
 	cfg.max_clients = opt_count(L, 1, "max_clients", AGG_DEFAULT_MAX_CLIENTS, AGG_LIMIT_ENTRIES);
 	cfg.max_servers = AGG_DEFAULT_MAX_SERVERS;
 	cfg.max_leases = AGG_DEFAULT_MAX_LEASES;
-	struct capture_opts co = { 0, NULL, DNSPKT_PORT };
+	struct capture_opts co = { 0, NULL, DNSPKT_PORT, CAPTURE_DEFAULT_BUFFER };
 	opt_capture(L, 1, &co);
 	cfg.capture = co.on;
 	opt_dnstt(L, 1, &cfg);
@@ -436,12 +438,14 @@ static int l_new(lua_State *L)
 		return 2;
 	}
 	struct capture *cap = NULL;
-	if (co.on && !(cap = capture_open(co.interface, co.port, err, sizeof err))) {
+	if (co.on && !(cap = capture_open(co.interface, co.port, co.buffer, err, sizeof err))) {
 		free_handle(h);
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
 	}
+	if (cap)
+		h->agg->stats.capture_buffer_bytes = capture_buffer_bytes(cap); /* no thread yet */
 	if (fifo || cap) {
 		struct reader_opts ropts = { fifo, pid_glob, lock, cap };
 		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
@@ -899,6 +903,7 @@ static int l_stats(lua_State *L)
 		lua_setfield(L, -2, "packets_by_result");
 		set_number(L, "packets", packets);
 		set_number(L, "packets_dropped", s->packets_dropped);
+		set_number(L, "capture_buffer_bytes", (uint64_t)(s->capture_buffer_bytes > 0 ? s->capture_buffer_bytes : 0));
 	}
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);

@@ -232,7 +232,12 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 			sample(sink, "dnsagg_packets_total", labels, 1, s->packets[st]);
 		}
 		single(sink, "dnsagg_packets_dropped_total", "counter",
-		       "Frames the kernel dropped for want of room in the capture socket's queue.", s->packets_dropped);
+		       "Frames on the DNS port that the kernel dropped because the capture socket's queue was full "
+		       "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.",
+		       s->packets_dropped);
+		single(sink, "dnsagg_capture_buffer_bytes", "gauge",
+		       "Size of the capture socket's receive queue, as the kernel granted it (capture.buffer).",
+		       s->capture_buffer_bytes > 0 ? (uint64_t)s->capture_buffer_bytes : 0);
 	}
 	if (v->ndnstt)
 		single(sink, "dnsagg_dnstt_session_evictions_total", "counter",

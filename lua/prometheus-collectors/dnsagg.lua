@@ -41,7 +41,7 @@ end
 -- UCI gives strings and lists of strings; dnsagg.new wants numbers, lists,
 -- nested tables and false where UCI says '0'.  UCI has no nesting, so the
 -- capture, DNSTT and GeoIP options are flat there:
---   capture '1', capture_interface, capture_port      -> capture = { interface, port }
+--   capture '1', capture_interface, capture_port, capture_buffer -> capture = { interface, port, buffer }
 --   list dnstt_domain, dnstt_active_window, dnstt_max_sessions -> dnstt = { domains, ... }
 --                                                     (no dnstt_domain: DNSTT off)
 --   geoip_country, geoip_asn (paths)                  -> geoip = { country, asn }
@@ -49,6 +49,7 @@ end
 local NESTED = {
   capture_interface = { "capture", "interface" },
   capture_port = { "capture", "port", tonumber },
+  capture_buffer = { "capture", "buffer", tonumber },
   dnstt_domain = { "dnstt", "domains" },
   dnstt_active_window = { "dnstt", "active_window", tonumber },
   dnstt_max_sessions = { "dnstt", "max_sessions", tonumber },

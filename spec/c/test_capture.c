@@ -28,6 +28,10 @@ static const char VECTOR_POLL[] = "aerukz4jvpg672aaaaaaaaaaaaaa.t.example.com";
 
 /* ---- a classic BPF interpreter: the opcodes capture_bpf() uses ---- */
 
+/* The metadata of the frame run next (SKF_AD_PKTTYPE, SKF_AD_HATYPE): by
+ * default a frame that came in on Ethernet. */
+static uint32_t frame_pkttype = 0 /* PACKET_HOST */, frame_hatype = 1 /* ARPHRD_ETHER */;
+
 /* Returns what the program returns (bytes kept; 0: dropped), or -1 on an
  * instruction it does not know. */
 static long run_bpf(const struct capture_insn *prog, size_t n, const uint8_t *pkt, size_t len)
@@ -37,6 +41,14 @@ static long run_bpf(const struct capture_insn *prog, size_t n, const uint8_t *pk
 		const struct capture_insn *i = &prog[pc];
 		uint32_t off;
 		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k == (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE))
+				a = frame_pkttype;
+			else if (i->k == (uint32_t)(SKF_AD_OFF + SKF_AD_HATYPE))
+				a = frame_hatype;
+			else
+				return -1; /* no word load of the frame's bytes is used */
+			break;
 		case BPF_LD | BPF_H | BPF_ABS:
 		case BPF_LD | BPF_B | BPF_ABS:
 		case BPF_LD | BPF_H | BPF_IND:
@@ -243,6 +255,22 @@ static void test_filter_accepts_dns(void)
 	struct spec hop = dns_spec(1, 1, 40000, 9999);
 	hop.hop_by_hop = 1; /* extension headers: left to dnspkt */
 	CHECK(filter(&hop) > 0);
+}
+
+/* On loopback each packet is seen going out and coming in: only the copy
+ * coming in is queued.  Elsewhere frames going out are kept. */
+static void test_filter_outgoing(void)
+{
+	struct spec q = dns_spec(0, 0, 40000, PORT);
+	const uint32_t HOST = 0, OUTGOING = 4, ETHER = 1, LOOPBACK = 772;
+	frame_pkttype = OUTGOING, frame_hatype = LOOPBACK;
+	CHECK_INT(filter(&q), 0);
+	frame_pkttype = HOST;
+	CHECK(filter(&q) > 0);
+	frame_pkttype = OUTGOING, frame_hatype = ETHER;
+	CHECK(filter(&q) > 0);
+	frame_pkttype = HOST;
+	CHECK(filter(&q) > 0);
 }
 
 static void test_filter_drops_the_rest(void)
@@ -471,5 +499,5 @@ static void test_sessions_groups(void)
 	}
 }
 
-CHECK_MAIN(test_filter_accepts_dns, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+CHECK_MAIN(test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)

@@ -31,6 +31,7 @@ function M.start(dm, o)
                  "-d", o.queries, "-Q", tostring(o.qps), "-l", tostring(o.seconds),
                  "-c", tostring(o.clients or 10), "-q", tostring(o.outstanding or 500),
                  "-t", tostring(o.timeout or 5) }
+  if o.edns then argv[#argv + 1] = "-e" end
   local h = proc.spawn(argv)
   h.seconds = o.seconds + (o.timeout or 5)
   return h
