@@ -30,7 +30,7 @@ GEOIP_CFLAGS := -DDNSAGG_GEOIP
 GEOIP_LIBS := -lmaxminddb
 endif
 
-CORE := hash names strpool lru pending logline leases dnspkt dnstt sessions geoip capture agg buf expo reader
+CORE := hash names strpool lru pending logline leases dnspkt dnstt sessions geoip pktquery capture agg buf expo reader
 CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)
 HEADERS := $(wildcard src/*.h)

@@ -145,7 +145,8 @@ static inline int stored_as(const struct agg *agg, const struct logline *line, s
 	return counted;
 }
 
-static void apply_query(struct agg *agg, const struct logline *line, uint32_t now)
+/* tie: the query's outcome will come in a line of its own (the log) */
+static void apply_query(struct agg *agg, const struct logline *line, int tie, uint32_t now)
 {
 	struct logline_span name, who;
 	char pseudonym[AGG_PSEUDONYM_LEN];
@@ -161,10 +162,10 @@ static void apply_query(struct agg *agg, const struct logline *line, uint32_t no
 			count_in(agg, &agg->entries, client, domain, type, now);
 		count_in(agg, &agg->clients, client, NULL, NULL, now);
 		/* outcomes are tied by what their own lines carry: the address, the whole name */
-		if (line->has_serial)
+		if (tie && line->has_serial)
 			pending_query(&agg->pending, line->serial, client_check(line->client),
 			              agg->replies);
-		else
+		else if (tie)
 			pending_query(&agg->pending, domain && name.len == line->name.len ? domain->hash
 			                                                                  : span_hash(agg, line->name),
 			              0, agg->replies);
@@ -209,7 +210,7 @@ HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 	agg->stats.lines[line->kind]++;
 	switch (line->kind) {
 	case LOGLINE_QUERY:
-		apply_query(agg, line, now);
+		apply_query(agg, line, 1, now);
 		break;
 	case LOGLINE_FORWARDED: {
 		struct str *server = intern(agg, line->server);
@@ -234,6 +235,18 @@ HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 {
 	apply_line(agg, line, now);
+}
+
+void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
+                     struct logline_span qtype, uint32_t now)
+{
+	struct logline line;
+	memset(&line, 0, sizeof line);
+	line.kind = LOGLINE_QUERY;
+	line.client = client;
+	line.name = name;
+	line.qtype = qtype;
+	apply_query(agg, &line, 0, now);
 }
 
 /* The unix time of a stamp in local time, the year the latest that is not

@@ -41,6 +41,12 @@ enum agg_clients {
 };
 #define AGG_PSEUDONYM_LEN 12
 
+/* Where the (client, domain, type) counts come from. */
+enum agg_queries {
+	AGG_QUERIES_LOG = 0, /* dnsmasq's query log (fifo, log, feed) */
+	AGG_QUERIES_PACKETS  /* the capture: clients' queries on the DNS port (src/pktquery.c) */
+};
+
 struct agg_config {
 	uint32_t max_entries;
 	uint32_t max_clients;
@@ -50,6 +56,7 @@ struct agg_config {
 	const char *lease_files[AGG_MAX_LEASE_FILES];
 	size_t nlease_files;
 	int capture;                        /* 1: a capture feeds the packet counters */
+	enum agg_queries queries;
 	const char *dnstt_domains[SESSIONS_MAX_DOMAINS]; /* none: no DNSTT counting */
 	size_t ndnstt_domains;
 	uint32_t dnstt_window;              /* seconds */
@@ -79,6 +86,7 @@ struct agg_stats {
 	uint64_t excluded;                  /* queries whose name the include/exclude rules left out */
 	uint64_t packets[DNSPKT_STATUS_COUNT]; /* captured frames by dnspkt status (DNSPKT_OK: DNS) */
 	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
+	uint64_t packet_queries;            /* clients' queries counted from packets */
 	int capture_buffer_bytes;           /* that queue's size, as the kernel granted it */
 	enum fifo_state fifo;
 	int fifo_buffer_bytes;              /* the pipe's capacity once open */
@@ -127,6 +135,12 @@ static inline void agg_unlock(struct agg *agg) { pthread_mutex_unlock(&agg->mu);
 
 /* With the lock held: counts one parsed line. */
 void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
+
+/* With the lock held: counts one query of client for name and type into
+ * the (client, domain, type) and client tables, under the privacy options,
+ * as a query line would be (the packet query source). */
+void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
+                     struct logline_span qtype, uint32_t now);
 
 /* With the lock held: splits data into lines, reassembling across calls
  * through lb, and parses and counts each. */

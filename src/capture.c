@@ -22,6 +22,7 @@
 #include "dnspkt.h"
 #include "dnstt.h"
 #include "geoip.h"
+#include "pktquery.h"
 #include "sessions.h"
 
 #define FRAME_MAX (65535u + 64u)   /* an IP datagram and its link headers */
@@ -242,7 +243,9 @@ int capture_buffer_bytes(const struct capture *c)
 int capture_drain(struct capture *c, struct agg *agg, unsigned max)
 {
 	for (unsigned n = 0; c->fd >= 0 && n < max; n++) {
-		ssize_t got = recv(c->fd, c->frame, FRAME_MAX, MSG_TRUNC);
+		struct sockaddr_ll from;
+		socklen_t fromlen = sizeof from;
+		ssize_t got = recvfrom(c->fd, c->frame, FRAME_MAX, MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -250,7 +253,7 @@ int capture_drain(struct capture *c, struct agg *agg, unsigned max)
 		size_t len = (size_t)got < FRAME_MAX ? (size_t)got : FRAME_MAX;
 		uint32_t now = (uint32_t)time(NULL);
 		agg_lock(agg);
-		capture_account(agg, c->frame, len, c->port, now);
+		capture_account(agg, c->frame, len, c->port, from.sll_pkttype == PACKET_OUTGOING, now);
 		agg_unlock(agg);
 	}
 	return 0;
@@ -300,7 +303,8 @@ static void count_dnstt(struct agg *agg, const struct dnspkt_frame *fr, const st
 	}
 }
 
-void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, uint32_t now)
+void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, int outgoing,
+                     uint32_t now)
 {
 	struct dnspkt_frame fr;
 	int status = dnspkt_frame(frame, len, port, &fr);
@@ -309,6 +313,8 @@ void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t
 		status = dnspkt_question(fr.payload, fr.payload_len, &q);
 		if (status == DNSPKT_OK && agg->dnstt)
 			count_dnstt(agg, &fr, &q, now);
+		if (status == DNSPKT_OK && agg->cfg.queries == AGG_QUERIES_PACKETS)
+			pktquery_count(agg, &fr, &q, outgoing, now);
 	}
 	agg->stats.packets[status]++;
 }

@@ -52,8 +52,10 @@ int capture_drain(struct capture *c, struct agg *agg, unsigned max);
  * anew under another index. */
 void capture_housekeeping(struct capture *c, struct agg *agg);
 
-/* With the lock held: counts one Ethernet frame seen on the DNS port. */
-void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, uint32_t now);
+/* With the lock held: counts one Ethernet frame seen on the DNS port;
+ * outgoing: this host sent it (PACKET_OUTGOING). */
+void capture_account(struct agg *agg, const uint8_t *frame, size_t len, uint16_t port, int outgoing,
+                     uint32_t now);
 
 /*
  * Classic BPF as the kernel takes it (SO_ATTACH_FILTER): the layout of

@@ -49,7 +49,7 @@ static struct handle *check_handle(lua_State *L)
 static const char *const known_options[] = {
 	"fifo", "lock", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
 	"capture", "dnstt", "geoip", "exclude_domains", "include_domains", "fold", "psl", "clients",
-	"client_key", "max_series", NULL
+	"client_key", "max_series", "queries", NULL
 };
 
 #define UNKNOWN_OPTION "dnsagg.new: unknown option"
@@ -163,6 +163,24 @@ static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
 	co->port = (uint16_t)opt_count_named(L, t, "port", "capture.port", DNSPKT_PORT, 65535);
 	co->buffer = opt_count_named(L, t, "buffer", "capture.buffer", CAPTURE_DEFAULT_BUFFER, CAPTURE_MAX_BUFFER);
 	lua_pop(L, 1);
+}
+
+/* queries = "log" (the default) | "packets": where the query counts come
+ * from.  From packets, a query log given as well would count each query
+ * twice: it is refused, and so is packets without a capture. */
+static enum agg_queries opt_queries(lua_State *L, int opts, int capture, int log_given)
+{
+	const char *q = opt_string(L, opts, "queries");
+	if (!q || strcmp(q, "log") == 0)
+		return AGG_QUERIES_LOG;
+	if (strcmp(q, "packets") != 0)
+		luaL_error(L, "dnsagg.new: option 'queries' must be \"log\" or \"packets\", not \"%s\"", q);
+	if (!capture)
+		luaL_error(L, "dnsagg.new: option 'queries' = \"packets\" needs the option 'capture'");
+	if (log_given)
+		luaL_error(L, "dnsagg.new: option 'queries' = \"packets\" counts every query from the capture: "
+		              "leave out 'fifo' and 'log', or it would count each query twice");
+	return AGG_QUERIES_PACKETS;
 }
 
 /* A name of labels of 1 to 63 letters, digits, '-' or '_', at most 253
@@ -392,6 +410,7 @@ static int l_new(lua_State *L)
 	struct capture_opts co = { 0, NULL, DNSPKT_PORT, CAPTURE_DEFAULT_BUFFER };
 	opt_capture(L, 1, &co);
 	cfg.capture = co.on;
+	cfg.queries = opt_queries(L, 1, co.on, fifo || log);
 	opt_dnstt(L, 1, &cfg);
 	struct geoip_opts go = { NULL, NULL };
 	opt_geoip(L, 1, &cfg, &go);
@@ -471,6 +490,8 @@ static int l_feed(lua_State *L)
 	const char *line = luaL_checklstring(L, 2, &len);
 	struct logline parsed;
 
+	if (h->agg->cfg.queries == AGG_QUERIES_PACKETS)
+		return luaL_error(L, "agg:feed: this aggregator counts queries from packets (queries = \"packets\")");
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	logline_parse(line, len, &parsed);
@@ -903,6 +924,7 @@ static int l_stats(lua_State *L)
 		lua_setfield(L, -2, "packets_by_result");
 		set_number(L, "packets", packets);
 		set_number(L, "packets_dropped", s->packets_dropped);
+		set_number(L, "packet_queries", s->packet_queries);
 		set_number(L, "capture_buffer_bytes", (uint64_t)(s->capture_buffer_bytes > 0 ? s->capture_buffer_bytes : 0));
 	}
 	if (v->ndnstt) {

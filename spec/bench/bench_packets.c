@@ -105,7 +105,7 @@ __attribute__((noinline)) void measured_packets(struct agg *agg, const uint8_t *
 {
 	for (uint32_t i = 0; i < PACKETS; i++) {
 		agg_lock(agg);
-		capture_account(agg, f, len, PORT, 1700000000u + i / 1000);
+		capture_account(agg, f, len, PORT, 0, 1700000000u + i / 1000);
 		agg_unlock(agg);
 	}
 }

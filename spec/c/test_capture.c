@@ -346,7 +346,7 @@ static size_t account(struct agg *agg, int vlan, int v6, const char *name, uint1
 	size_t len = build_frame(f, &s);
 	uint8_t *copy = malloc(len); /* exactly its length: a read past the end shows under ASan/valgrind */
 	memcpy(copy, f, len);
-	capture_account(agg, copy, len, PORT, now);
+	capture_account(agg, copy, len, PORT, 0, now);
 	free(copy);
 	return mlen;
 }
@@ -391,11 +391,11 @@ static void test_account_dnstt(void)
 	uint8_t f[256];
 	struct spec bad = dns_spec(0, 0, 40000, PORT);
 	bad.frag = 0x2000;
-	capture_account(agg, f, build_frame(f, &bad), PORT, t0);
+	capture_account(agg, f, build_frame(f, &bad), PORT, 0, t0);
 	struct spec shortmsg = dns_spec(0, 0, 40000, PORT);
 	shortmsg.plen = 5;
-	capture_account(agg, f, build_frame(f, &shortmsg), PORT, t0);
-	capture_account(agg, f, 10, PORT, t0);
+	capture_account(agg, f, build_frame(f, &shortmsg), PORT, 0, t0);
+	capture_account(agg, f, 10, PORT, 0, t0);
 	CHECK_U64(agg->stats.packets[DNSPKT_FRAGMENT], 1);
 	CHECK_U64(agg->stats.packets[DNSPKT_TRUNCATED], 2);
 	CHECK_U64(agg->stats.packets[DNSPKT_OK], 8);

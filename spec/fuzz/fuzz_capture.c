@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		uint8_t *frame = fuzz_copy(data + off, len);
 		agg_lock(agg);
-		capture_account(agg, frame, len, PORT, now);
+		capture_account(agg, frame, len, PORT, 0, now);
 		agg_unlock(agg);
 		agg_dnstt_tick(agg, now);
 		free(frame);

@@ -1,0 +1,158 @@
+-- The packet query source (queries = "packets"): the real dnsmasq with no
+-- query log at all, dig from several loopback addresses, and the module
+-- counting the clients' queries from the capture on dnsmasq's port; then
+-- the same traffic counted from the log and from packets side by side.
+-- Needs root (CAP_NET_RAW), as the CI runs.
+local proc = require("spec.support.proc")
+local dnsmasq = require("spec.support.dnsmasq")
+local expo = require("spec.support.expo")
+local pstat = require("posix.sys.stat")
+local unistd = require("posix.unistd")
+
+local LEASES = table.concat({
+  "1900000000 aa:bb:cc:00:00:11 127.0.0.11 laptop 01:aa:bb:cc:00:00:11",
+  "1900000100 aa:bb:cc:00:00:12 127.0.0.12 phone *",
+}, "\n") .. "\n"
+
+-- name, type, source address
+local SENT = {
+  { "example.org", "A", "127.0.0.11" },
+  { "example.org", "A", "127.0.0.11" },      -- a repeat: answered from the cache
+  { "example.org", "AAAA", "127.0.0.11" },
+  { "Example.ORG", "A", "127.0.0.11" },      -- dnsmasq logs the name as sent, case and all
+  { "example.org", "MX", "127.0.0.12" },
+  { "example.org", "TXT", "127.0.0.12" },
+  { "example.org", "HTTPS", "127.0.0.12" },
+  { "example.org", "TYPE1234", "127.0.0.12" }, -- logged as type=1234
+  { "blocked.test", "A", "127.0.0.12" },     -- address=/blocked.test/0.0.0.0
+  { "unknown.lan", "A", "127.0.0.13" },      -- local=/lan/: an unknown local name
+  { "www.example.org", "A", "127.0.0.13" },
+  { "1.0.0.127.in-addr.arpa", "PTR", "127.0.0.14" },
+}
+
+-- every dnsmasq_queries_total and dnsmasq_client_queries_total sample of a
+-- render of the clients of SENT (not dnsmasq.start's probe from 127.0.0.1,
+-- sent before the capture started), as "family{labels} value" lines,
+-- sorted: what the two sources must share
+local function query_series(samples)
+  local out = {}
+  for _, s in ipairs(samples) do
+    if (s.name == "dnsmasq_queries_total" or s.name == "dnsmasq_client_queries_total")
+        and s.labels.client ~= "127.0.0.1" then
+      local keys = {}
+      for k in pairs(s.labels) do keys[#keys + 1] = k end
+      table.sort(keys)
+      local parts = {}
+      for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. s.labels[k] end
+      out[#out + 1] = string.format("%s{%s} %.0f", s.name, table.concat(parts, ","), s.value)
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+describe("queries from packets", function()
+  local dnsagg = require("dnsagg")
+
+  if unistd.geteuid() ~= 0 then
+    it("needs root", function()
+      pending("the packet source needs root (CAP_NET_RAW): run `make test` as root, as the CI does")
+    end)
+    return
+  end
+
+  local dir, up, dm, from_packets, from_log
+
+  before_each(function()
+    dir = proc.tmpdir()
+    proc.write_file(dir .. "/dhcp.leases", LEASES)
+  end)
+  after_each(function()
+    if from_packets then from_packets:close() end
+    if from_log then from_log:close() end
+    dnsmasq.stop(dm); dnsmasq.stop(up)
+    proc.kill_all()
+    proc.rmtree(dir)
+    dm, up, from_packets, from_log = nil, nil, nil, nil
+  end)
+
+  local function send_all()
+    for _, q in ipairs(SENT) do
+      local name = q[2] == "PTR" and "127.0.0.1" or q[1]
+      assert.is_not_nil(dnsmasq.dig(dm, name, { type = q[2], from = q[3] }), "no answer to " .. q[1] .. " " .. q[2])
+    end
+  end
+
+  it("counts every dig query on loopback with no query log anywhere", function()
+    up = dnsmasq.upstream{ dir = dir }
+    dm = dnsmasq.start{ dir = dir, log = false, upstream = up }
+    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = dm.port }, queries = "packets",
+                                      leases = dir .. "/dhcp.leases" })
+    send_all()
+    assert.is_true(from_packets:sync())
+    local s = expo.parse(from_packets:render())
+    local function q(client, domain, qtype)
+      return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
+    end
+    assert.equal(2, q("127.0.0.11", "example.org", "A"))
+    assert.equal(1, q("127.0.0.11", "example.org", "AAAA"))
+    assert.equal(1, q("127.0.0.11", "Example.ORG", "A"))
+    assert.equal(1, q("127.0.0.12", "example.org", "MX"))
+    assert.equal(1, q("127.0.0.12", "example.org", "TXT"))
+    assert.equal(1, q("127.0.0.12", "example.org", "HTTPS"))
+    assert.equal(1, q("127.0.0.12", "example.org", "type=1234"))
+    assert.equal(1, q("127.0.0.12", "blocked.test", "A"))
+    assert.equal(1, q("127.0.0.13", "unknown.lan", "A"))
+    assert.equal(1, q("127.0.0.13", "www.example.org", "A"))
+    assert.equal(1, q("127.0.0.14", "1.0.0.127.in-addr.arpa", "PTR"))
+    assert.equal(#SENT, expo.sum(s, "dnsmasq_queries_total", {}))
+    assert.equal(#SENT, expo.value(s, "dnsagg_packet_queries_total", {}))
+    -- hostnames and MACs from the lease file
+    assert.equal(4, expo.value(s, "dnsmasq_client_queries_total",
+      { client = "127.0.0.11", hostname = "laptop", mac = "aa:bb:cc:00:00:11" }))
+    assert.equal(5, expo.value(s, "dnsmasq_client_queries_total",
+      { client = "127.0.0.12", hostname = "phone", mac = "aa:bb:cc:00:00:12" }))
+    assert.equal(2, expo.value(s, "dnsmasq_queries_total",
+      { client = "127.0.0.11", hostname = "laptop", domain = "example.org", type = "A" }))
+    -- the responses and dnsmasq's own queries to its upstream (another port) are no client's
+    assert.equal(2 * #SENT, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
+    assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "query" }))
+    assert.is_nil(expo.value(s, "dnsagg_fifo_up", {}))
+  end)
+
+  it("gives the same query series as dnsmasq's log for the same traffic", function()
+    local fifo = dir .. "/dnsmasq.fifo"
+    assert(pstat.mkfifo(fifo, 384))
+    from_log = assert(dnsagg.new{ fifo = fifo, dnsmasq_pidfile = false, leases = dir .. "/dhcp.leases" })
+    up = dnsmasq.upstream{ dir = dir }
+    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up }
+    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = dm.port }, queries = "packets",
+                                      leases = dir .. "/dhcp.leases" })
+    send_all()
+    assert.is_true(from_log:sync())
+    assert.is_true(from_packets:sync())
+    local by_log = query_series(expo.parse(from_log:render()))
+    local by_packets = query_series(expo.parse(from_packets:render()))
+    assert.equal(#SENT - 1 + 4, #by_log) -- a series a (client, domain, type), less the repeat; four clients
+    assert.same(by_log, by_packets)
+  end)
+
+  it("refuses a query log beside it, and packets without a capture, naming the option", function()
+    local cases = {
+      { { queries = "packets" }, "option 'queries' = \"packets\" needs the option 'capture'" },
+      { { queries = "packets", capture = { interface = "lo" }, fifo = dir .. "/q.fifo" }, "leave out 'fifo' and 'log'" },
+      { { queries = "packets", capture = { interface = "lo" }, log = dir .. "/dhcp.leases" }, "leave out 'fifo' and 'log'" },
+      { { queries = "pcap", capture = { interface = "lo" } }, "option 'queries' must be \"log\" or \"packets\"" },
+      { { queries = 1 }, "option 'queries' must be a string" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(dnsagg.new, c[1])
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(c[2], 1, true), tostring(err))
+    end
+    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = 9 }, queries = "packets" })
+    local ok, err = pcall(from_packets.feed, from_packets, "Nov 22 01:41:33 dnsmasq[1]: query[A] a.b from 127.0.0.1")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("counts queries from packets", 1, true), tostring(err))
+  end)
+end)

@@ -1,0 +1,95 @@
+/*
+ * pktquery.c - a client's query from the capture, as the log's query line
+ * would have counted it (see pktquery.h).
+ */
+#include "pktquery.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* dnsmasq 2.90's names of query types, read off its log for every type
+ * from 1 to 300 and 32768 to 32769 ("-": none, logged as type=N).  Runs of
+ * consecutive numbers, each a row of fixed-width names: no pointers, so no
+ * relocations in the shared object. */
+#define TYPE_NAME_LEN 11
+static const char names_1[][TYPE_NAME_LEN] = {
+	"A", "NS", "MD", "MF", "CNAME", "SOA", "MB", "MG", "MR", "NULL", "WKS", "PTR", "HINFO", "MINFO", "MX",
+	"TXT", "RP", "AFSDB", "X25", "ISDN", "RT", "NSAP", "NSAP_PTR", "SIG", "KEY", "PX", "GPOS", "AAAA",
+	"LOC", "NXT", "EID", "NIMLOC", "SRV", "ATMA", "NAPTR", "KX", "CERT", "A6", "DNAME", "SINK", "OPT",
+	"APL", "DS", "SSHFP", "IPSECKEY", "RRSIG", "NSEC", "DNSKEY", "DHCID", "NSEC3", "NSEC3PARAM", "TLSA",
+	"SMIMEA", "-", "HIP", "NINFO", "RKEY", "TALINK", "CDS", "CDNSKEY", "OPENPGPKEY", "CSYNC", "ZONEMD",
+	"SVCB", "HTTPS"
+};
+static const char names_99[][TYPE_NAME_LEN] = {
+	"SPF", "UINFO", "UID", "GID", "UNSPEC", "NID", "L32", "L64", "LP", "EUI48", "EUI64"
+};
+static const char names_249[][TYPE_NAME_LEN] = {
+	"TKEY", "TSIG", "-", "AXFR", "MAILB", "MAILA", "ANY", "URI", "CAA", "AVC", "DOA", "AMTRELAY", "RESINFO"
+};
+static const char names_32768[][TYPE_NAME_LEN] = { "TA", "DLV" };
+
+static const struct {
+	uint16_t first, count;
+	const char (*name)[TYPE_NAME_LEN];
+} type_runs[] = {
+	{ 1, sizeof names_1 / TYPE_NAME_LEN, names_1 },
+	{ 99, sizeof names_99 / TYPE_NAME_LEN, names_99 },
+	{ 249, sizeof names_249 / TYPE_NAME_LEN, names_249 },
+	{ 32768, sizeof names_32768 / TYPE_NAME_LEN, names_32768 },
+};
+
+size_t pktquery_type_name(uint16_t type, char out[PKTQUERY_TYPE_MAX])
+{
+	for (size_t r = 0; r < sizeof type_runs / sizeof type_runs[0]; r++) {
+		unsigned at = (unsigned)type - type_runs[r].first;
+		if (type >= type_runs[r].first && at < type_runs[r].count && type_runs[r].name[at][0] != '-') {
+			size_t len = strlen(type_runs[r].name[at]);
+			memcpy(out, type_runs[r].name[at], len + 1);
+			return len;
+		}
+	}
+	/* "type=N", N in decimal */
+	char digits[5];
+	size_t n = 0, len = 5;
+	unsigned v = type;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(out, "type=", 5);
+	while (n)
+		out[len++] = digits[--n];
+	out[len] = '\0';
+	return len;
+}
+
+static const char UNPRINTABLE[] = "<name unprintable>";
+
+const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
+{
+	for (uint8_t l = 0; l < name->nlabels; l++) {
+		const unsigned char *p = (const unsigned char *)name->text + name->label[l].off;
+		for (uint8_t i = 0; i < name->label[l].len; i++)
+			if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '.') {
+				*len = sizeof UNPRINTABLE - 1;
+				return UNPRINTABLE;
+			}
+	}
+	*len = name->text_len;
+	return name->text;
+}
+
+void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
+                    int outgoing, uint32_t now)
+{
+	char client[PKTQUERY_CLIENT_MAX], type[PKTQUERY_TYPE_MAX];
+	if (outgoing || fr->is_response || q->qr || q->opcode != 0)
+		return;
+	if (!inet_ntop(fr->family == 4 ? AF_INET : AF_INET6, fr->resolver, client, sizeof client))
+		return;
+	size_t name_len, type_len = pktquery_type_name(q->qtype, type);
+	const char *name = pktquery_name_text(&q->name, &name_len);
+	struct logline_span who = { client, strlen(client) }, what = { name, name_len }, as = { type, type_len };
+	agg->stats.packet_queries++;
+	agg_count_query(agg, who, what, as, now);
+}
