@@ -13,6 +13,7 @@
 #include "agg.h"
 #include "capture.h"
 #include "dnspkt.h"
+#include "pktquery.h"
 #include "sessions.h"
 
 #include <stdint.h>
@@ -499,5 +500,113 @@ static void test_sessions_groups(void)
 	}
 }
 
-CHECK_MAIN(test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+/* ---- the packet query source (src/pktquery.c) ---- */
+
+static void test_type_names(void)
+{
+	static const struct { uint16_t type; const char *name; } want[] = {
+		{ 1, "A" }, { 28, "AAAA" }, { 65, "HTTPS" }, { 64, "SVCB" }, { 54, "type=54" }, { 53, "SMIMEA" },
+		{ 66, "type=66" }, { 99, "SPF" }, { 109, "EUI64" }, { 110, "type=110" }, { 248, "type=248" },
+		{ 249, "TKEY" }, { 251, "type=251" }, { 252, "AXFR" }, { 255, "ANY" }, { 257, "CAA" },
+		{ 261, "RESINFO" }, { 262, "type=262" }, { 32768, "TA" }, { 32769, "DLV" }, { 32770, "type=32770" },
+		{ 0, "type=0" }, { 65535, "type=65535" },
+	};
+	char out[PKTQUERY_TYPE_MAX];
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		size_t len = pktquery_type_name(want[i].type, out);
+		CHECK_STR(out, want[i].name);
+		CHECK_INT(len, strlen(want[i].name));
+	}
+	for (unsigned t = 0; t < 65536; t++) /* every type fits, NUL included */
+		CHECK(pktquery_type_name((uint16_t)t, out) < PKTQUERY_TYPE_MAX);
+}
+
+/* A query or response from 127.0.0.1 (or ::1) counted from packets; opcode
+ * as the header's bits 11-14. */
+static void account_query(struct agg *agg, int v6, const uint8_t *name_wire, size_t name_len, uint16_t qtype,
+                          int response, int outgoing, unsigned opcode)
+{
+	uint8_t msg[512], f[1024];
+	size_t mlen = build_msg(msg, "x", qtype, response);
+	/* the name as given, wire form: replaces "x" (3 octets) */
+	memmove(msg + 12 + name_len, msg + 12 + 3, mlen - 15);
+	memcpy(msg + 12, name_wire, name_len);
+	mlen = mlen - 3 + name_len;
+	msg[2] = (uint8_t)(msg[2] | opcode << 3);
+	struct spec s = dns_spec(0, v6, response ? PORT : 40000, response ? 40000 : PORT);
+	s.payload = msg;
+	s.plen = mlen;
+	capture_account(agg, f, build_frame(f, &s), PORT, outgoing, 1000);
+}
+
+/* the count of (client, domain, type) in agg, or -1 */
+static long long entry_count(struct agg *agg, const char *client, const char *domain, const char *type)
+{
+	struct agg_view *v = agg_view_new(agg);
+	long long n = -1;
+	for (uint32_t i = 0; v && i < v->nrows; i++)
+		if (!strcmp(v->rows[i].client, client) && !strcmp(v->rows[i].domain, domain) &&
+		    !strcmp(v->rows[i].type, type))
+			n = (long long)v->rows[i].count;
+	agg_view_free(v);
+	return n;
+}
+
+static void test_packet_queries(void)
+{
+	struct agg_config cfg = { 0 };
+	cfg.max_entries = cfg.max_clients = 10;
+	cfg.max_servers = cfg.max_leases = 4;
+	cfg.capture = 1;
+	cfg.queries = AGG_QUERIES_PACKETS;
+	struct agg *agg = agg_new(&cfg);
+	CHECK(agg != NULL);
+	if (!agg)
+		return;
+	static const uint8_t mixed[] = "\3Foo\7Example\3org";       /* case kept, as dnsmasq logs it */
+	static const uint8_t quote[] = "\5a\"b\\c\4test";           /* '"' and '\\' are printable */
+	static const uint8_t dot[] = "\3a.b\4test";                  /* a '.' inside a label */
+	static const uint8_t ctrl[] = "\3a\001b\4test";             /* a control byte */
+	static const uint8_t high[] = "\4caf\303\4test";            /* not ASCII */
+	static const uint8_t root[] = "";
+
+	account_query(agg, 0, mixed, sizeof mixed, 65, 0, 0, 0);
+	account_query(agg, 0, mixed, sizeof mixed, 65, 0, 0, 0); /* a retransmission is a query too */
+	account_query(agg, 1, mixed, sizeof mixed, 1, 0, 0, 0);
+	account_query(agg, 0, quote, sizeof quote, 1, 0, 0, 0);
+	account_query(agg, 0, dot, sizeof dot, 1, 0, 0, 0);
+	account_query(agg, 0, ctrl, sizeof ctrl, 1, 0, 0, 0);
+	account_query(agg, 0, high, sizeof high, 28, 0, 0, 0);
+	account_query(agg, 0, root, sizeof root, 2, 0, 0, 0);
+	/* not a client's query: a response, one this host sent, an UPDATE, a NOTIFY */
+	account_query(agg, 0, mixed, sizeof mixed, 1, 1, 0, 0);
+	account_query(agg, 0, mixed, sizeof mixed, 1, 0, 1, 0);
+	account_query(agg, 0, mixed, sizeof mixed, 1, 0, 0, 5);
+	account_query(agg, 0, mixed, sizeof mixed, 1, 0, 0, 4);
+
+	CHECK_INT(entry_count(agg, "127.0.0.1", "Foo.Example.org", "HTTPS"), 2);
+	CHECK_INT(entry_count(agg, "::1", "Foo.Example.org", "A"), 1);
+	CHECK_INT(entry_count(agg, "127.0.0.1", "Foo.Example.org", "A"), -1);
+	CHECK_INT(entry_count(agg, "127.0.0.1", "a\"b\\c.test", "A"), 1);
+	CHECK_INT(entry_count(agg, "127.0.0.1", "<name unprintable>", "A"), 2);
+	CHECK_INT(entry_count(agg, "127.0.0.1", "<name unprintable>", "AAAA"), 1);
+	CHECK_INT(entry_count(agg, "127.0.0.1", ".", "NS"), 1);
+	CHECK_U64(agg->stats.packet_queries, 8);
+	CHECK_U64(agg->stats.packets[DNSPKT_OK], 12);
+	CHECK_U64(agg->stats.lines[LOGLINE_QUERY], 0);
+	agg_free(agg);
+
+	/* the log source (the default) counts no query from packets */
+	cfg.queries = AGG_QUERIES_LOG;
+	agg = agg_new(&cfg);
+	CHECK(agg != NULL);
+	if (!agg)
+		return;
+	account_query(agg, 0, mixed, sizeof mixed, 65, 0, 0, 0);
+	CHECK_INT(entry_count(agg, "127.0.0.1", "Foo.Example.org", "HTTPS"), -1);
+	CHECK_U64(agg->stats.packet_queries, 0);
+	agg_free(agg);
+}
+
+CHECK_MAIN(test_type_names, test_packet_queries, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)

@@ -14,7 +14,10 @@
  *   - the session table stays within MAX_SESSIONS, and the sessions
  *     counted are those in the table plus those evicted;
  *   - no domain has more active sessions than the table holds, nor a peak
- *     below its active count, nor more tunnel queries than DNS frames.
+ *     below its active count, nor more tunnel queries than DNS frames;
+ *   - queries are counted from packets too (queries = "packets"), every
+ *     seventh frame as one this host sent: no more queries than DNS frames,
+ *     and the (client, domain, type) and client tables within their bounds.
  */
 #include "fuzz.h"
 #include "agg.h"
@@ -25,13 +28,16 @@
 
 #define PORT 53
 #define MAX_SESSIONS 4
+#define MAX_ENTRIES 4
+#define MAX_CLIENTS 2
 #define WINDOW 30
 #define START 1700000000u
 
 static struct agg *new_agg(void)
 {
-	struct agg_config cfg = fuzz_agg_config(1, 1, 1);
+	struct agg_config cfg = fuzz_agg_config(MAX_ENTRIES, MAX_CLIENTS, 1);
 	cfg.capture = 1;
+	cfg.queries = AGG_QUERIES_PACKETS;
 	cfg.dnstt_domains[0] = "t.example.com";
 	cfg.dnstt_domains[1] = "example.com";
 	cfg.ndnstt_domains = 2;
@@ -57,6 +63,9 @@ static void check_counts(const struct agg *agg, uint64_t frames)
 	}
 	FUZZ_CHECK(sessions == s->used + s->evictions);
 	FUZZ_CHECK(queries <= agg->stats.packets[DNSPKT_OK]);
+	FUZZ_CHECK(agg->stats.packet_queries <= agg->stats.packets[DNSPKT_OK]);
+	FUZZ_CHECK(agg->entries.used <= MAX_ENTRIES && agg->clients.used <= MAX_CLIENTS);
+	FUZZ_CHECK(agg->pool.count <= 3 * MAX_ENTRIES + MAX_CLIENTS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		uint8_t *frame = fuzz_copy(data + off, len);
 		agg_lock(agg);
-		capture_account(agg, frame, len, PORT, 0, now);
+		capture_account(agg, frame, len, PORT, frames % 7 == 6, now);
 		agg_unlock(agg);
 		agg_dnstt_tick(agg, now);
 		free(frame);
