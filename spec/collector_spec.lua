@@ -131,6 +131,16 @@ describe("the collector's configuration", function()
     assert.equal(1, expo.value(s2, "node_scrape_collector_success", { collector = "dnsagg" }))
     assert.is_nil(expo.value(s2, "dnsagg_packets_total", { result = "dns" }))
     assert.equal(0, expo.value(s2, "dnstt_queries_total", { domain = "u.example.net" }))
+
+    -- queries 'packets': the capture on whatever capture says, and the
+    -- package's FIFO options (fifo, lock, dnsmasq_pidfile) left out
+    section.queries = "packets"
+    section.lock = dir .. "/dnsagg.lock"
+    local s3 = run(collectors_with_uci(dir, section))
+    assert.equal(1, expo.value(s3, "node_scrape_collector_success", { collector = "dnsagg" }))
+    assert.equal(0, expo.value(s3, "dnsagg_packet_queries_total", {}))
+    assert.equal(0, expo.value(s3, "dnsagg_packets_total", { result = "dns" }))
+    assert.is_nil(expo.value(s3, "dnsagg_fifo_up", {}))
   end)
 
   it("maps UCI's privacy options: exclude/include lists, fold, clients, client_key, max_series", function()

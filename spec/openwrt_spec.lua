@@ -130,6 +130,39 @@ while [ ! -s %s/dnsmasq.pid ] && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries
     assert.equal(20000, (dnsmasq.batch(dm, dir, "127.0.0.77", 20000, "restarted")))
   end)
 
+  it("with queries 'packets' starts no guard and leaves dnsmasq alone, removing what the log source left", function()
+    os.execute("mkdir -p " .. confdir)
+    dm = dnsmasq.start{ dir = dir, log = false, args = { "--address=/load.test/10.1.1.1", "--conf-dir=" .. confdir } }
+    proc.write_file(dir .. "/dnsmasq.argv", table.concat(dm.argv, " "))
+    local before = dnsmasq_pid()
+    env.CONFIG_main_queries = "packets"
+    rc("start")
+    assert.is_nil(io.open(confdir .. "/dnsagg.conf"))
+    assert.is_nil(io.open(dir .. "/instance.pid"))  -- no guard
+    rc("stop")
+    rc("start")
+    assert.equal(before, dnsmasq_pid())             -- never restarted
+    assert.equal(1000, (dnsmasq.batch(dm, dir, "127.0.0.78", 1000, "packets")))
+
+    -- from the log source to packets: its snippet goes, dnsmasq is restarted off the FIFO
+    env.CONFIG_main_queries = "log"
+    rc("start")
+    assert.is_not_nil(io.open(confdir .. "/dnsagg.conf"))
+    os.execute("sh -c 'kill $(cat " .. dir .. "/instance.pid 2>/dev/null) 2>/dev/null'")
+    os.remove(dir .. "/instance.pid")
+    env.CONFIG_main_queries = "packets"
+    rc("start")
+    assert.is_nil(io.open(confdir .. "/dnsagg.conf"))
+    assert.is_nil(io.open(dir .. "/instance.pid"))
+    assert.are_not.equal(before, dnsmasq_pid())
+    local deadline, answering = socket.gettime() + 10, false
+    repeat
+      answering = dnsmasq.dig(dm, "after-switch.load.test", { from = "127.0.0.79" }) == "NOERROR"
+      if not answering then socket.sleep(0.1) end
+    until answering or socket.gettime() > deadline
+    assert.is_true(answering)
+  end)
+
   it("does nothing when disabled in UCI", function()
     env.CONFIG_main_enabled = "0"
     rc("start")

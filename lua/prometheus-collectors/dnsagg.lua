@@ -62,11 +62,16 @@ local function from_uci(section)
     return false -- switched off: no aggregator, scrapes write nothing
   end
   local opts = {}
-  local capture = section.capture == "1"
+  -- queries 'packets': counted from the capture, which it switches on; the
+  -- FIFO's options (the package's defaults set them) are left out
+  local packets = section.queries == "packets"
+  local capture = section.capture == "1" or packets
   for key, value in pairs(section) do
     local nested = NESTED[key]
     if key:sub(1, 1) == "." or key == "enabled" or key == "capture" then
       -- UCI's own fields, and switches handled here
+    elseif packets and (key == "fifo" or key == "lock" or key == "dnsmasq_pidfile") then
+      -- the log's options: no FIFO is read
     elseif (key == "fold" or key == "max_series") and (value == "0" or value == "") then
       -- '0': no folding, no cap (the module's defaults)
     elseif nested then
