@@ -4,7 +4,8 @@
  * dnsmasq's `query[TYPE] NAME from CLIENT` log line, with no query log.
  *
  * Owns the text a query becomes, written as dnsmasq writes it so that both
- * sources give the same series: the client's address (inet_ntop), the name
+ * sources give the same series: the client's address (as inet_ntop writes
+ * it), the name
  * as the client sent it (dnsmasq does not change its case; a label holding a
  * '.' or a byte outside printable ASCII makes it "<name unprintable>"), and
  * the type by dnsmasq's names ("type=N" for a type it has no name for).
@@ -24,6 +25,9 @@
 
 /* Writes dnsmasq's name of a query type to out; returns its length. */
 size_t pktquery_type_name(uint16_t type, char out[PKTQUERY_TYPE_MAX]);
+
+/* The client (the query's source) as text; returns its length. */
+size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLIENT_MAX]);
 
 /* The name's text as dnsmasq logs it: points to name->text or to the
  * static "<name unprintable>"; *len is set to its length. */

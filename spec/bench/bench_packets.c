@@ -7,6 +7,9 @@
  *                        dnstt-query     a DNSTT data query (DESIGN.md section 4's vector)
  *                        dnstt-response  the resolver's TXT answer to it
  *                        dns-query       an ordinary A query, outside the tunnel domain
+ *                        client-query    with queries = "packets": A queries for 1,000 names
+ *                                        (h0000.example.org ...) in turn, each counted into the
+ *                                        (client, domain, type) table
  *                        the measured phase is the function measured_packets
  *                        (callgrind --toggle-collect)
  *
@@ -100,34 +103,43 @@ static size_t frame(uint8_t *f, const char *name, unsigned qtype, int response)
 }
 
 /* The only function callgrind counts (--toggle-collect=measured_packets). */
-__attribute__((noinline)) void measured_packets(struct agg *agg, const uint8_t *f, size_t len);
-__attribute__((noinline)) void measured_packets(struct agg *agg, const uint8_t *f, size_t len)
+#define NAMES 1000u
+__attribute__((noinline)) void measured_packets(struct agg *agg, uint8_t (*f)[1024], const size_t *len, uint32_t n);
+__attribute__((noinline)) void measured_packets(struct agg *agg, uint8_t (*f)[1024], const size_t *len, uint32_t n)
 {
 	for (uint32_t i = 0; i < PACKETS; i++) {
 		agg_lock(agg);
-		capture_account(agg, f, len, PORT, 0, 1700000000u + i / 1000);
+		capture_account(agg, f[i % n], len[i % n], PORT, 0, 1700000000u + i / 1000);
 		agg_unlock(agg);
 	}
 }
 
 int main(int argc, char **argv)
 {
-	uint8_t f[1024];
-	size_t len;
+	static uint8_t f[NAMES][1024];
+	static size_t len[NAMES];
+	uint32_t n = 1;
 	const char *kind = argc == 2 ? argv[1] : "";
+	struct agg_config cfg = { 0 };
 
 	if (strcmp(kind, "dnstt-query") == 0)
-		len = frame(f, TUNNEL_NAME, 16, 0);
+		len[0] = frame(f[0], TUNNEL_NAME, 16, 0);
 	else if (strcmp(kind, "dnstt-response") == 0)
-		len = frame(f, TUNNEL_NAME, 16, 1);
+		len[0] = frame(f[0], TUNNEL_NAME, 16, 1);
 	else if (strcmp(kind, "dns-query") == 0)
-		len = frame(f, "www.example.org", 1, 0);
-	else {
-		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query\n");
+		len[0] = frame(f[0], "www.example.org", 1, 0);
+	else if (strcmp(kind, "client-query") == 0) {
+		for (n = 0; n < NAMES; n++) {
+			char name[32];
+			snprintf(name, sizeof name, "h%04u.example.org", (unsigned)n);
+			len[n] = frame(f[n], name, 1, 0);
+		}
+		cfg.queries = AGG_QUERIES_PACKETS;
+	} else {
+		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query|client-query\n");
 		return 2;
 	}
 
-	struct agg_config cfg = { 0 };
 	cfg.max_entries = 1000;
 	cfg.max_clients = 100;
 	cfg.max_servers = 8;
@@ -142,10 +154,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agg_new failed\n");
 		return 2;
 	}
-	measured_packets(agg, f, len);
+	measured_packets(agg, f, len, n);
 	const struct sessions_domain *d = &agg->dnstt->domain[0];
-	printf("kind %s packets %u frame_bytes %zu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
-	       PACKETS, len, (unsigned long long)agg->stats.packets[DNSPKT_OK], (unsigned long long)d->n.queries,
+	printf("kind %s packets %u frame_bytes %zu entries %u client_queries %llu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
+	       PACKETS, len[0], agg->entries.used, (unsigned long long)agg->stats.packet_queries,
+	       (unsigned long long)agg->stats.packets[DNSPKT_OK], (unsigned long long)d->n.queries,
 	       (unsigned long long)d->n.bytes_in, (unsigned long long)d->n.bytes_out);
 	agg_free(agg);
 	return 0;

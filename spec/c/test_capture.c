@@ -16,6 +16,7 @@
 #include "pktquery.h"
 #include "sessions.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -521,6 +522,52 @@ static void test_type_names(void)
 		CHECK(pktquery_type_name((uint16_t)t, out) < PKTQUERY_TYPE_MAX);
 }
 
+/* The client's text is inet_ntop's, for addresses with zero groups in
+ * every place, runs of every length, mapped and compatible IPv4 (IPv6 is
+ * inet_ntop's own; IPv4 is written here). */
+static void test_client_text(void)
+{
+	struct dnspkt_frame fr;
+	char got[PKTQUERY_CLIENT_MAX], want[INET6_ADDRSTRLEN];
+	memset(&fr, 0, sizeof fr);
+	fr.family = 6;
+	for (unsigned n = 0; n < 70000; n++) {
+		if (n < 65536) {
+			/* each group zero or not, by the bits of n (the low 8: which), the rest: values */
+			for (int g = 0; g < 8; g++) {
+				unsigned v = (n >> g & 1) ? 0 : (unsigned)(check_rand() >> (n >> 8 & 7) * 4) & 0xffff;
+				fr.resolver[2 * g] = (uint8_t)(v >> 8);
+				fr.resolver[2 * g + 1] = (uint8_t)v;
+			}
+		} else {
+			for (int i = 0; i < 16; i++)
+				fr.resolver[i] = (uint8_t)check_rand();
+			memset(fr.resolver, 0, 10 + (n & 1) * 2); /* ::ffff:a.b.c.d and ::a.b.c.d */
+			if (!(n & 1))
+				fr.resolver[10] = fr.resolver[11] = 0xff;
+		}
+		size_t len = pktquery_client_text(&fr, got);
+		CHECK(inet_ntop(AF_INET6, fr.resolver, want, sizeof want) != NULL);
+		if (strcmp(got, want) != 0 || len != strlen(want)) {
+			CHECK_STR(got, want);
+			break;
+		}
+		check_passed++;
+	}
+	fr.family = 4;
+	for (unsigned n = 0; n < 20000; n++) {
+		uint32_t a = n < 256 ? n * 0x01010101u : (uint32_t)check_rand();
+		memcpy(fr.resolver, &a, 4);
+		pktquery_client_text(&fr, got);
+		CHECK(inet_ntop(AF_INET, fr.resolver, want, sizeof want) != NULL);
+		if (strcmp(got, want) != 0) {
+			CHECK_STR(got, want);
+			break;
+		}
+		check_passed++;
+	}
+}
+
 /* A query or response from 127.0.0.1 (or ::1) counted from packets; opcode
  * as the header's bits 11-14. */
 static void account_query(struct agg *agg, int v6, const uint8_t *name_wire, size_t name_len, uint16_t qtype,
@@ -608,5 +655,5 @@ static void test_packet_queries(void)
 	agg_free(agg);
 }
 
-CHECK_MAIN(test_type_names, test_packet_queries, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)
