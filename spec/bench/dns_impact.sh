@@ -9,7 +9,7 @@
 # on).  dnsperf (Debian's 2.10) sends it a fixed rate of queries from
 # 127.0.0.20 and reports every query's latency (-v); p50 and p99 are computed
 # from those per-query latencies (nearest rank, over the answered queries).
-# Five scenarios, each run RUNS times in a rotating order (B F P S M,
+# Six scenarios, each run RUNS times in a rotating order (B F P S M K,
 # F P S M B, ...), a fresh dnsmasq (and host) per run, after one short
 # discarded warm-up run:
 #
@@ -26,6 +26,10 @@
 #             dnsagg inside spec/support/exporter_host.lua --mode fork (started
 #             BEFORE dnsmasq, which blocks opening a FIFO without a reader),
 #             /metrics scraped with curl every second during the run
+#   packets   dnsmasq without query logging, dnsagg in the same host counting
+#             the queries from packets (queries = "packets", capture on lo at
+#             dnsmasq's port), scraped every second: what the packet source
+#             costs DNS (the target: p99 at most 1.05 times the baseline's)
 #
 # Per scenario it reports the median (over the runs) of p50, p99 and achieved
 # qps, and the total sent and lost queries; the ratio p99(module)/p99(baseline)
@@ -46,12 +50,12 @@
 # Environment (defaults in brackets): DNS_BENCH_QPS [2000],
 # DNS_BENCH_SECONDS [20], DNS_BENCH_RUNS [3], DNS_BENCH_WARMUP [3] (seconds,
 # 0: none), DNS_BENCH_KEEP=1 keeps the work dir; for a diagnosis,
-# DNS_BENCH_SCENARIOS ["baseline file fifo scrapes module"] runs some only, and
+# DNS_BENCH_SCENARIOS ["baseline file fifo scrapes module packets"] runs some only, and
 # DNS_BENCH_SCRAPE=0 runs the module without its scrapes (the reader alone).
 #
 # Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
 # process the script started, however it ends.  About 6 minutes with the
-# defaults (15 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
+# defaults (18 runs of 20 s, plus start-up and a 3 s warm-up).  Installs dnsperf (and the other Debian packages it uses) with
 # apt-get when missing and run as root.
 
 set -eu
@@ -65,7 +69,7 @@ RUNS=${DNS_BENCH_RUNS:-3}
 WARMUP=${DNS_BENCH_WARMUP:-3}
 KEEP=${DNS_BENCH_KEEP:-0}
 # a diagnosis: some scenarios only, and the module's runs without scrapes
-SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo scrapes module}
+SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo scrapes module packets}
 SCRAPE=${DNS_BENCH_SCRAPE:-1}
 
 SERVER=127.0.0.1
@@ -216,11 +220,16 @@ start_dnsmasq() {
 }
 
 # start_host [COLLECTORS_DIR]: the forking test host, with this repository's
-# collectors (dnsagg) unless another folder is given
+# collectors (dnsagg) unless another folder is given; dnsagg reads the FIFO,
+# or with HOST_CONF set, that Lua text is its configuration
 start_host() {
   rm -f "$WORK/dnsmasq.fifo"
   mkfifo -m 0600 "$WORK/dnsmasq.fifo"
-  printf 'return { fifo = [[%s]], dnsmasq_pidfile = false }\n' "$WORK/dnsmasq.fifo" >"$WORK/dnsagg.conf.lua"
+  if [ -n "${HOST_CONF:-}" ]; then
+    printf '%s\n' "$HOST_CONF" >"$WORK/dnsagg.conf.lua"
+  else
+    printf 'return { fifo = [[%s]], dnsmasq_pidfile = false }\n' "$WORK/dnsmasq.fifo" >"$WORK/dnsagg.conf.lua"
+  fi
   DNSAGG_CONFIG=$WORK/dnsagg.conf.lua lua5.1 "$ROOT/spec/support/exporter_host.lua" --mode fork \
     --collectors "${1:-$ROOT/lua}" --cpath "$ROOT" --bind 127.0.0.1 --port 0 \
     >"$WORK/host.out" 2>"$WORK/host.err" &
@@ -355,6 +364,10 @@ run_scenario() {
       start_host                              # the FIFO's reader first
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/dnsmasq.fifo"
       start_scrapes ;;
+    packets)
+      HOST_CONF="return { capture = { interface = [[lo]], port = $port }, queries = [[packets]] }" start_host
+      start_dnsmasq "$port" --log-facility="$WORK/baseline.log"
+      start_scrapes ;;
   esac
   # CPU over the run: dnsmasq, the host (with its forked scrape children),
   # this shell's children (dnsperf, and the scrape loop with its curls), and
@@ -362,7 +375,7 @@ run_scenario() {
   # (interrupt time charged to no process is not seen)
   dm0=$(cpu_s "$dm_pid") kids0=$(cpu_s $$ children) self0=$(cpu_s $$) mach0=$(machine_cpu_s) steal0=$(steal_s)
   hosted=0
-  case $scen in module | scrapes) hosted=1 ;; esac
+  case $scen in module | scrapes | packets) hosted=1 ;; esac
   [ "$hosted" = 0 ] || { host0=$(cpu_s "$host_pid" all); sw0=$(reader_switches); }
   run_perf "$port" "$secs" "$WORK/perf.out"
   [ "$hosted" = 0 ] || stop_scrapes
@@ -379,7 +392,7 @@ run_scenario() {
   read -r p50 p99 sent completed lost qps p90 p999 <"$WORK/perf.summary"
   # dnsperf's per-query output of every run stays in the work dir (DNS_BENCH_KEEP=1)
   mv "$WORK/perf.out" "$WORK/perf.$((RUN_NO + 1)).$scen${tag:+.$tag}.out"
-  if [ "$scen" = module ]; then
+  if [ "$scen" = module ] || [ "$scen" = packets ]; then
     scrapes=$(wc -l <"$WORK/scrapes.log")
     scrape_ok=$(awk '$1 == 200 && $3 == 1' "$WORK/scrapes.log" | wc -l)
     scrape_ms=$(awk '{ print $2 * 1000 }' "$WORK/scrapes.log" | sort -g \
@@ -392,7 +405,11 @@ run_scenario() {
       # (whatever the order of its labels) the per-client total of dnsperf's address
       counted_client=$(awk -v c="$CLIENT" '/^dnsmasq_client_queries_total[{]/ && index($0, "client=\"" c "\"") { v += $NF }
         END { printf "%d\n", v + 0 }' "$WORK/final.body")
-      counted=$(series "$WORK/final.body" 'dnsagg_lines_total{kind="query"}')
+      if [ "$scen" = packets ]; then
+        counted=$(series "$WORK/final.body" 'dnsagg_packet_queries_total{}')
+      else
+        counted=$(series "$WORK/final.body" 'dnsagg_lines_total{kind="query"}')
+      fi
       if [ "$counted_client" -ge "$completed" ] && [ "$counted_client" = "$last" ]; then break; fi
       [ "$(date +%s)" -lt "$deadline" ] || break
       last=$counted_client
@@ -410,7 +427,7 @@ run_scenario() {
     "$sent" "$completed" "$lost" "$qps" "$dm_cpu" "$host_cpu" "$counted" "$counted_client" \
     "$scrapes" "$scrape_ok" "$scrape_ms" "$kids" "$busy" "$others" "$p90" "$p999" "$steal" "$wakeups" >>"$WORK/runs.tsv"
   extra=
-  [ "$scen" != module ] || extra=", dnsagg counted $counted_client of dnsperf's queries ($counted query lines), $scrape_ok/$scrapes scrapes ok (median ${scrape_ms} ms), reader thread woke $wakeups times"
+  case $scen in module | packets) extra=", dnsagg counted $counted_client of dnsperf's queries ($counted query lines or packets), $scrape_ok/$scrapes scrapes ok (median ${scrape_ms} ms), reader thread woke $wakeups times" ;; esac
   say "run $RUN_NO $(printf '%-8s' "$scen"): p50 $p50 ms, p99 $p99 ms, sent $sent, answered $completed, lost $lost, $qps qps; CPU s: dnsmasq ${dm_cpu}, dnsperf+scrapers ${kids}, host ${host_cpu}, machine ${busy} of $((NCPU * secs)), others ${others}$extra"
 }
 
@@ -458,6 +475,9 @@ EOF
 read -r m50 m99 msent mdone mlost mqps mcpu mn <<EOF
 $(summary module)
 EOF
+read -r k50 k99 ksent kdone klost kqps kcpu kn <<EOF
+$(summary packets)
+EOF
 # (parentheses: a bare ">" in awk's printf is a redirection)
 ratio=$(awk -v a="$m99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 fratio=$(awk -v a="$f99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
@@ -465,6 +485,8 @@ pratio=$(awk -v a="$p99f" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b 
 mpratio=$(awk -v a="$m99" -v b="$p99f" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 msratio=$(awk -v a="$m99" -v b="$s99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 sratio=$(awk -v a="$s99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+kratio=$(awk -v a="${k99:-0}" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+kverdict=$(awk -v r="$kratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.05) ? "met" : "NOT met") }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.1) ? "met" : "NOT met") }')
 # was the machine quiet? CPU of processes outside the benchmark, and steal, per run
 OTHERS_MAX=$(awk -F'\t' '$18 > m { m = $18 } END { printf "%.2f\n", m + 0 }' "$WORK/runs.tsv")
@@ -488,13 +510,15 @@ printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' file "$f50" "$f99" "$fsent" "$fd
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' fifo "$p50f" "$p99f" "$psent" "$pdone" "$plost" "$pqps" "$pcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' scrapes "$s50" "$s99" "$ssent" "$sdone" "$slost" "$sqps" "$scpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' module "$m50" "$m99" "$msent" "$mdone" "$mlost" "$mqps" "$mcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' packets "${k50:-0}" "${k99:-0}" "${ksent:-0}" "${kdone:-0}" "${klost:-0}" "${kqps:-0}" "${kcpu:-0}"
 printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s; fifo/baseline: %s; module/fifo: %s; scrapes/baseline: %s; module/scrapes: %s\n' \
   "$ratio" "$verdict" "$fratio" "$pratio" "$mpratio" "$sratio" "$msratio"
-echo "module runs, counting (dnsagg at the end vs dnsperf):"
-awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" {
+printf 'p99 ratio packets/baseline: %s (target <= 1.05: %s)\n' "$kratio" "$kverdict"
+echo "module and packets runs, counting (dnsagg at the end vs dnsperf):"
+awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" || $1 == "packets" {
   ok = ($12 >= $6 && $12 <= $5) ? "every answered query counted" : "MISSED " ($6 - $12)
-  printf "  run %d: dnsperf sent %d, answered %d; dnsagg_lines_total{kind=\"query\"} %d, of them from %s: %d (%s); scrapes ok %d/%d, median %s ms, host CPU %s s, reader thread woke %d times (%.0f/s)\n",
-    $2, $5, $6, $11, c, $12, ok, $14, $13, $15, $10, $22, $22 / l }' "$WORK/runs.tsv"
+  printf "  run %d (%s): dnsperf sent %d, answered %d; query lines (module) or dnsagg_packet_queries_total (packets) %d, of them from %s: %d (%s); scrapes ok %d/%d, median %s ms, host CPU %s s, reader thread woke %d times (%.0f/s)\n",
+    $2, $1, $5, $6, $11, c, $12, ok, $14, $13, $15, $10, $22, $22 / l }' "$WORK/runs.tsv"
 echo "all runs, in the order run (latencies in ms; CPU seconds over the run: dnsmasq, dnsperf with the curl"
 echo "scrapers, the host; others = all processes minus those and this script; steal = /proc/stat steal):"
 printf '  %-8s %3s %6s %6s %6s %6s %6s %6s %5s %7s %7s %7s %5s %6s %5s\n' scenario run p50 p90 p99 p99.9 sent answrd lost qps dnsmasq dnsperf host others steal
@@ -517,6 +541,11 @@ tsv() {
   printf '%s\t%s\t%s\t%s\n' dns_p99_scrapes_ms "$s99" ms "$HOW; the fifo scenario and the forking test host without any collector, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p50_module_ms "$m50" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_module_ms "$m99" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_packets_ms "${k50:-0}" ms "$HOW; dnsmasq without query log, dnsagg counting from packets (queries = packets, capture on lo) in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_packets_ms "${k99:-0}" ms "$HOW; dnsmasq without query log, dnsagg counting from packets (queries = packets, capture on lo) in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets "$kratio" ratio "dns_p99_packets_ms / dns_p99_baseline_ms (target <= 1.05: $kverdict)"
+  printf '%s\t%s\t%s\t%s\n' dns_packets_uncounted "$(awk -F'\t' '$1 == "packets" { m += ($6 > $12) ? $6 - $12 : 0 } END { print m + 0 }' "$WORK/runs.tsv")" queries \
+    "answered by dnsmasq (dnsperf) but not in dnsmasq_client_queries_total{client=\"$CLIENT\"} at the end (packets), sum of ${kn:-0} runs"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio "$ratio" ratio "dns_p99_module_ms / dns_p99_baseline_ms (target <= 1.1: $verdict)"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_file "$fratio" ratio "dns_p99_file_ms / dns_p99_baseline_ms"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_fifo "$pratio" ratio "dns_p99_fifo_ms / dns_p99_baseline_ms: what logging through a FIFO costs dnsmasq"
