@@ -31,9 +31,10 @@ local SENT = {
 }
 
 -- every dnsmasq_queries_total and dnsmasq_client_queries_total sample of a
--- render of the clients of SENT (not dnsmasq.start's probe from 127.0.0.1,
--- sent before the capture started), as "family{labels} value" lines,
--- sorted: what the two sources must share
+-- render but 127.0.0.1's, as "family{labels} value" lines, sorted: what the
+-- two sources must share.  127.0.0.1 is dnsmasq.start's probe (". SOA" every
+-- 50 ms until dnsmasq answers): the probes sent before dnsmasq listened are
+-- on the wire, so counted from packets, but never reach dnsmasq's log
 local function query_series(samples)
   local out = {}
   for _, s in ipairs(samples) do
@@ -114,6 +115,17 @@ describe("queries from packets", function()
       { client = "127.0.0.12", hostname = "phone", mac = "aa:bb:cc:00:00:12" }))
     assert.equal(2, expo.value(s, "dnsmasq_queries_total",
       { client = "127.0.0.11", hostname = "laptop", domain = "example.org", type = "A" }))
+    -- each query's outcome from its response
+    local function replies(source, result)
+      return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
+    end
+    assert.equal(5, replies("resolver", "address"))   -- A twice, AAAA, Example.ORG, www
+    assert.equal(1, replies("blocked", "address"))    -- 0.0.0.0
+    assert.equal(2, replies("resolver", "record"))    -- MX, TXT
+    assert.equal(1, replies("resolver", "nxdomain"))  -- unknown.lan
+    assert.equal(3, replies("resolver", "error"))     -- REFUSED: HTTPS, type=1234, PTR
+    assert.equal(#SENT, expo.sum(s, "dnsmasq_replies_total", {}))
+    assert.equal(1, expo.value(s, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
     -- the responses and dnsmasq's own queries to its upstream (another port) are no client's
     assert.equal(2 * #SENT, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
     assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "query" }))
@@ -124,17 +136,43 @@ describe("queries from packets", function()
     local fifo = dir .. "/dnsmasq.fifo"
     assert(pstat.mkfifo(fifo, 384))
     from_log = assert(dnsagg.new{ fifo = fifo, dnsmasq_pidfile = false, leases = dir .. "/dhcp.leases" })
-    up = dnsmasq.upstream{ dir = dir }
-    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up }
-    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = dm.port }, queries = "packets",
+    -- both count from before dnsmasq's first query (dnsmasq.start's probe, ". SOA" from 127.0.0.1)
+    local port = dnsmasq.free_port()
+    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = port }, queries = "packets",
                                       leases = dir .. "/dhcp.leases" })
+    up = dnsmasq.upstream{ dir = dir }
+    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up, port = port }
     send_all()
     assert.is_true(from_log:sync())
     assert.is_true(from_packets:sync())
-    local by_log = query_series(expo.parse(from_log:render()))
-    local by_packets = query_series(expo.parse(from_packets:render()))
-    assert.equal(#SENT - 1 + 4, #by_log) -- a series a (client, domain, type), less the repeat; four clients
+    local log_samples, packet_samples = expo.parse(from_log:render()), expo.parse(from_packets:render())
+    local by_log, by_packets = query_series(log_samples), query_series(packet_samples)
+    -- a series a (client, domain, type), less the repeat; four clients
+    assert.equal(#SENT - 1 + 4, #by_log)
     assert.same(by_log, by_packets)
+
+    -- the reply classes: the same results; the source is "resolver" from
+    -- packets (the capture on the clients' side cannot tell dnsmasq's cache
+    -- from its upstream or its local data), "blocked" in both
+    local function by_result(samples)
+      local t = {}
+      for _, x in ipairs(samples) do
+        if x.name == "dnsmasq_replies_total" then
+          t[x.labels.result] = (t[x.labels.result] or 0) + x.value
+        end
+      end
+      return t
+    end
+    local queries = #SENT + 1 -- and the probe that dnsmasq answered (the others: no reply, no class)
+    assert.same({ address = 6, record = 2, nxdomain = 1, error = 4 }, by_result(log_samples))
+    assert.same(by_result(log_samples), by_result(packet_samples))
+    assert.equal(1, expo.value(log_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
+    assert.equal(1, expo.value(packet_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
+    assert.equal(queries - 1, expo.sum(packet_samples, "dnsmasq_replies_total", { source = "resolver" }))
+    assert.equal(queries, expo.sum(packet_samples, "dnsmasq_replies_total", {}))
+    assert.equal(queries, from_packets:stats().packet_replies)
+    assert.same(expo.value(log_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }),
+                expo.value(packet_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
   end)
 
   it("refuses a query log beside it, and packets without a capture, naming the option", function()

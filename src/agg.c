@@ -237,6 +237,22 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 	apply_line(agg, line, now);
 }
 
+int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,
+                      enum logline_result result, struct logline_span client, struct logline_span name,
+                      uint32_t now)
+{
+	if (!pending_outcome(&agg->pending, key, check, source, result, agg->replies))
+		return 0;
+	if (source == SOURCE_BLOCKED) {
+		struct logline line;
+		memset(&line, 0, sizeof line);
+		line.client = client;
+		line.name = name;
+		count_blocked(agg, &line, now);
+	}
+	return 1;
+}
+
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now)
 {

@@ -87,6 +87,7 @@ struct agg_stats {
 	uint64_t packets[DNSPKT_STATUS_COUNT]; /* captured frames by dnspkt status (DNSPKT_OK: DNS) */
 	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
 	uint64_t packet_queries;            /* clients' queries counted from packets */
+	uint64_t packet_replies;            /* their responses, matched to them */
 	int capture_buffer_bytes;           /* that queue's size, as the kernel granted it */
 	enum fifo_state fifo;
 	int fifo_buffer_bytes;              /* the pipe's capacity once open */
@@ -141,6 +142,13 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
  * as a query line would be (the packet query source). */
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now);
+
+/* With the lock held: the outcome of the query (key, check) that
+ * agg_count_query's caller opened with pending_query; a blocked one is
+ * counted by client and name too.  Returns 1 when it was counted. */
+int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,
+                      enum logline_result result, struct logline_span client, struct logline_span name,
+                      uint32_t now);
 
 /* With the lock held: splits data into lines, reassembling across calls
  * through lb, and parses and counts each. */

@@ -933,7 +933,7 @@ int logline_time(const char *line, size_t len, struct logline_time *out)
 
 const char *logline_source_name(enum logline_source source)
 {
-	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked" };
+	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked", "resolver" };
 	return (unsigned)source < SOURCE_COUNT ? names[source] : "unknown";
 }
 

@@ -33,6 +33,7 @@ enum logline_source { /* where an answer came from (LOGLINE_ANSWER) */
 	SOURCE_CACHE,        /* cached, cached-stale */
 	SOURCE_LOCAL,        /* config (not a null address), /etc/hosts, addn-hosts paths, DHCP, auth */
 	SOURCE_BLOCKED,      /* config NAME is 0.0.0.0 or :: (address=/NAME/0.0.0.0 style blocking) */
+	SOURCE_RESOLVER,     /* from packets: the resolver answered; cache, upstream or local cannot be told */
 	SOURCE_COUNT
 };
 

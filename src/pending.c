@@ -33,6 +33,12 @@ static struct pending_slot *find_open(struct pending *p, uint64_t key, uint64_t 
 	return s->state == SLOT_OPEN && s->key == key && s->check == check ? s : NULL;
 }
 
+int pending_is_open(const struct pending *p, uint64_t key, uint64_t check)
+{
+	const struct pending_slot *s = &p->slot[key & (PENDING_SLOTS - 1)];
+	return s->state == SLOT_OPEN && s->key == key && s->check == check;
+}
+
 int pending_outcome(struct pending *p, uint64_t key, uint64_t check, enum logline_source source,
                     enum logline_result result, pending_counts counts)
 {

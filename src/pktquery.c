@@ -118,15 +118,104 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return strlen(out);
 }
 
+/* What ties a response to its query: the client's address and port, the
+ * DNS ID and the question's type (keyed, so that no one on the LAN can
+ * aim at another client's slot), checked against the name's hash. */
+static uint64_t exchange_key(const struct agg *agg, const uint8_t client[16], uint16_t client_port,
+                             const struct dnspkt_question *q)
+{
+	uint8_t b[22];
+	memcpy(b, client, 16);
+	b[16] = (uint8_t)(client_port >> 8), b[17] = (uint8_t)client_port;
+	b[18] = (uint8_t)(q->id >> 8), b[19] = (uint8_t)q->id;
+	b[20] = (uint8_t)(q->qtype >> 8), b[21] = (uint8_t)q->qtype;
+	return hash_bytes(&agg->key, b, sizeof b);
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The result a response gives, from its RCODE and first answer; *blocked
+ * when that answer is the null address a blocking rule gives (0.0.0.0 or
+ * ::).  A response whose answer cannot be read is an error. */
+enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
+{
+	struct dnspkt_name name;
+	size_t off = DNSPKT_HEADER_LEN;
+	*blocked = 0;
+	if (q->rcode == 3)
+		return RESULT_NXDOMAIN;
+	if (q->rcode != 0)
+		return RESULT_ERROR;
+	if (q->ancount == 0)
+		return RESULT_NODATA;
+	/* the question, then the first answer: name, type, class, TTL, length, data */
+	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 4)
+		return RESULT_ERROR;
+	off += 4;
+	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 10)
+		return RESULT_ERROR;
+	uint16_t type = be16(msg + off), rdlen = be16(msg + off + 8);
+	const uint8_t *rdata = msg + off + 10;
+	if ((size_t)rdlen > len - off - 10)
+		return RESULT_ERROR;
+	if (type == 5)
+		return RESULT_CNAME;
+	if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+		uint8_t any = 0;
+		for (uint16_t i = 0; i < rdlen; i++)
+			any |= rdata[i];
+		*blocked = !any;
+		return RESULT_ADDRESS;
+	}
+	return RESULT_RECORD;
+}
+
+/* A response from the resolver's port: the outcome of the query it
+ * answers, once, if that query is open (no count of any other query
+ * changes: an unmatched, repeated or spoofed response counts nothing). */
+static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
+                           uint32_t now)
+{
+	char client[PKTQUERY_CLIENT_MAX];
+	int blocked;
+	size_t name_len;
+	const char *name = pktquery_name_text(&q->name, &name_len);
+	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
+	uint64_t key = exchange_key(agg, fr->resolver, fr->dst_port, q);
+	if (!pending_is_open(&agg->pending, key, hash_fast(name, name_len)))
+		return;
+	struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
+	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, hash_fast(name, name_len),
+	                                                         blocked ? SOURCE_BLOCKED : SOURCE_RESOLVER,
+	                                                         result, who, what, now);
+}
+
 void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                     int outgoing, uint32_t now)
 {
 	char client[PKTQUERY_CLIENT_MAX], type[PKTQUERY_TYPE_MAX];
-	if (outgoing || fr->is_response || q->qr || q->opcode != 0)
+	if (q->opcode != 0)
+		return;
+	if (fr->is_response && q->qr) {
+		count_response(agg, fr, q, now);
+		return;
+	}
+	if (outgoing || fr->is_response || q->qr)
 		return;
 	size_t client_len = pktquery_client_text(fr, client), name_len, type_len = pktquery_type_name(q->qtype, type);
 	const char *name = pktquery_name_text(&q->name, &name_len);
 	struct logline_span who = { client, client_len }, what = { name, name_len }, as = { type, type_len };
 	agg->stats.packet_queries++;
 	agg_count_query(agg, who, what, as, now);
+	/* a retransmission (same client, port, ID and question) is one query in
+	 * flight: dnsmasq answers it as a duplicate */
+	uint64_t key = exchange_key(agg, fr->resolver, fr->src_port, q);
+	uint32_t check = hash_fast(name, name_len);
+	if (pending_is_open(&agg->pending, key, check))
+		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
+	else
+		pending_query(&agg->pending, key, check, agg->replies);
 }

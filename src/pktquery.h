@@ -9,7 +9,13 @@
  * as the client sent it (dnsmasq does not change its case; a label holding a
  * '.' or a byte outside printable ASCII makes it "<name unprintable>"), and
  * the type by dnsmasq's names ("type=N" for a type it has no name for).
- * Nothing is allocated; the work per packet does not depend on the tables.
+ * A response from the resolver's port is the outcome of the query it
+ * answers (same client address and port, ID and question), found in the
+ * aggregator's fixed ring of pending queries: its result from the RCODE and
+ * the first answer, its source "blocked" for a null address and "resolver"
+ * otherwise (packets on one side of the resolver cannot tell its cache from
+ * its upstream).  Nothing is allocated; the work per packet does not depend
+ * on the tables.
  */
 #ifndef DNSAGG_PKTQUERY_H
 #define DNSAGG_PKTQUERY_H
@@ -32,6 +38,10 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 /* The name's text as dnsmasq logs it: points to name->text or to the
  * static "<name unprintable>"; *len is set to its length. */
 const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len);
+
+/* The result class of a response (RCODE, first answer); *blocked: that
+ * answer is 0.0.0.0 or ::. */
+enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked);
 
 /* With the lock held: fr and q are a frame and its first question as
  * dnspkt parsed them.  Counts a query (QR 0, opcode QUERY, class IN or any)

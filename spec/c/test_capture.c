@@ -655,5 +655,112 @@ static void test_packet_queries(void)
 	agg_free(agg);
 }
 
-CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+/* A response to 127.0.0.1 port `port` from the resolver's port: ID id,
+ * question h1.test type A, RCODE rcode, then an answer of type atype with
+ * rdata (none when rdlen is 0 and atype 0). */
+static void account_response(struct agg *agg, uint16_t id, uint16_t port, unsigned rcode, uint16_t atype,
+                             const uint8_t *rdata, uint16_t rdlen)
+{
+	uint16_t have = rdlen > 16 ? 4 : rdlen; /* a length past the end: only 4 bytes follow */
+	uint8_t msg[256], f[512], *p = msg;
+	p = put16(p, id);
+	p = put16(p, 0x8180 | rcode);
+	p = put16(p, 1);
+	p = put16(p, atype ? 1 : 0);
+	p = put16(p, 0);
+	p = put16(p, 0);
+	p += put_name(p, "h1.test");
+	p = put16(p, 1);
+	p = put16(p, 1);
+	if (atype) {
+		p = put16(p, 0xc00c);
+		p = put16(p, atype);
+		p = put16(p, 1);
+		p = put16(p, 0);
+		p = put16(p, 60);
+		p = put16(p, rdlen);
+		memcpy(p, rdata, have);
+		p += have;
+	}
+	struct spec sp = dns_spec(0, 0, PORT, port);
+	sp.payload = msg;
+	sp.plen = (size_t)(p - msg);
+	capture_account(agg, f, build_frame(f, &sp), PORT, 1, 1000); /* sent by this host */
+}
+
+/* A query for h1.test type A from 127.0.0.1 port `port`, ID id. */
+static void account_h1(struct agg *agg, uint16_t id, uint16_t port)
+{
+	uint8_t msg[256], f[512];
+	size_t mlen = build_msg(msg, "h1.test", 1, 0);
+	msg[0] = (uint8_t)(id >> 8), msg[1] = (uint8_t)id;
+	struct spec sp = dns_spec(0, 0, port, PORT);
+	sp.payload = msg;
+	sp.plen = mlen;
+	capture_account(agg, f, build_frame(f, &sp), PORT, 0, 1000);
+}
+
+static uint64_t replies(const struct agg *agg, enum logline_source s, enum logline_result r)
+{
+	return agg->replies[s][r];
+}
+
+/* Responses close their own query once: matched by client address and
+ * port, ID and question; the result from RCODE and the first answer. */
+static void test_packet_replies(void)
+{
+	struct agg_config cfg = { 0 };
+	cfg.max_entries = cfg.max_clients = 10;
+	cfg.max_servers = cfg.max_leases = 4;
+	cfg.capture = 1;
+	cfg.queries = AGG_QUERIES_PACKETS;
+	struct agg *agg = agg_new(&cfg);
+	CHECK(agg != NULL);
+	if (!agg)
+		return;
+	static const uint8_t addr[4] = { 10, 1, 1, 1 }, null4[4] = { 0 }, null6[16] = { 0 }, txt[3] = { 2, 'h', 'i' };
+	static const uint8_t cname[9] = { 1, 'x', 4, 't', 'e', 's', 't', 0, 0 };
+
+	account_h1(agg, 1, 5001);
+	account_response(agg, 1, 5001, 0, 1, addr, 4);
+	account_response(agg, 1, 5001, 0, 1, addr, 4);          /* again: closed already */
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ADDRESS), 1);
+
+	account_h1(agg, 2, 5002);
+	account_response(agg, 2, 5003, 0, 1, addr, 4);          /* another port: not its response */
+	account_response(agg, 3, 5002, 0, 1, addr, 4);          /* another ID */
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ADDRESS), 1);
+	account_response(agg, 2, 5002, 3, 0, NULL, 0);          /* NXDOMAIN */
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_NXDOMAIN), 1);
+
+	account_h1(agg, 4, 5004);
+	account_h1(agg, 4, 5004);                               /* a retransmission */
+	CHECK_U64(replies(agg, SOURCE_UPSTREAM, RESULT_DUPLICATE), 1);
+	account_response(agg, 4, 5004, 0, 1, null4, 4);         /* 0.0.0.0: blocked */
+	CHECK_U64(replies(agg, SOURCE_BLOCKED, RESULT_ADDRESS), 1);
+	CHECK_INT(agg->blocked.used, 1);
+
+	account_h1(agg, 5, 5005);
+	account_response(agg, 5, 5005, 0, 28, null6, 16);       /* :: */
+	account_h1(agg, 6, 5006);
+	account_response(agg, 6, 5006, 0, 5, cname, 7);
+	account_h1(agg, 7, 5007);
+	account_response(agg, 7, 5007, 0, 16, txt, 3);
+	account_h1(agg, 8, 5008);
+	account_response(agg, 8, 5008, 0, 0, NULL, 0);          /* no answer */
+	account_h1(agg, 9, 5009);
+	account_response(agg, 9, 5009, 2, 0, NULL, 0);          /* SERVFAIL */
+	account_h1(agg, 10, 5010);
+	account_response(agg, 10, 5010, 0, 1, addr, 40);        /* rdata past the end */
+	CHECK_U64(replies(agg, SOURCE_BLOCKED, RESULT_ADDRESS), 2);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_CNAME), 1);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_RECORD), 1);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_NODATA), 1);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ERROR), 2);
+	CHECK_U64(agg->stats.packet_queries, 10);
+	CHECK_U64(agg->stats.packet_replies, 9);
+	agg_free(agg);
+}
+
+CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_packet_replies, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)
