@@ -10,6 +10,9 @@
  *                        client-query    with queries = "packets": A queries for 1,000 names
  *                                        (h0000.example.org ...) in turn, each counted into the
  *                                        (client, domain, type) table
+ *                        client-exchange 500 queries each followed by its response (a
+ *                                        TXT answer), which closes it: the cost of a response is
+ *                                        twice this average less client-query's
  *                        the measured phase is the function measured_packets
  *                        (callgrind --toggle-collect)
  *
@@ -135,8 +138,15 @@ int main(int argc, char **argv)
 			len[n] = frame(f[n], name, 1, 0);
 		}
 		cfg.queries = AGG_QUERIES_PACKETS;
+	} else if (strcmp(kind, "client-exchange") == 0) {
+		for (n = 0; n < NAMES; n++) {
+			char name[32];
+			snprintf(name, sizeof name, "h%04u.example.org", (unsigned)n / 2);
+			len[n] = frame(f[n], name, 1, n & 1);
+		}
+		cfg.queries = AGG_QUERIES_PACKETS;
 	} else {
-		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query|client-query\n");
+		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query|client-query|client-exchange\n");
 		return 2;
 	}
 
@@ -156,8 +166,9 @@ int main(int argc, char **argv)
 	}
 	measured_packets(agg, f, len, n);
 	const struct sessions_domain *d = &agg->dnstt->domain[0];
-	printf("kind %s packets %u frame_bytes %zu entries %u client_queries %llu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
+	printf("kind %s packets %u frame_bytes %zu entries %u client_queries %llu replies %llu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
 	       PACKETS, len[0], agg->entries.used, (unsigned long long)agg->stats.packet_queries,
+	       (unsigned long long)agg->stats.packet_replies,
 	       (unsigned long long)agg->stats.packets[DNSPKT_OK], (unsigned long long)d->n.queries,
 	       (unsigned long long)d->n.bytes_in, (unsigned long long)d->n.bytes_out);
 	agg_free(agg);

@@ -90,7 +90,7 @@ if command -v dnsperf >/dev/null; then
 fi
 
 # 6. instructions per captured packet, through capture_account as the reader uses it
-for kind in dnstt-query dnstt-response dns-query client-query; do
+for kind in dnstt-query dnstt-response dns-query client-query client-exchange; do
 	valgrind --tool=callgrind --callgrind-out-file=/tmp/dnsagg-cg.$$ \
 		--toggle-collect=measured_packets build/bench_packets "$kind" >/tmp/dnsagg-cg.$$.out 2>/tmp/dnsagg-cg.$$.err
 	ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.err)
