@@ -8,6 +8,7 @@ local dnsmasq = require("spec.support.dnsmasq")
 local expo = require("spec.support.expo")
 local pstat = require("posix.sys.stat")
 local unistd = require("posix.unistd")
+local socket = require("socket")
 
 local LEASES = table.concat({
   "1900000000 aa:bb:cc:00:00:11 127.0.0.11 laptop 01:aa:bb:cc:00:00:11",
@@ -173,6 +174,65 @@ describe("queries from packets", function()
     assert.equal(queries, from_packets:stats().packet_replies)
     assert.same(expo.value(log_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }),
                 expo.value(packet_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
+  end)
+
+  -- Debian's unbound as the resolver, no dnsmasq at all: the packet source
+  -- needs nothing of the resolver but its port
+  it("counts the clients of unbound exactly", function()
+    local port = dnsmasq.free_port()
+    from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = port }, queries = "packets",
+                                      leases = dir .. "/dhcp.leases" })
+    proc.write_file(dir .. "/unbound.conf", table.concat({
+      "server:",
+      "  interface: 127.0.0.1", "  port: " .. port, "  do-ip6: no", "  do-tcp: yes",
+      "  do-daemonize: no", "  chroot: \"\"", "  username: \"\"", "  directory: \"" .. dir .. "\"",
+      "  pidfile: \"" .. dir .. "/unbound.pid\"", "  use-syslog: no", "  logfile: \"\"", "  verbosity: 0",
+      "  access-control: 127.0.0.0/8 allow",
+      "  local-zone: \"example.test.\" static",
+      "  local-data: \"www.example.test. A 10.0.0.1\"",
+      "  local-data: \"www.example.test. TXT hello\"",
+      "  local-data: \"ads.example.test. A 0.0.0.0\"",
+      "  local-zone: \".\" refuse", -- no upstream: nothing leaves this machine
+      "",
+    }, "\n"))
+    local ub = proc.spawn({ "unbound", "-d", "-c", dir .. "/unbound.conf" })
+    local ok, err = pcall(function()
+      local target = { address = "127.0.0.1", port = port }
+      local deadline = socket.gettime() + 10
+      while not dnsmasq.dig(target, "www.example.test", { from = "127.0.0.1" }) do
+        assert(proc.alive(ub) and socket.gettime() < deadline, "unbound did not answer: " .. proc.stderr(ub))
+        socket.sleep(0.1)
+      end
+      local sent = {
+        { "www.example.test", "A", "127.0.0.11", "NOERROR" }, { "www.example.test", "A", "127.0.0.11", "NOERROR" },
+        { "www.example.test", "TXT", "127.0.0.12", "NOERROR" }, { "nope.example.test", "A", "127.0.0.12", "NXDOMAIN" },
+        { "ads.example.test", "A", "127.0.0.13", "NOERROR" }, { "example.org", "A", "127.0.0.13", "REFUSED" },
+      }
+      for _, q in ipairs(sent) do
+        assert.equal(q[4], (dnsmasq.dig(target, q[1], { type = q[2], from = q[3] })))
+      end
+      assert.is_true(from_packets:sync())
+      local s = expo.parse(from_packets:render())
+      local function q(client, domain, qtype)
+        return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
+      end
+      assert.equal(2, q("127.0.0.11", "www.example.test", "A"))
+      assert.equal(1, q("127.0.0.12", "www.example.test", "TXT"))
+      assert.equal(1, q("127.0.0.12", "nope.example.test", "A"))
+      assert.equal(1, q("127.0.0.13", "ads.example.test", "A"))
+      assert.equal(1, q("127.0.0.13", "example.org", "A"))
+      assert.equal(2, expo.value(s, "dnsmasq_client_queries_total", { client = "127.0.0.11", hostname = "laptop" }))
+      local function replies(source, result)
+        return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
+      end
+      assert.equal(3, replies("resolver", "address")) -- and the one answered probe from 127.0.0.1
+      assert.equal(1, replies("resolver", "record"))
+      assert.equal(1, replies("resolver", "nxdomain"))
+      assert.equal(1, replies("blocked", "address"))
+      assert.equal(1, replies("resolver", "error"))
+    end)
+    proc.kill(ub)
+    assert(ok, err)
   end)
 
   it("refuses a query log beside it, and packets without a capture, naming the option", function()
