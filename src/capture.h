@@ -3,10 +3,12 @@
  * filter lets through only UDP to or from the DNS port, drained by the
  * reader thread, and the accounting of each captured frame.
  *
- * Owns the socket, the classic BPF program attached to it, the kernel's
- * drop counter, and capture_account(): a frame's dnspkt status, and for a
- * DNS message under a DNSTT domain the session and byte counts.  One frame
- * buffer is allocated when the capture opens; nothing per packet.
+ * Owns the socket, the classic BPF program attached to it, its receive
+ * queue's size, the kernel's drop counter, and capture_account(): a frame's
+ * dnspkt status, for a DNS message under a DNSTT domain the session and
+ * byte counts, and with queries = "packets" the client's query or its
+ * response (pktquery.c).  One frame buffer is allocated when the capture
+ * opens; nothing per packet.
  */
 #ifndef DNSAGG_CAPTURE_H
 #define DNSAGG_CAPTURE_H
