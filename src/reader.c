@@ -273,6 +273,15 @@ static void open_fifo(struct reader *r, int64_t now)
 	if (r->keep_fd < 0 || fstat(r->keep_fd, &keep_st) != 0 || keep_st.st_ino != st.st_ino ||
 	    keep_st.st_dev != st.st_dev)
 		goto fail;
+	/* Without a guard's lock, the FIFO itself is locked: a second reader
+	 * (the exporter run once from the command line beside the running
+	 * one) would take lines away from the first.  It waits its turn. */
+	if (!r->lock_path && flock(r->fifo_fd, LOCK_EX | LOCK_NB) != 0) {
+		close_fd(&r->fifo_fd);
+		close_fd(&r->keep_fd);
+		r->next_open_ms = now + LOCK_RETRY_MS;
+		return;
+	}
 	r->fifo_dev = st.st_dev;
 	r->fifo_ino = st.st_ino;
 	r->backoff_ms = BACKOFF_FIRST_MS;
