@@ -501,6 +501,11 @@ if awk -F'\t' -v l="$SECONDS_PER_RUN" '($1 == "baseline" || $1 == "module") && (
   verdict="$verdict, but inconclusive: the machine was busy during baseline or module runs"
 fi
 
+if awk -F'\t' -v l="$SECONDS_PER_RUN" '($1 == "baseline" || $1 == "packets") && ($18 > 0.1 * l || $21 > 0.1 * l) { d = 1 }
+    END { exit !d }' "$WORK/runs.tsv"; then
+  kverdict="$kverdict, but inconclusive: the machine was busy during baseline or packets runs"
+fi
+
 echo
 printf 'DNS impact: dnsmasq %s on %s, dnsperf -Q %s -l %s, %s runs per scenario (medians; sent/answered/lost summed)\n' \
   "$(dnsmasq --version | sed -n '1s/^Dnsmasq version \([^ ]*\).*/\1/p')" "$SERVER" "$QPS" "$SECONDS_PER_RUN" "$RUNS"
