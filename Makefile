@@ -24,7 +24,10 @@ DNSAGG_CFLAGS := -std=c99 -D_GNU_SOURCE -fPIC -pthread -fvisibility=hidden -Isrc
 # it, GEOIP=0 without (the module then refuses the geoip option), and by
 # default it is used when $(CC) finds maxminddb.h.  The cross, MIPS and musl
 # builds are without it.
-GEOIP ?= $(shell echo '\#include <maxminddb.h>' | $(CC) $(CFLAGS) -E - >/dev/null 2>&1 && echo 1 || echo 0)
+# (The '#' comes from a variable: written in the $(shell) itself it reached
+# the shell as "\#include", which every preprocessor passes, header or not.)
+HASH := \#
+GEOIP ?= $(shell echo '$(HASH)include <maxminddb.h>' | $(CC) $(CFLAGS) -E - >/dev/null 2>&1 && echo 1 || echo 0)
 ifeq ($(GEOIP),1)
 GEOIP_CFLAGS := -DDNSAGG_GEOIP
 GEOIP_LIBS := -lmaxminddb
