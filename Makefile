@@ -86,7 +86,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils
 
 .PHONY: all test test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo \
-	cross cross-glibc bench fuzz fuzz-build test-asan test-tsan hardening
+	cross cross-glibc ipk ipks bench fuzz fuzz-build test-asan test-tsan hardening
 
 all: dnsagg.so dnsagg-guard
 
@@ -153,6 +153,15 @@ build/mips/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) $(LUA_MULTIARCH_INC:%=-idirafter %) \
 		-shared $(SIZE_LDFLAGS) -o $@ $(CORE_SRC) src/dnsagg.c
 
+# The OpenWrt package without an SDK: build/NAME_VERSION-RELEASE_ARCH.ipk,
+# from openwrt/Makefile's own install, conffiles and scripts (openwrt/ipk/).
+ARCH ?= mips_24kc
+ipk: build/$(ARCH)/dnsagg.so build/$(ARCH)/dnsagg-guard
+	sh openwrt/ipk/build.sh $(ARCH)
+
+ipks: $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard)
+	@for a in $(OPENWRT_ARCHES); do sh openwrt/ipk/build.sh $$a || exit 1; done
+
 build/musl/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
 	@mkdir -p build/musl
 	$(MUSL_CC) -O2 $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
@@ -194,9 +203,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# spec/mips_spec.lua needs the builds of every one of OPENWRT_ARCHES.
+# spec/mips_spec.lua and spec/ipk_spec.lua need the builds of every one of
+# OPENWRT_ARCHES and their packages.
 test: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(CROSS_TESTS) $(MUSL_TESTS) cross \
-		build/i386/lnum_host build/nogeoip/dnsagg.so $(CROSS_BUILT)
+		build/i386/lnum_host build/nogeoip/dnsagg.so $(CROSS_BUILT) ipks
 	BUSTED='$(BUSTED)' NOGEOIP_SO=build/nogeoip/dnsagg.so CROSS_ARCHES='$(OPENWRT_ARCHES)' \
 		sh spec/run.sh $(C_TESTS) $(REPLAYS) $(CROSS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
 
