@@ -63,6 +63,8 @@ ISA_FLAGS_mips_24kc = $(MIPS_ISA_FLAGS)
 ISA_FLAGS_mipsel_24kc =
 ISA_FLAGS_aarch64_generic =
 SIZE_LDFLAGS := -Wl,--gc-sections -s
+# and no build-id note (Debian's gcc asks ld for one; nothing on the router reads it)
+CROSS_LDFLAGS := $(SIZE_LDFLAGS) -Wl,--build-id=none
 CROSS_TESTS := $(foreach a,$(OPENWRT_ARCHES),$(patsubst spec/c/%.c,build/$(a)/%,$(wildcard spec/c/test_*.c)))
 CROSS_BUILT := $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard build/$(a)/lnum.so)
 # The same with glibc (Debian's sysroot), hard float: the size it had before
@@ -124,13 +126,13 @@ build/musl-%/.done: spec/support/cross_musl.sh spec/support/cross/sfp-machine.h 
 define cross_rules
 build/$(1)/dnsagg.so: $$(CORE_SRC) src/dnsagg.c $$(HEADERS) build/musl-$(2)/.done
 	@mkdir -p $$(@D)
-	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -Werror -shared $$(SIZE_LDFLAGS) \
+	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -Werror -shared $$(CROSS_LDFLAGS) \
 		-o $$@ $$(CORE_SRC) src/dnsagg.c
 
 build/$(1)/dnsagg-guard: src/guard.c src/pipesize.h build/musl-$(2)/.done
 	@mkdir -p $$(@D)
 	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) -std=c99 $$(WARNINGS) -Werror -o $$@ src/guard.c \
-		$$(SIZE_LDFLAGS)
+		$$(CROSS_LDFLAGS)
 
 build/$(1)/test_%: spec/c/test_%.c spec/c/check.h $$(TESTED_SRC) $$(HEADERS) build/musl-$(2)/.done
 	@mkdir -p $$(@D)
