@@ -135,8 +135,13 @@ bookworm_entry() {
 	done | head -n 1 | grep . && return 0
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
-		sed -n 's/^deb[ \t]\+\(\[[^]]*\][ \t]\+\)\?\([^ \t]\+\)[ \t]\+bookworm[ \t].*$/\2 \1/p' "$f" |
-			sed 's/ \[.*signed-by=\([^] \t]*\).*\]/ \1/; s/ \[.*\]/ -/; s/ $/ -/'
+		awk '$1 == "deb" {
+			opts = ""; i = 2
+			if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) opts = opts " " $(i++); opts = opts " " $(i++) }
+			if ($(i + 1) != "bookworm") next
+			key = "-"
+			if (match(opts, /signed-by=[^] ]+/)) key = substr(opts, RSTART + 10, RLENGTH - 10)
+			print $i, key; exit }' "$f"
 	done | head -n 1
 }
 
