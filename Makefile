@@ -40,20 +40,40 @@ HEADERS := $(wildcard src/*.h)
 C_TESTS := $(patsubst spec/c/%.c,build/%,$(wildcard spec/c/test_*.c))
 FUZZ_TARGETS := logline feed leases dnspkt dnstt capture
 REPLAYS := $(FUZZ_TARGETS:%=build/replay_%)
-MIPS_TESTS := $(patsubst spec/c/%.c,build/mips/%,$(wildcard spec/c/test_*.c))
 MUSL_TESTS := $(patsubst spec/c/%.c,build/musl/%,$(wildcard spec/c/test_*.c))
 
-# Big-endian MIPS (the TL-WDR4300's kind) with Debian's cross compiler, run
-# under qemu-user; and musl, OpenWrt's C library, with musl-gcc.
-MIPS_CC ?= mips-linux-gnu-gcc
-MIPS_SYSROOT ?= /usr/mips-linux-gnu
-MUSL_CC ?= musl-gcc
+# The router's builds: OpenWrt's C library (musl) and CPUs, by OpenWrt's
+# package architecture.  spec/support/cross_musl.sh builds, once, from
+# Debian's source packages and with Debian's cross compilers, a musl for each
+# (build/musl-ARCH/sysroot, and build/musl-ARCH/bin/cc, the compiler for it
+# with the CPU's flags) and a Lua 5.1.5 interpreter that qemu-user runs
+# (build/musl-ARCH/sysroot/usr/bin/lua5.1):
+#   mips_24kc        big-endian MIPS32r2, soft float (ath79: the TL-WDR4300)
+#   mipsel_24kc      little-endian MIPS32r2, soft float (ramips)
+#   aarch64_generic  64-bit ARM
+# The module, the guard, the C tests and the spec/lnum helpers are built for
+# each into build/ARCH/ (make cross), packaged as build/*_ARCH.ipk (make ipk).
+OPENWRT_ARCHES := mips_24kc mipsel_24kc aarch64_generic
+musl_arch = $(firstword $(subst _, ,$(1)))
 SIZE_CFLAGS := -Os -flto -ffunction-sections -fdata-sections
 # OpenWrt builds packages for MIPS16e-capable cores (the 24Kc/74Kc of ath79)
 # with -mips16 -minterlink-mips16 (CONFIG_USE_MIPS16, on by default); the
-# cross build and the MIPS tests do the same.  MIPS_ISA_FLAGS= for MIPS32.
+# mips_24kc build and its tests do the same.  MIPS_ISA_FLAGS= for MIPS32.
+# mipsel_24kc: plain MIPS32, as OpenWrt builds it for ramips/mt7621, the
+# most common mipsel_24kc subtarget, whose FEATURES list no mips16.
 MIPS_ISA_FLAGS ?= -mips16 -minterlink-mips16
+ISA_FLAGS_mips_24kc = $(MIPS_ISA_FLAGS)
+ISA_FLAGS_mipsel_24kc =
+ISA_FLAGS_aarch64_generic =
 SIZE_LDFLAGS := -Wl,--gc-sections -s
+# and no build-id note (Debian's gcc asks ld for one; nothing on the router reads it)
+CROSS_LDFLAGS := $(SIZE_LDFLAGS) -Wl,--build-id=none
+CROSS_TESTS := $(foreach a,$(OPENWRT_ARCHES),$(patsubst spec/c/%.c,build/$(a)/%,$(wildcard spec/c/test_*.c)))
+CROSS_BUILT := $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard build/$(a)/lnum.so)
+# The same with glibc (Debian's sysroot), hard float: the size it had before
+# the musl builds, for comparison (make cross-glibc).
+MIPS_CC ?= mips-linux-gnu-gcc
+MUSL_CC ?= musl-gcc
 # Debian's luaconf.h includes a multiarch header of the build machine (it
 # only names the host's triplet); a cross build may use it as is.
 LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null))
@@ -62,14 +82,16 @@ LUA_MULTIARCH_INC := $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/d
 I386_CC ?= i686-linux-gnu-gcc
 I386_LUA_LIB ?= /usr/lib/i386-linux-gnu/liblua5.1.so.0
 
-# Debian 12 packages the tests and the demo use.
+# Debian 12 packages the tests and the demo use (dpkg-dev: apt-get source
+# for the musl builds; file: the package spec).
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
 	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
-	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev unbound
+	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev unbound \
+	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils
 
-.PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean install demo \
-	cross bench fuzz fuzz-build test-asan test-tsan hardening
+.PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean \
+	install demo cross cross-glibc ipk ipks bench fuzz fuzz-build test-asan test-tsan hardening
 
 all: dnsagg.so dnsagg-guard
 
@@ -91,31 +113,69 @@ build/nogeoip/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	$(CC) $(CFLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) -shared -o $@ $(CORE_SRC) src/dnsagg.c $(LDFLAGS)
 
 
-# The module for big-endian MIPS, optimised for size and stripped.
-cross: build/mips/dnsagg.so build/mips/dnsagg-guard
-	@echo "build/mips/dnsagg.so: $$(wc -c < build/mips/dnsagg.so) bytes, stripped, big-endian MIPS"
-	@echo "build/mips/dnsagg-guard: $$(wc -c < build/mips/dnsagg-guard) bytes, stripped, big-endian MIPS"
+# The module and the guard for each of OPENWRT_ARCHES, against musl,
+# optimised for size and stripped: their sizes (the flash they take).
+cross: $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard)
+	@for a in $(OPENWRT_ARCHES); do \
+		echo "build/$$a/dnsagg.so: $$(wc -c < build/$$a/dnsagg.so) bytes, stripped, musl"; \
+		echo "build/$$a/dnsagg-guard: $$(wc -c < build/$$a/dnsagg-guard) bytes, stripped, musl"; \
+	done
 
-build/mips/dnsagg-guard: src/guard.c src/pipesize.h
-	@mkdir -p build/mips
-	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) -std=c99 $(WARNINGS) -o $@ src/guard.c $(SIZE_LDFLAGS)
+build/musl-%/.done: spec/support/cross_musl.sh spec/support/cross/sfp-machine.h spec/support/cross/mulc3.c
+	sh spec/support/cross_musl.sh $*
+
+# cross_rules ARCH MUSL_ARCH: the module, the guard, the C tests and the
+# spec/lnum helpers module (spec/lnum/module.c, for spec/mips_spec.lua) for ARCH
+define cross_rules
+build/$(1)/dnsagg.so: $$(CORE_SRC) src/dnsagg.c $$(HEADERS) build/musl-$(2)/.done
+	@mkdir -p $$(@D)
+	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -Werror -shared $$(CROSS_LDFLAGS) \
+		-o $$@ $$(CORE_SRC) src/dnsagg.c
+
+build/$(1)/dnsagg-guard: src/guard.c src/pipesize.h build/musl-$(2)/.done
+	@mkdir -p $$(@D)
+	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) -std=c99 $$(WARNINGS) -Werror -o $$@ src/guard.c \
+		$$(CROSS_LDFLAGS)
+
+build/$(1)/test_%: spec/c/test_%.c spec/c/check.h $$(TESTED_SRC) $$(HEADERS) build/musl-$(2)/.done
+	@mkdir -p $$(@D)
+	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -o $$@ $$< $$(TESTED_SRC)
+
+build/$(1)/lnum.so: spec/lnum/module.c spec/lnum/host.c $$(CORE_SRC) src/dnsagg.c $$(HEADERS) build/musl-$(2)/.done
+	@mkdir -p $$(@D)
+	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -Werror -shared -Wl,--gc-sections \
+		-o $$@ spec/lnum/module.c $$(CORE_SRC)
+endef
+$(foreach a,$(OPENWRT_ARCHES),$(eval $(call cross_rules,$(a),$(call musl_arch,$(a)))))
+
+# The same module for big-endian MIPS with glibc and hard float, as `make
+# cross` built it before the musl builds: a size to compare with.
+cross-glibc: build/mips/dnsagg.so
+	@echo "build/mips/dnsagg.so: $$(wc -c < build/mips/dnsagg.so) bytes, stripped, glibc, hard float"
 
 build/mips/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 	@mkdir -p build/mips
 	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) $(DNSAGG_CFLAGS) -I$(LUA_INCDIR) $(LUA_MULTIARCH_INC:%=-idirafter %) \
 		-shared $(SIZE_LDFLAGS) -o $@ $(CORE_SRC) src/dnsagg.c
 
-build/mips/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
-	@mkdir -p build/mips
-	$(MIPS_CC) $(SIZE_CFLAGS) $(MIPS_ISA_FLAGS) $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
+# The OpenWrt package without an SDK: build/NAME_VERSION-RELEASE_ARCH.ipk,
+# from openwrt/Makefile's own install, conffiles and scripts (openwrt/ipk/).
+ARCH ?= mips_24kc
+ipk: build/$(ARCH)/dnsagg.so build/$(ARCH)/dnsagg-guard
+	sh openwrt/ipk/build.sh $(ARCH)
+
+ipks: $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard)
+	@for a in $(OPENWRT_ARCHES); do sh openwrt/ipk/build.sh $$a || exit 1; done
 
 build/musl/test_%: spec/c/test_%.c spec/c/check.h $(TESTED_SRC) $(HEADERS)
 	@mkdir -p build/musl
 	$(MUSL_CC) -O2 $(DNSAGG_CFLAGS) -o $@ $< $(TESTED_SRC)
 
-# The core's C tests on big-endian MIPS (qemu-user) and on musl.
-test-mips: $(MIPS_TESTS)
-	QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' sh spec/run.sh --no-busted $(MIPS_TESTS)
+# The core's C tests on each of OPENWRT_ARCHES (musl, under qemu-user; in
+# place of the glibc MIPS build of before: the router's C library and float
+# ABI, and the same flags as the module), and on x86-64 with musl-gcc.
+test-mips: $(CROSS_TESTS)
+	sh spec/run.sh --no-busted $(CROSS_TESTS)
 
 test-musl: $(MUSL_TESTS)
 	sh spec/run.sh --no-busted $(MUSL_TESTS)
@@ -157,10 +217,12 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory run-tests
 
-run-tests: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) cross \
-		build/i386/lnum_host build/nogeoip/dnsagg.so
-	BUSTED='$(BUSTED)' QEMU_MIPS='qemu-mips -L $(MIPS_SYSROOT)' NOGEOIP_SO=build/nogeoip/dnsagg.so \
-		sh spec/run.sh $(C_TESTS) $(REPLAYS) $(MIPS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
+# spec/mips_spec.lua and spec/ipk_spec.lua need the builds of every one of
+# OPENWRT_ARCHES and their packages.
+run-tests: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(CROSS_TESTS) $(MUSL_TESTS) cross \
+		build/i386/lnum_host build/nogeoip/dnsagg.so $(CROSS_BUILT) ipks
+	BUSTED='$(BUSTED)' NOGEOIP_SO=build/nogeoip/dnsagg.so CROSS_ARCHES='$(OPENWRT_ARCHES)' \
+		sh spec/run.sh $(C_TESTS) $(REPLAYS) $(CROSS_TESTS) $(MUSL_TESTS) build/i386/lnum_host
 
 # dnsmasq under dnsperf for a minute, set up as the package does, scraped
 # every second: no query lost because of the module, every one counted

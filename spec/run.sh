@@ -3,7 +3,9 @@
 # ends with one line adding them up: "all tests: N passed, N failed".
 # Called by `make test`; exits non-zero when anything failed.
 #   --no-busted   the C tests only
-#   QEMU_MIPS     how to run the tests built under build/mips/ (qemu-mips -L SYSROOT)
+#   QEMU_MIPS     how to run tests built under build/mips/ (qemu-mips -L SYSROOT)
+#   (build/mips_24kc/, build/mipsel_24kc/ and build/aarch64_generic/ run under
+#   qemu-mips, qemu-mipsel and qemu-aarch64 with the musl of build/musl-ARCH/)
 #   (build/i386/ runs natively, or under qemu-i386 where the kernel cannot)
 #   NOGEOIP_SO    a dnsagg.so built without GeoIP: some specs run again with it
 set -u
@@ -23,6 +25,9 @@ add() { # add PASSED FAILED
 for t in "$@"; do
 	case "$t" in
 	build/mips/*) run="${QEMU_MIPS:-qemu-mips}" ;;
+	build/mips_24kc/*) run="qemu-mips -L build/musl-mips/sysroot" ;;
+	build/mipsel_24kc/*) run="qemu-mipsel -L build/musl-mipsel/sysroot" ;;
+	build/aarch64_generic/*) run="qemu-aarch64 -L build/musl-aarch64/sysroot" ;;
 	*) run="" ;;
 	esac
 	echo "== $t${run:+ (under $run)}"

@@ -836,8 +836,16 @@ static int l_top(lua_State *L)
 			n = 1e9; /* more rows than any table holds; keeps the casts below defined */
 		lua_Number since = opt_field_number(L, 2, "since", 0);
 		if (since > 0) {
-			lua_Number from = (lua_Number)time(NULL) - since;
-			q.since = from > 0 ? (uint32_t)from : 1;
+			/* now - since, rounded down, in whole numbers: no double
+			 * subtraction (a routine of its own on soft-float MIPS) */
+			uint32_t now = (uint32_t)time(NULL);
+			if (since >= (lua_Number)now) {
+				q.since = 1;
+			} else {
+				uint32_t whole = (uint32_t)since;
+				whole += (lua_Number)whole < since; /* the fraction takes a second more */
+				q.since = whole < now ? now - whole : 1;
+			}
 		}
 	}
 

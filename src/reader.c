@@ -511,6 +511,25 @@ static void wake_up(struct reader *r)
 	(void)ignored;
 }
 
+uint32_t reader_wait_ms(double seconds)
+{
+	uint64_t bits;
+	memcpy(&bits, &seconds, sizeof bits);
+	int exponent = (int)((bits >> 52) & 0x7ff);
+	if ((bits >> 63) || exponent == 0) /* negative, or zero and subnormals */
+		return 0;
+	if (exponent == 0x7ff) /* infinite or NaN */
+		return (bits << 12) ? 0 : READER_MAX_WAIT_MS;
+	if (exponent >= 1023 + 17) /* 2^17 s and more: over a day */
+		return READER_MAX_WAIT_MS;
+	/* seconds = mantissa * 2^shift, mantissa < 2^53 and shift < -35: the
+	 * product with 1000 fits 63 bits, and shifting it right rounds down */
+	uint64_t mantissa = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+	int shift = 1075 - exponent;
+	uint64_t ms = shift >= 64 ? 0 : (mantissa * 1000u) >> shift;
+	return ms > READER_MAX_WAIT_MS ? READER_MAX_WAIT_MS : (uint32_t)ms;
+}
+
 int reader_sync(struct reader *r, double seconds)
 {
 	struct timespec until;
@@ -519,10 +538,9 @@ int reader_sync(struct reader *r, double seconds)
 	if (r->owner != getpid())
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (seconds < 0)
-		seconds = 0;
-	until.tv_sec += (time_t)seconds;
-	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	uint32_t ms = reader_wait_ms(seconds);
+	until.tv_sec += (time_t)(ms / 1000u);
+	until.tv_nsec += (long)(ms % 1000u) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;

@@ -35,6 +35,13 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
  * (which has no thread to wait for). */
 int reader_sync(struct reader *r, double seconds);
 
+/* seconds as whole milliseconds, rounded down: 0 for a negative time or
+ * NaN, at most READER_MAX_WAIT_MS.  Computed from the double's bits with
+ * integer arithmetic only: on a soft-float CPU (OpenWrt's MIPS) the module
+ * then carries no double addition or multiplication routine. */
+#define READER_MAX_WAIT_MS 86400000u /* a day */
+uint32_t reader_wait_ms(double seconds);
+
 /* Stops and joins the thread (only in the process that started it), closes
  * the FIFO and the capture and frees r.  NULL is ignored. */
 void reader_stop(struct reader *r);

@@ -101,9 +101,13 @@ for kind in dnstt-query dnstt-response dns-query client-query client-exchange; d
 	rm -f /tmp/dnsagg-cg.$$.out /tmp/dnsagg-cg.$$.err /tmp/dnsagg-cg.$$
 done
 
-# 7. size of the MIPS build
-make -s cross >/dev/null
-row "size of the MIPS module" "$(wc -c <build/mips/dnsagg.so)" bytes "make cross: mips-linux-gnu-gcc -Os, stripped, big-endian"
+# 7. size of the MIPS builds: the router's (musl, soft float, as OpenWrt's
+# mips_24kc packages) and glibc's hard-float one, for comparison
+make -s cross cross-glibc >/dev/null
+row "size of the MIPS module (musl)" "$(wc -c <build/mips_24kc/dnsagg.so)" bytes \
+	"make cross: build/mips_24kc/dnsagg.so, musl 1.2.3, -Os -mips32r2 -mtune=24kc -msoft-float -mips16, LTO, stripped, big-endian"
+row "size of the MIPS module (glibc)" "$(wc -c <build/mips/dnsagg.so)" bytes \
+	"make cross-glibc: mips-linux-gnu-gcc -Os -mips16, hard float, LTO, stripped, big-endian"
 
 {
 	echo "# dnsagg benchmark results"

@@ -599,7 +599,40 @@ static void test_pipe_enlarged_never_shrunk(void)
 	close(p[1]);
 }
 
-CHECK_MAIN(test_start_on_missing_path_waits, test_opens_fifo_once_created, test_lines_split_across_writes_counted,
+/* sync's time-out in milliseconds, from the double's bits: rounded down,
+ * 0 for nothing to wait, a day at most */
+static void test_wait_ms(void)
+{
+	CHECK_U64(reader_wait_ms(5), 5000);
+	CHECK_U64(reader_wait_ms(2.5), 2500);
+	CHECK_U64(reader_wait_ms(0.25), 250);
+	CHECK_U64(reader_wait_ms(0.001), 1);
+	CHECK_U64(reader_wait_ms(0.0019), 1);
+	CHECK_U64(reader_wait_ms(0.0009), 0);
+	CHECK_U64(reader_wait_ms(1.0 / 3), 333);
+	CHECK_U64(reader_wait_ms(123.4567), 123456);
+	CHECK_U64(reader_wait_ms(86399.9995), 86399999);
+	CHECK_U64(reader_wait_ms(0), 0);
+	CHECK_U64(reader_wait_ms(-0.0), 0);
+	CHECK_U64(reader_wait_ms(-1), 0);
+	CHECK_U64(reader_wait_ms(5e-324), 0);
+	CHECK_U64(reader_wait_ms(86400), READER_MAX_WAIT_MS);
+	CHECK_U64(reader_wait_ms(1e300), READER_MAX_WAIT_MS);
+	volatile double zero = 0;
+	CHECK_U64(reader_wait_ms(1 / zero), READER_MAX_WAIT_MS);
+	CHECK_U64(reader_wait_ms(zero / zero), 0);
+	/* every whole number of milliseconds up to a minute comes back as itself
+	 * (n / 1000.0 is the nearest double, on either side of it) */
+	for (uint32_t n = 0; n <= 60000; n++) {
+		uint32_t got = reader_wait_ms(n / 1000.0);
+		if (got != n && got + 1 != n) {
+			CHECK_U64(got, n);
+			break;
+		}
+	}
+}
+
+CHECK_MAIN(test_wait_ms, test_start_on_missing_path_waits, test_opens_fifo_once_created, test_lines_split_across_writes_counted,
            test_forked_child_reads_without_thread, test_many_forks_do_not_deadlock,
            test_fork_right_after_start, test_stop_joins,
            test_reopen_signal_only_to_dnsmasq, test_writer_close_is_no_eof, test_replaced_fifo_reopened,

@@ -28,10 +28,14 @@ local function check_count(what, got, want)
 end
 
 -- The Lua this runs on: lua_Integer is 4 bytes, so a count passed through
--- lua_tointeger/lua_pushinteger would not survive (the control).
+-- lua_tointeger/lua_pushinteger would not survive (the control).  What it
+-- becomes depends on the CPU: i386 Lua wraps it (2^32+1 comes back as 1),
+-- soft-float MIPS saturates it (2147483647).
 check("lua_Integer is 32 bits", lnum.integer_bytes() == 4, "it is " .. lnum.integer_bytes() .. " bytes")
-check_count("2^31+1 through lua_Integer is not 2^31+1", lnum.through_integer(2 ^ 31 + 1), "-2147483647")
-check_count("2^32+1 through lua_Integer is not 2^32+1", lnum.through_integer(2 ^ 32 + 1), "1")
+for _, big in ipairs({ { "2^31+1", 2 ^ 31 + 1, "2147483649" }, { "2^32+1", 2 ^ 32 + 1, "4294967297" } }) do
+  local got = text(lnum.through_integer(big[2]))
+  check(big[1] .. " through lua_Integer is not " .. big[1], got ~= big[3], "got " .. got)
+end
 
 local agg = assert(dnsagg.new{ dnsmasq_pidfile = false })
 lnum.add_queries(agg, "192.168.1.10", "a.example", "A", 2 ^ 31 + 1)
