@@ -33,7 +33,8 @@ GEOIP_CFLAGS := -DDNSAGG_GEOIP
 GEOIP_LIBS := -lmaxminddb
 endif
 
-CORE := hash names strpool lru pending logline leases dnspkt dnstt sessions geoip pktquery capture agg buf expo reader
+CORE := hash names strpool lru pending logline logtime leases dnspkt dnstt sessions geoip pktquery capture agg buf expo \
+	reader
 CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)
 HEADERS := $(wildcard src/*.h)
@@ -87,7 +88,7 @@ I386_LUA_LIB ?= /usr/lib/i386-linux-gnu/liblua5.1.so.0
 DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-busted \
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
 	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
-	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev unbound \
+	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev unbound tzdata \
 	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils
 
 .PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean \

@@ -67,6 +67,29 @@ describe("top{}", function()
     assert.same({ { "old.example.com", 9 } }, pairs_of(agg:top{ client = "laptop", n = 1 }, "domain"))
   end)
 
+  it("gives 10 rows by default, n of them, and all of them with n = 0", function()
+    local t = now - 60
+    local log = {}
+    for i = 1, 12 do
+      for _ = 1, i do log[#log + 1] = exchange(t, "10.0.0." .. i, "d" .. i .. ".example", "A", "config", "0.0.0.0") end
+    end
+    proc.write_file(dir .. "/many.log", table.concat(log))
+    local many = assert(dnsagg.new{ log = dir .. "/many.log" })
+    assert.equal(10, #many:top{})
+    assert.equal(3, #many:top{ n = 3 })
+    local all = many:top{ n = 0 }
+    assert.equal(12, #all)
+    assert.same({ "d12.example", 12 }, { all[1].domain, all[1].count })
+    assert.same({ "d1.example", 1 }, { all[12].domain, all[12].count })
+    assert.equal(12, #many:top{ by = "client", n = 0 })
+    assert.equal(12, #many:top{ by = "entry", n = 0 })
+    assert.equal(12, #many:top{ blocked = true, n = 0 })
+    assert.same(all, many:top{ n = 100 })
+    assert.same({}, many:top{ n = 0, domain = "none.example" })
+    assert.has_error(function() many:top{ n = -1 } end, "dnsagg: top option 'n' must be a number of at least 0")
+    many:close()
+  end)
+
   it("lists top clients overall and of one domain or suffix", function()
     assert.same({ { "10.0.0.11", 15 }, { "10.0.0.12", 7 }, { "10.0.0.13", 1 } },
       pairs_of(agg:top{ by = "client" }, "client"))

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* With the lock held: drops one reference to a lease map. */
 static void leases_unref(struct leases *l)
@@ -265,46 +264,11 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 	apply_query(agg, &line, 0, now);
 }
 
-/* The unix time of a stamp in local time, the year the latest that is not
- * more than a day after now when the stamp has none; `now` if it has no
- * such time. */
-static uint32_t local_unix_time(const struct logline_time *t, uint32_t now)
-{
-	time_t now_t = (time_t)now;
-	struct tm local, tm;
-	if (!localtime_r(&now_t, &local))
-		return now;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = t->year ? t->year - 1900 : local.tm_year;
-	tm.tm_mon = t->month - 1;
-	tm.tm_mday = t->day;
-	tm.tm_hour = t->hour;
-	tm.tm_min = t->minute;
-	tm.tm_sec = t->second;
-	tm.tm_isdst = -1;
-	struct tm again = tm;
-	time_t v = mktime(&tm);
-	if (!t->year && v != (time_t)-1 && v > now_t + 86400) {
-		again.tm_year--; /* "Dec 31" read on the 1st of January */
-		v = mktime(&again);
-	}
-	return v == (time_t)-1 || v < 0 || (uint64_t)v > UINT32_MAX ? now : (uint32_t)v; /* time_t may be 32 bits */
-}
-
-/* The time to count a line at: now, or (line_times) its stamp's. */
+/* The time to count a line at: now, or (line_times) its stamp's; after
+ * the line's parse, which leaves its prefix in the memo. */
 static uint32_t line_time(struct linebuf *lb, const char *p, size_t len, uint32_t now)
 {
-	struct logline_time t;
-	if (!lb->line_times)
-		return now;
-	if (lb->stamp_len && len >= lb->stamp_len && memcmp(p, lb->stamp, lb->stamp_len) == 0)
-		return lb->stamp_unix;
-	if (!logline_time(p, len, &t))
-		return now;
-	lb->stamp_len = t.year ? 25 : 16; /* "Www Mmm dd hh:mm:ss yyyy " or "Mmm dd hh:mm:ss " */
-	memcpy(lb->stamp, p, lb->stamp_len);
-	lb->stamp_unix = local_unix_time(&t, now);
-	return lb->stamp_unix;
+	return lb->line_times ? logtime_memo_line(&lb->time, &lb->memo, p, len, now) : now;
 }
 
 static void feed_line(struct agg *agg, struct linebuf *lb, const char *p, size_t len, uint32_t now)

@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "leases.h"
 #include "logline.h"
+#include "logtime.h"
 #include "lru.h"
 #include "names.h"
 #include "pending.h"
@@ -100,12 +101,9 @@ struct linebuf {
 	int overlong; /* dropping the rest of a line longer than LOGLINE_MAX */
 	struct logline_memo memo;
 	/* Set by the owner for a log file read after the fact: a line is
-	 * counted at the time its prefix gives, not at `now`.  The last stamp
-	 * converted is kept, since a busy log repeats it line after line. */
+	 * counted at the time its prefix gives, not at `now` (logtime.h). */
 	int line_times;
-	char stamp[32];
-	size_t stamp_len;
-	uint32_t stamp_unix;
+	struct logtime time;
 };
 
 struct agg {

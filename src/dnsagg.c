@@ -803,7 +803,7 @@ static lua_Number opt_field_number(lua_State *L, int t, const char *key, lua_Num
 	return v;
 }
 
-/* agg:top{ by = "domain"|"client"|"entry", n = 10, client = ip|hostname,
+/* agg:top{ by = "domain"|"client"|"entry", n = 10 (0: all), client = ip|hostname,
  *          domain = name|"*.suffix", type = "AAAA", since = seconds,
  *          blocked = true } -> rows */
 static int l_top(lua_State *L)
@@ -832,8 +832,10 @@ static int l_top(lua_State *L)
 		q.blocked = lua_toboolean(L, -1);
 		lua_pop(L, 1);
 		n = opt_field_number(L, 2, "n", 10);
-		if (n > 1e9)
-			n = 1e9; /* more rows than any table holds; keeps the casts below defined */
+		/* 0 means all rows, as dnsagg-report -n 0 does; 1e9, more rows than
+		 * any table holds, keeps the casts below defined */
+		if (n == 0 || n > 1e9)
+			n = 1e9;
 		lua_Number since = opt_field_number(L, 2, "since", 0);
 		if (since > 0) {
 			/* now - since, rounded down, in whole numbers: no double

@@ -800,22 +800,72 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 
 /* ---- entry points ---- */
 
+/* "hh:mm:ss" as take_stamp() takes it: into *seconds (since midnight), or 0. */
+static int clock_seconds(const char *s, uint32_t *seconds)
+{
+	static const unsigned char most[3] = { 23, 59, 60 };
+	uint32_t v = 0;
+	for (int i = 0; i < 3; i++, s += 3) {
+		unsigned hi = (unsigned char)s[0] - '0', lo = (unsigned char)s[1] - '0';
+		if (hi > 9 || lo > 9 || hi * 10 + lo > most[i] || (i < 2 && s[2] != ':'))
+			return 0;
+		v = v * 60 + hi * 10 + lo;
+	}
+	*seconds = v;
+	return 1;
+}
+
+/* Whether the memo's prefix, but for a new clock, starts the line (of at
+ * least memo->len bytes); the memo then takes the clock. */
+static int new_clock(struct logline_memo *memo, const char *start)
+{
+	size_t at = memo->clock_at, rest = at + 8;
+	if (!at || !same_bytes(start + rest, memo->prefix + rest, memo->len - rest))
+		return 0;
+	const char *clock = start + at;
+	char *was = memo->prefix + at;
+	if (same_bytes(start, memo->prefix, at + 6)) { /* up to "hh:mm:" as before: a new second */
+		unsigned s0 = (unsigned char)clock[6] - '0', s1 = (unsigned char)clock[7] - '0', second = s0 * 10 + s1;
+		if (s0 > 9 || s1 > 9 || second > 60)
+			return 0;
+		memo->clock = memo->clock - ((unsigned char)was[6] - '0') * 10u - ((unsigned char)was[7] - '0') + second;
+	} else if (!same_bytes(start, memo->prefix, at) || !clock_seconds(clock, &memo->clock)) {
+		return 0;
+	}
+	memcpy(was, clock, 8);
+	memo->stamps++;
+	return 1;
+}
+
 /* The prefix of the line: from the memo when the line starts with the same
- * bytes as the last one whose prefix was dnsmasq's, else parsed (and kept). */
+ * bytes as the last one whose prefix was dnsmasq's, or with the same but
+ * for the clock (a log's next second), else parsed (and kept). */
 static enum prefix prefix_of(struct cur *c, const char **checked)
 {
 	const char *start = c->p;
 	struct logline_memo *memo = c->memo;
-	if (memo && memo->len && left(c) > memo->len && same_bytes(start, memo->prefix, memo->len)) {
+	if (memo && memo->len && left(c) > memo->len &&
+	    (same_bytes(start, memo->prefix, memo->len) || new_clock(memo, start))) {
 		c->p += memo->len;
 		*checked = c->p;
+		memo->hit = 1;
 		return PREFIX_DNSMASQ;
 	}
 	enum prefix prefix = take_prefix(c);
+	if (memo)
+		memo->hit = 0;
 	if (memo && prefix == PREFIX_DNSMASQ && (size_t)(c->p - start) <= sizeof memo->prefix &&
 	    all_printable(start, (size_t)(c->p - start))) {
 		memo->len = (unsigned char)(c->p - start);
 		memcpy(memo->prefix, start, memo->len);
+		/* as take_prefix() took it: "Mmm dd hh:mm:ss " or "Www Mmm dd hh:mm:ss yyyy "
+		 * (logread) before the tag, or no stamp ("dnsmasq...") */
+		memo->clock_at = start[3] != ' ' ? 0 : start[6] == ' ' ? 7 : 11;
+		if (memo->clock_at && !clock_seconds(start + memo->clock_at, &memo->clock))
+			memo->clock_at = 0; /* never: take_prefix() took it */
+		memo->stamps++;
+		memo->dates++;
+		memo->hit = 1;
 	}
 	return prefix;
 }
@@ -845,14 +895,14 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 
 	clear(out);
 	if (!line || len > LOGLINE_MAX + 2)
-		return LOGLINE_UNPARSED;
+		goto refused;
 	if (len > 0 && line[len - 1] == '\n') {
 		len--;
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
 	}
 	if (len == 0 || len > LOGLINE_MAX)
-		return LOGLINE_UNPARSED;
+		goto refused;
 
 	c.p = line;
 	c.end = line + len;
@@ -874,6 +924,10 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 		clear(out);
 	out->kind = kind;
 	return kind;
+refused:
+	if (memo)
+		memo->hit = 0; /* prefix_of() says otherwise */
+	return LOGLINE_UNPARSED;
 }
 
 const char *logline_kind_name(enum logline_kind kind)

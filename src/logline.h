@@ -83,12 +83,24 @@ enum logline_kind logline_parse(const char *line, size_t len, struct logline *ou
  * ("Nov 22 01:41:33 dnsmasq[812]: ") line after line, and the lines of one
  * query carry the same serial, client and port ("812 192.168.1.5/41234 ")
  * and mostly the same name: bytes equal to the last prefix, fields, client
- * or name that passed the checks are not checked again.  The memo is zeroed
+ * or name that passed the checks are not checked again (of a prefix that
+ * differs only in its clock, only the clock).  The memo is zeroed
  * by its owner and used by one thread.
  */
 struct logline_memo {
-	char prefix[48];
+	char prefix[64]; /* logread's "Sun Nov 22 01:41:33 2026 daemon.info dnsmasq[19222]: " is 53 */
 	unsigned char len;
+	/* What a reader of a log file's times may take from the memo
+	 * (logtime.c): whether the line just parsed began with prefix[] (0 for
+	 * a prefix that is not dnsmasq's or that the memo cannot hold), where
+	 * prefix[]'s "hh:mm:ss" starts (0: it has none) and its seconds since
+	 * midnight, and counts of the changes of prefix[]: of every one
+	 * (stamps: while it is the same, so is prefix[]) and of those that
+	 * took it whole (dates: while it is the same, only the clock changed). */
+	unsigned char hit;
+	unsigned char clock_at;
+	uint32_t clock;
+	uint32_t stamps, dates;
 	unsigned char client_len;
 	char client[LOGLINE_NAME_MAX > 64 ? 64 : LOGLINE_NAME_MAX];
 	char extra[64];            /* "SERIAL CLIENT/PORT " of the last extra-form line */

@@ -15,6 +15,11 @@
  *   bench_lines rss KEYS MAX_ENTRIES    RSS every 10% of a stream of KEYS distinct keys
  *   bench_lines fifo QUERIES            lines per second through the reader thread from a
  *                                       real FIFO that a writer process fills
+ *   bench_lines logfile PATH QUERIES    writes a log file of QUERIES skewed queries (100k
+ *                                       keys) for the `log` option, as dnsmasq writes one: two
+ *                                       queries every three seconds, local time, from Nov 21
+ *                                       06:00 (across a midnight, and no DST change in any
+ *                                       year); prints its lines
  *
  * Keys: client = key % 500 (500 clients), type = A or AAAA, domain = key / 1000, so a
  * domain is asked for by many clients and stored once; names are 20 characters.
@@ -64,6 +69,9 @@ static void append(struct stream *s, const char *line)
  * worst case of memory, where every key brings a name of its own. */
 static uint32_t keys_per_domain = 1000;
 
+/* logfile: the "Mmm dd hh:mm:ss dnsmasq[812]:" of the next query, not the serial's */
+static char fixed_prefix[48];
+
 /* One query of key k and the lines of its outcome: two in three forwarded
  * upstream (forwarded + reply), one in three answered from the cache. */
 static void add_query(struct stream *s, uint32_t k)
@@ -76,6 +84,8 @@ static void add_query(struct stream *s, uint32_t k)
 	/* a new second every 200 queries (about 530 lines), as on a busy router */
 	snprintf(prefix, sizeof prefix, "Nov 22 %02u:%02u:%02u dnsmasq[812]:", serial / 200 / 3600 % 24,
 	         serial / 200 / 60 % 60, serial / 200 % 60);
+	if (fixed_prefix[0])
+		memcpy(prefix, fixed_prefix, sizeof prefix);
 	snprintf(line, sizeof line, "%s %u %s/%u query[%s] s%07u.example.com from %s",
 	         prefix, serial, client, 30000 + serial % 30000, type, d, client);
 	append(s, line);
@@ -296,8 +306,37 @@ static int fifo(uint32_t queries)
 	return 0;
 }
 
+/* A log file as the `log` option reads it: the lines' own local times, a
+ * query every 1.5 s from 2026-11-21 06:00 (the same dates, so the same
+ * cost, on any day the benchmark runs). */
+static int logfile(const char *path, uint32_t queries)
+{
+	struct stream s = { 0 };
+	uint64_t rng = 11;
+	struct tm from = { .tm_year = 126, .tm_mon = 10, .tm_mday = 21, .tm_hour = 6, .tm_isdst = -1 };
+	time_t start = mktime(&from);
+	for (uint32_t i = 0; i < queries; i++) {
+		time_t t = start + (time_t)i * 3 / 2;
+		struct tm tm;
+		if (!localtime_r(&t, &tm) ||
+		    strftime(fixed_prefix, sizeof fixed_prefix, "%b %e %H:%M:%S dnsmasq[812]:", &tm) == 0)
+			return 2;
+		add_query(&s, skewed_key(100000, &rng));
+	}
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(s.data, 1, s.len, f) != s.len || fclose(f) != 0) {
+		perror(path);
+		return 2;
+	}
+	printf("lines %zu bytes %zu\n", s.lines, s.len);
+	free(s.data);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "logfile") == 0)
+		return logfile(argv[2], (uint32_t)atol(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "fifo") == 0)
 		return fifo((uint32_t)atol(argv[2]));
 	if (argc >= 5)
@@ -311,6 +350,6 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && strcmp(argv[1], "rss") == 0)
 		return rss((uint32_t)atol(argv[2]), (uint32_t)atol(argv[3]));
-	fprintf(stderr, "usage: bench_lines cost KEYS MAX | memory KEYS | rss KEYS MAX | fifo QUERIES\n");
+	fprintf(stderr, "usage: bench_lines cost KEYS MAX | memory KEYS | rss KEYS MAX | fifo QUERIES | logfile PATH QUERIES\n");
 	return 2;
 }

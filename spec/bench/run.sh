@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 out=spec/bench/results.md
 rows=$(mktemp)
-trap 'rm -f "$rows" /tmp/dnsagg-cg.$$' EXIT
+trap 'rm -f "$rows" /tmp/dnsagg-cg.$$ /tmp/dnsagg-log.$$ /tmp/dnsagg-log-empty.$$' EXIT
 bench=build/bench_lines
 
 row() { # row FIGURE VALUE UNIT HOW
@@ -31,6 +31,21 @@ for keys in 1000 100000 1000000; do
 		rm -f /tmp/dnsagg-cg.$$.out /tmp/dnsagg-cg.$$.err /tmp/dnsagg-cg.$$
 	done
 done
+
+# 1b. instructions per line of a log file read through dnsagg.new{ log = FILE }
+# (lua/dnsagg-report --log): the whole process minus the same with an empty log
+logfile=/tmp/dnsagg-log.$$ emptylog=/tmp/dnsagg-log-empty.$$
+: >"$emptylog"
+TZ=Europe/Berlin "$bench" logfile "$logfile" 56250 >/tmp/dnsagg-cg.$$.out
+lines=$(sed -n 's/^lines \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
+log_ir() { # log_ir FILE: instructions of a process that reads FILE
+	DNSAGG_BENCH_LOG=$1 TZ=Europe/Berlin LUA_CPATH='./?.so' valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		lua5.1 -e 'local a = assert(require("dnsagg").new{ log = os.getenv("DNSAGG_BENCH_LOG") }); a:close()' \
+		2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+row "cost per line, a log file (log option)" "$((($(log_ir "$logfile") - $(log_ir "$emptylog")) / lines))" instructions \
+	"callgrind, lua5.1 reading it with dnsagg.new{ log = FILE } minus an empty log, TZ=Europe/Berlin: $lines extra-form lines, 56250 skewed queries over 100k keys, one every 1.5 s for 23 h from Nov 21 06:00, -O2 x86-64"
+rm -f "$logfile" "$emptylog" /tmp/dnsagg-cg.$$.out
 
 # 2. throughput from a real FIFO
 lps=$(for i in 1 2 3 4 5; do "$bench" fifo 300000 | sed -n 's/.*lines_per_second \([0-9]*\).*/\1/p'; done | median)

@@ -964,6 +964,25 @@ static void test_memo_changes_nothing(void)
 		"Nov 22 01:41:34 dnsmasq[812]: 1234567",
 		"Nov 22 01:41:34 dnsmasq[812]: 1234567 ",
 		"Nov 22 01:41:34 dnsmasq[812]: 1234567x validation",
+		/* the memo's prefix but for the clock: only the clock is checked */
+		"Nov 22 01:41:35 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:41:60 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:41:61 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:41:3x dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:41:5 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:42:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:60:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 01:4:000 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 23:59:59 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 24:00:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 29:00:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 22 02 00:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 23 00:00:00 dnsmasq[812]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Nov 23 00:00:00 dnsmasq[813]: 13 192.168.1.10/5000 query[A] p.example from 192.168.1.10",
+		"Sun Nov 22 01:41:35 2026 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
+		"Sun Nov 22 01:41:36 2026 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
+		"Sun Nov 22 01:41:36 2027 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
+		"Sun Nov 22 01:41:99 2026 daemon.info dnsmasq[812]: 8 192.168.1.1/5000 query[A] h.example from 192.168.1.1",
 	};
 	struct logline_memo memo;
 	memset(&memo, 0, sizeof memo);
@@ -982,6 +1001,46 @@ static void test_memo_changes_nothing(void)
 			CHECK_INT(streamed.source, alone.source);
 			CHECK_INT(streamed.result, alone.result);
 		}
+}
+
+/* What the memo tells a reader of a log file's times: whether a line began
+ * with its prefix, the prefix's clock in seconds, and its changes. */
+static void expect_memo(struct logline_memo *memo, const char *line, int hit, int clock_at, uint32_t clock,
+                        uint32_t stamps, uint32_t dates)
+{
+	struct logline out;
+	logline_parse_memo(line, strlen(line), &out, memo);
+	CHECK_INT(memo->hit, hit);
+	if (hit)
+		CHECK_INT(memo->clock_at, clock_at);
+	if (hit && clock_at)
+		CHECK_U64(memo->clock, clock);
+	CHECK_U64(memo->stamps, stamps);
+	CHECK_U64(memo->dates, dates);
+}
+
+static void test_memo_clock(void)
+{
+	struct logline_memo memo;
+	memset(&memo, 0, sizeof memo);
+	expect_memo(&memo, "Nov 22 01:41:33 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 6093, 1, 1);
+	expect_memo(&memo, "Nov 22 01:41:33 dnsmasq[812]: forwarded a.example to 9.9.9.9", 1, 7, 6093, 1, 1);
+	expect_memo(&memo, "Nov 22 01:41:34 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 6094, 2, 1);
+	expect_memo(&memo, "Nov 22 01:42:00 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 6120, 3, 1);
+	expect_memo(&memo, "Nov 22 23:59:60 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 86400, 4, 1);
+	expect_memo(&memo, "Nov 22 23:59:61 dnsmasq[812]: query[A] a.example from 10.0.0.1", 0, 0, 0, 4, 1);
+	expect_memo(&memo, "Nov 22 01:42:01 dnsmasq-dhcp[812]: DHCPACK(br-lan) 10.0.0.2", 0, 0, 0, 4, 1);
+	expect_memo(&memo, "query[A] a.example from 10.0.0.1", 0, 0, 0, 4, 1);
+	expect_memo(&memo, "", 0, 0, 0, 4, 1);
+	expect_memo(&memo, "Nov 22 23:59:59 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 86399, 5, 1);
+	expect_memo(&memo, "Nov 23 00:00:00 dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 7, 0, 6, 2);
+	expect_memo(&memo, "Nov 23 00:00:00 dnsmasq[9]: query[A] a.example from 10.0.0.1", 1, 7, 0, 7, 3);
+	expect_memo(&memo, "Sun Nov 22 01:41:33 2026 daemon.info dnsmasq[19222]: query[A] a.example from 10.0.0.1", 1, 11,
+	            6093, 8, 4);
+	expect_memo(&memo, "Sun Nov 22 01:41:34 2026 daemon.info dnsmasq[19222]: query[A] a.example from 10.0.0.1", 1, 11,
+	            6094, 9, 4);
+	expect_memo(&memo, "dnsmasq[812]: query[A] a.example from 10.0.0.1", 1, 0, 0, 10, 5);
+	expect_memo(&memo, "dnsmasq[812]: query[A] b.example from 10.0.0.1", 1, 0, 0, 10, 5);
 }
 
 /* logline_time(): the stamps of both prefixes, and what is not one. */
@@ -1035,7 +1094,7 @@ static void test_stamps(void)
 	}
 }
 
-CHECK_MAIN(test_stamps, test_memo_changes_nothing, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
+CHECK_MAIN(test_stamps, test_memo_changes_nothing, test_memo_clock, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
            test_prefixes, test_extra_and_proto, test_queries, test_forwarded, test_answers, test_other,
            test_names_and_bytes, test_addresses, test_label_names, test_truncations, test_random_bytes,
            test_mutations)
