@@ -33,7 +33,8 @@ for t in "$@"; do
 	echo "== $t${run:+ (under $run)}"
 	rc=0
 	# shellcheck disable=SC2086 # $run is a command and its arguments
-	$run "./$t" >"$log" 2>&1 || rc=$?
+	# DNSAGG_UNDER_QEMU: the tests know when they run emulated (qemu-user)
+	DNSAGG_UNDER_QEMU=${run:+1} $run "./$t" >"$log" 2>&1 || rc=$?
 	case "$t:$rc" in
 	build/i386/*:126) # a kernel built without 32-bit x86 programs (seen on a test machine)
 		echo "(the kernel cannot run it: under qemu-i386)"

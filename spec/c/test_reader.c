@@ -298,6 +298,16 @@ static void test_fork_right_after_start(void)
 	char absent[160], err[256] = "";
 	int ok = 0, rounds = 30;
 
+	/* Under qemu-user a child forked from a threaded process can hang in
+	 * qemu's own emulation, whatever the program does (seen here once in 16
+	 * runs, on a busy machine, in a round that passes natively in every
+	 * run): this test of the fork handlers runs natively only (x86-64 glibc
+	 * and musl, and the ASan and TSan builds). */
+	const char *emulated = getenv("DNSAGG_UNDER_QEMU");
+	if (emulated && *emulated) {
+		printf("test_fork_right_after_start: skipped under qemu-user (run natively)\n");
+		return;
+	}
 	snprintf(absent, sizeof absent, "%s/absent.fifo", dir);
 	struct reader_opts opts = { absent, NULL, NULL, NULL };
 	for (int i = 0; i < rounds; i++) {
