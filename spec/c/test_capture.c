@@ -599,15 +599,22 @@ static long long entry_count(struct agg *agg, const char *client, const char *do
 	return n;
 }
 
-static void test_packet_queries(void)
+/* A small aggregator with a capture, counting queries from `queries`. */
+static struct agg *capture_agg(enum agg_queries queries)
 {
 	struct agg_config cfg = { 0 };
 	cfg.max_entries = cfg.max_clients = 10;
 	cfg.max_servers = cfg.max_leases = 4;
 	cfg.capture = 1;
-	cfg.queries = AGG_QUERIES_PACKETS;
+	cfg.queries = queries;
 	struct agg *agg = agg_new(&cfg);
 	CHECK(agg != NULL);
+	return agg;
+}
+
+static void test_packet_queries(void)
+{
+	struct agg *agg = capture_agg(AGG_QUERIES_PACKETS);
 	if (!agg)
 		return;
 	static const uint8_t mixed[] = "\3Foo\7Example\3org";       /* case kept, as dnsmasq logs it */
@@ -644,9 +651,7 @@ static void test_packet_queries(void)
 	agg_free(agg);
 
 	/* the log source (the default) counts no query from packets */
-	cfg.queries = AGG_QUERIES_LOG;
-	agg = agg_new(&cfg);
-	CHECK(agg != NULL);
+	agg = capture_agg(AGG_QUERIES_LOG);
 	if (!agg)
 		return;
 	account_query(agg, 0, mixed, sizeof mixed, 65, 0, 0, 0);
@@ -709,13 +714,7 @@ static uint64_t replies(const struct agg *agg, enum logline_source s, enum logli
  * port, ID and question; the result from RCODE and the first answer. */
 static void test_packet_replies(void)
 {
-	struct agg_config cfg = { 0 };
-	cfg.max_entries = cfg.max_clients = 10;
-	cfg.max_servers = cfg.max_leases = 4;
-	cfg.capture = 1;
-	cfg.queries = AGG_QUERIES_PACKETS;
-	struct agg *agg = agg_new(&cfg);
-	CHECK(agg != NULL);
+	struct agg *agg = capture_agg(AGG_QUERIES_PACKETS);
 	if (!agg)
 		return;
 	static const uint8_t addr[4] = { 10, 1, 1, 1 }, null4[4] = { 0 }, null6[16] = { 0 }, txt[3] = { 2, 'h', 'i' };
