@@ -118,14 +118,16 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return strlen(out);
 }
 
-/* What ties a response to its query: the client's address and port, the
- * DNS ID and the question's type (keyed, so that no one on the LAN can
- * aim at another client's slot), checked against the name's hash. */
-static uint64_t exchange_key(const struct agg *agg, const uint8_t client[16], uint16_t client_port,
+/* What ties a response to its query: the client's address (and its
+ * family) and port, the DNS ID and the question's type (keyed, so that no
+ * one on the LAN can aim at another client's slot), checked against the
+ * name's hash. */
+static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[22];
-	memcpy(b, client, 16);
+	uint8_t b[23];
+	memcpy(b, fr->resolver, 16);
+	b[22] = fr->family;
 	b[16] = (uint8_t)(client_port >> 8), b[17] = (uint8_t)client_port;
 	b[18] = (uint8_t)(q->id >> 8), b[19] = (uint8_t)q->id;
 	b[20] = (uint8_t)(q->qtype >> 8), b[21] = (uint8_t)q->qtype;
@@ -183,12 +185,13 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	int blocked;
 	size_t name_len;
 	const char *name = pktquery_name_text(&q->name, &name_len);
+	uint64_t key = exchange_key(agg, fr, fr->dst_port, q);
+	uint32_t check = hash_fast(name, name_len);
+	if (!pending_is_open(&agg->pending, key, check))
+		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
-	uint64_t key = exchange_key(agg, fr->resolver, fr->dst_port, q);
-	if (!pending_is_open(&agg->pending, key, hash_fast(name, name_len)))
-		return;
 	struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
-	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, hash_fast(name, name_len),
+	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, check,
 	                                                         blocked ? SOURCE_BLOCKED : SOURCE_RESOLVER,
 	                                                         result, who, what, now);
 }
@@ -212,7 +215,7 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 	agg_count_query(agg, who, what, as, now);
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
-	uint64_t key = exchange_key(agg, fr->resolver, fr->src_port, q);
+	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
 	uint32_t check = hash_fast(name, name_len);
 	if (pending_is_open(&agg->pending, key, check))
 		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
