@@ -31,6 +31,14 @@ local SENT = {
   { "1.0.0.127.in-addr.arpa", "PTR", "127.0.0.14" },
 }
 
+-- a dnsmasq_queries_total series and a dnsmasq_replies_total series of samples s
+local function q(s, client, domain, qtype)
+  return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
+end
+local function replies(s, source, result)
+  return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
+end
+
 -- every dnsmasq_queries_total and dnsmasq_client_queries_total sample of a
 -- render but 127.0.0.1's, as "family{labels} value" lines, sorted: what the
 -- two sources must share.  127.0.0.1 is dnsmasq.start's probe (". SOA" every
@@ -93,20 +101,17 @@ describe("queries from packets", function()
     send_all()
     assert.is_true(from_packets:sync())
     local s = expo.parse(from_packets:render())
-    local function q(client, domain, qtype)
-      return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
-    end
-    assert.equal(2, q("127.0.0.11", "example.org", "A"))
-    assert.equal(1, q("127.0.0.11", "example.org", "AAAA"))
-    assert.equal(1, q("127.0.0.11", "Example.ORG", "A"))
-    assert.equal(1, q("127.0.0.12", "example.org", "MX"))
-    assert.equal(1, q("127.0.0.12", "example.org", "TXT"))
-    assert.equal(1, q("127.0.0.12", "example.org", "HTTPS"))
-    assert.equal(1, q("127.0.0.12", "example.org", "type=1234"))
-    assert.equal(1, q("127.0.0.12", "blocked.test", "A"))
-    assert.equal(1, q("127.0.0.13", "unknown.lan", "A"))
-    assert.equal(1, q("127.0.0.13", "www.example.org", "A"))
-    assert.equal(1, q("127.0.0.14", "1.0.0.127.in-addr.arpa", "PTR"))
+    assert.equal(2, q(s, "127.0.0.11", "example.org", "A"))
+    assert.equal(1, q(s, "127.0.0.11", "example.org", "AAAA"))
+    assert.equal(1, q(s, "127.0.0.11", "Example.ORG", "A"))
+    assert.equal(1, q(s, "127.0.0.12", "example.org", "MX"))
+    assert.equal(1, q(s, "127.0.0.12", "example.org", "TXT"))
+    assert.equal(1, q(s, "127.0.0.12", "example.org", "HTTPS"))
+    assert.equal(1, q(s, "127.0.0.12", "example.org", "type=1234"))
+    assert.equal(1, q(s, "127.0.0.12", "blocked.test", "A"))
+    assert.equal(1, q(s, "127.0.0.13", "unknown.lan", "A"))
+    assert.equal(1, q(s, "127.0.0.13", "www.example.org", "A"))
+    assert.equal(1, q(s, "127.0.0.14", "1.0.0.127.in-addr.arpa", "PTR"))
     assert.equal(#SENT, expo.sum(s, "dnsmasq_queries_total", {}))
     assert.equal(#SENT, expo.value(s, "dnsagg_packet_queries_total", {}))
     -- hostnames and MACs from the lease file
@@ -117,14 +122,11 @@ describe("queries from packets", function()
     assert.equal(2, expo.value(s, "dnsmasq_queries_total",
       { client = "127.0.0.11", hostname = "laptop", domain = "example.org", type = "A" }))
     -- each query's outcome from its response
-    local function replies(source, result)
-      return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
-    end
-    assert.equal(5, replies("resolver", "address"))   -- A twice, AAAA, Example.ORG, www
-    assert.equal(1, replies("blocked", "address"))    -- 0.0.0.0
-    assert.equal(2, replies("resolver", "record"))    -- MX, TXT
-    assert.equal(1, replies("resolver", "nxdomain"))  -- unknown.lan
-    assert.equal(3, replies("resolver", "error"))     -- REFUSED: HTTPS, type=1234, PTR
+    assert.equal(5, replies(s, "resolver", "address"))   -- A twice, AAAA, Example.ORG, www
+    assert.equal(1, replies(s, "blocked", "address"))    -- 0.0.0.0
+    assert.equal(2, replies(s, "resolver", "record"))    -- MX, TXT
+    assert.equal(1, replies(s, "resolver", "nxdomain"))  -- unknown.lan
+    assert.equal(3, replies(s, "resolver", "error"))     -- REFUSED: HTTPS, type=1234, PTR
     assert.equal(#SENT, expo.sum(s, "dnsmasq_replies_total", {}))
     assert.equal(1, expo.value(s, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
     -- the responses and dnsmasq's own queries to its upstream (another port) are no client's
@@ -213,23 +215,17 @@ describe("queries from packets", function()
       end
       assert.is_true(from_packets:sync())
       local s = expo.parse(from_packets:render())
-      local function q(client, domain, qtype)
-        return expo.value(s, "dnsmasq_queries_total", { client = client, domain = domain, type = qtype })
-      end
-      assert.equal(2, q("127.0.0.11", "www.example.test", "A"))
-      assert.equal(1, q("127.0.0.12", "www.example.test", "TXT"))
-      assert.equal(1, q("127.0.0.12", "nope.example.test", "A"))
-      assert.equal(1, q("127.0.0.13", "ads.example.test", "A"))
-      assert.equal(1, q("127.0.0.13", "example.org", "A"))
+      assert.equal(2, q(s, "127.0.0.11", "www.example.test", "A"))
+      assert.equal(1, q(s, "127.0.0.12", "www.example.test", "TXT"))
+      assert.equal(1, q(s, "127.0.0.12", "nope.example.test", "A"))
+      assert.equal(1, q(s, "127.0.0.13", "ads.example.test", "A"))
+      assert.equal(1, q(s, "127.0.0.13", "example.org", "A"))
       assert.equal(2, expo.value(s, "dnsmasq_client_queries_total", { client = "127.0.0.11", hostname = "laptop" }))
-      local function replies(source, result)
-        return expo.value(s, "dnsmasq_replies_total", { source = source, result = result })
-      end
-      assert.equal(3, replies("resolver", "address")) -- and the one answered probe from 127.0.0.1
-      assert.equal(1, replies("resolver", "record"))
-      assert.equal(1, replies("resolver", "nxdomain"))
-      assert.equal(1, replies("blocked", "address"))
-      assert.equal(1, replies("resolver", "error"))
+      assert.equal(3, replies(s, "resolver", "address")) -- and the one answered probe from 127.0.0.1
+      assert.equal(1, replies(s, "resolver", "record"))
+      assert.equal(1, replies(s, "resolver", "nxdomain"))
+      assert.equal(1, replies(s, "blocked", "address"))
+      assert.equal(1, replies(s, "resolver", "error"))
     end)
     proc.kill(ub)
     assert(ok, err)
