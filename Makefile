@@ -89,7 +89,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 	dnsmasq-base bind9-dnsutils prometheus curl gcc-mips-linux-gnu qemu-user musl-tools \
 	libmaxminddb-dev libmaxmind-db-writer-perl gcc-i686-linux-gnu liblua5.1-0:i386 \
 	lua-dkjson lua-yaml publicsuffix dnsperf clang libclang-rt-14-dev unbound tzdata \
-	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils
+	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils iproute2
 
 .PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean \
 	install demo cross cross-glibc ipk ipks bench fuzz fuzz-build test-asan test-tsan hardening

@@ -1,7 +1,8 @@
 -- The packet query source (queries = "packets"): the real dnsmasq with no
 -- query log at all, dig from several loopback addresses, and the module
 -- counting the clients' queries from the capture on dnsmasq's port; then
--- the same traffic counted from the log and from packets side by side.
+-- the same traffic counted from the log and from packets side by side,
+-- IPv4 clients on 127.0.0.0/8 and IPv6 clients (::11, ::12 put on lo).
 -- Needs root (CAP_NET_RAW), as the CI runs.
 local proc = require("spec.support.proc")
 local dnsmasq = require("spec.support.dnsmasq")
@@ -13,6 +14,8 @@ local socket = require("socket")
 local LEASES = table.concat({
   "1900000000 aa:bb:cc:00:00:11 127.0.0.11 laptop 01:aa:bb:cc:00:00:11",
   "1900000100 aa:bb:cc:00:00:12 127.0.0.12 phone *",
+  "duid 00:01:00:01:11:22:33:44:aa:bb:cc:dd:ee:ff",
+  "1900000200 1234 ::11 tablet 00:01:00:01:2a:2b:2c:2d:aa:bb:cc:00:00:21",
 }, "\n") .. "\n"
 
 -- name, type, source address
@@ -29,6 +32,17 @@ local SENT = {
   { "unknown.lan", "A", "127.0.0.13" },      -- local=/lan/: an unknown local name
   { "www.example.org", "A", "127.0.0.13" },
   { "1.0.0.127.in-addr.arpa", "PTR", "127.0.0.14" },
+}
+
+-- IPv6 clients: addresses of ::/96 that the spec puts on lo for the time
+-- of a test (::1 is the kernel's own), asking dnsmasq on [::1]
+local CLIENTS6 = { "::11", "::12" }
+local SENT6 = {
+  { "example.org", "A", "::11" },
+  { "example.org", "AAAA", "::11" },
+  { "example.org", "AAAA", "::11" },        -- a repeat: answered from the cache
+  { "blocked.test", "A", "::12" },
+  { "unknown.lan", "AAAA", "::12" },
 }
 
 -- a dnsmasq_queries_total series and a dnsmasq_replies_total series of samples s
@@ -72,6 +86,18 @@ describe("queries from packets", function()
   end
 
   local dir, up, dm, from_packets, from_log
+  local added6 = {}
+
+  -- puts CLIENTS6 on lo (removed after the test); false when this kernel has no IPv6
+  local function add_clients6()
+    if not pstat.stat("/proc/net/if_inet6") then return false end
+    for _, a in ipairs(CLIENTS6) do
+      local _, how, code, err = proc.run({ "ip", "-6", "addr", "add", a .. "/128", "dev", "lo", "nodad" }, { timeout = 5 })
+      assert(how == "exited" and code == 0, "ip -6 addr add " .. a .. " dev lo: " .. tostring(err))
+      added6[#added6 + 1] = a
+    end
+    return true
+  end
 
   before_each(function()
     dir = proc.tmpdir()
@@ -82,14 +108,19 @@ describe("queries from packets", function()
     if from_log then from_log:close() end
     dnsmasq.stop(dm); dnsmasq.stop(up)
     proc.kill_all()
+    for _, a in ipairs(added6) do
+      proc.run({ "ip", "-6", "addr", "del", a .. "/128", "dev", "lo" }, { timeout = 5 })
+    end
+    added6 = {}
     proc.rmtree(dir)
     dm, up, from_packets, from_log = nil, nil, nil, nil
   end)
 
-  local function send_all()
-    for _, q in ipairs(SENT) do
+  local function send_all(sent, to)
+    for _, q in ipairs(sent or SENT) do
       local name = q[2] == "PTR" and "127.0.0.1" or q[1]
-      assert.is_not_nil(dnsmasq.dig(dm, name, { type = q[2], from = q[3] }), "no answer to " .. q[1] .. " " .. q[2])
+      assert.is_not_nil(dnsmasq.dig(dm, name, { type = q[2], from = q[3], to = to }),
+        "no answer to " .. q[1] .. " " .. q[2] .. " from " .. q[3])
     end
   end
 
@@ -143,16 +174,30 @@ describe("queries from packets", function()
     local port = dnsmasq.free_port()
     from_packets = assert(dnsagg.new{ capture = { interface = "lo", port = port }, queries = "packets",
                                       leases = dir .. "/dhcp.leases" })
+    local v6 = add_clients6()
     up = dnsmasq.upstream{ dir = dir }
-    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up, port = port }
+    dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up, port = port,
+                        args = v6 and { "--listen-address=::1" } or nil }
     send_all()
+    if v6 then send_all(SENT6, "::1") end
     assert.is_true(from_log:sync())
     assert.is_true(from_packets:sync())
     local log_samples, packet_samples = expo.parse(from_log:render()), expo.parse(from_packets:render())
     local by_log, by_packets = query_series(log_samples), query_series(packet_samples)
-    -- a series a (client, domain, type), less the repeat; four clients
-    assert.equal(#SENT - 1 + 4, #by_log)
+    -- a series a (client, domain, type), less the repeats; four clients,
+    -- and two IPv6 clients with four series
+    assert.equal(#SENT - 1 + 4 + (v6 and 2 + 4 or 0), #by_log)
     assert.same(by_log, by_packets)
+    if v6 then
+      assert.equal(2, q(packet_samples, "::11", "example.org", "AAAA"))
+      assert.equal(1, q(packet_samples, "::12", "unknown.lan", "AAAA"))
+      -- the IPv6 lease gives the hostname, its DUID-LLT the MAC
+      assert.equal(3, expo.value(packet_samples, "dnsmasq_client_queries_total",
+        { client = "::11", hostname = "tablet", mac = "aa:bb:cc:00:00:21" }))
+      assert.equal(1, expo.value(packet_samples, "dnsmasq_blocked_queries_total", { client = "::12", domain = "blocked.test" }))
+    else
+      print("packets spec: this kernel has no IPv6: the IPv6 clients were not sent")
+    end
 
     -- the reply classes: the same results; the source is "resolver" from
     -- packets (the capture on the clients' side cannot tell dnsmasq's cache
@@ -166,12 +211,15 @@ describe("queries from packets", function()
       end
       return t
     end
-    local queries = #SENT + 1 -- and the probe that dnsmasq answered (the others: no reply, no class)
-    assert.same({ address = 6, record = 2, nxdomain = 1, error = 4 }, by_result(log_samples))
+    -- and the probe that dnsmasq answered (the others: no reply, no class)
+    local queries = #SENT + (v6 and #SENT6 or 0) + 1
+    assert.same(v6 and { address = 10, record = 2, nxdomain = 2, error = 4 }
+                    or { address = 6, record = 2, nxdomain = 1, error = 4 }, by_result(log_samples))
     assert.same(by_result(log_samples), by_result(packet_samples))
-    assert.equal(1, expo.value(log_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
-    assert.equal(1, expo.value(packet_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
-    assert.equal(queries - 1, expo.sum(packet_samples, "dnsmasq_replies_total", { source = "resolver" }))
+    local blocked = v6 and 2 or 1
+    assert.equal(blocked, expo.value(log_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
+    assert.equal(blocked, expo.value(packet_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
+    assert.equal(queries - blocked, expo.sum(packet_samples, "dnsmasq_replies_total", { source = "resolver" }))
     assert.equal(queries, expo.sum(packet_samples, "dnsmasq_replies_total", {}))
     assert.equal(queries, from_packets:stats().packet_replies)
     assert.same(expo.value(log_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }),

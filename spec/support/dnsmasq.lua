@@ -1,6 +1,7 @@
 --[[
 spec/support/dnsmasq.lua: the real dnsmasq (Debian's dnsmasq-base) on loopback for specs, and dig
-as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
+as its client. Only 127.0.0.0/8 is ever used, and ::1 with the ::/96 addresses a spec
+puts on lo for its IPv6 clients. Every wait is bounded.
 
   local dnsmasq = require("spec.support.dnsmasq")
   up  = dnsmasq.upstream{dir = DIR}        -- an upstream on 127.0.0.2 that answers *.example.org
@@ -10,8 +11,9 @@ as its client. Only 127.0.0.0/8 is ever used. Every wait is bounded.
         -- local=/lan/; dm.pidfile; dm.handle (a proc handle)
   dnsmasq.stop(dm)                          -- SIGTERM and reap
   port = dnsmasq.free_port()                -- a port free on 127.0.0.1 for UDP and TCP
-  rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false})
-        -- rc: dig's status word ("NOERROR", "NXDOMAIN", ...) or nil on no answer
+  rc, answers = dnsmasq.dig(dm, name, {type = "A", from = "127.0.0.11", tcp = false, to = "::1"})
+        -- rc: dig's status word ("NOERROR", "NXDOMAIN", ...) or nil on no answer;
+        -- `to`: another address dnsmasq listens on (args = {"--listen-address=::1"})
   h = dnsmasq.start_batch(dm, dir, from, n, tag)   -- dig -f over n names <tag>-<i>.load.test, in the background
   answered, seconds = dnsmasq.batch_answered(h)   -- how many got NOERROR
   answered, seconds = dnsmasq.batch(dm, dir, from, n, tag)
@@ -116,8 +118,8 @@ function M.stop(dm)
   if dm and dm.handle then proc.kill(dm.handle, 3) end
 end
 
-local function dig_argv(dm, from, tcp)
-  local argv = { "dig", "@" .. dm.address, "-p", tostring(dm.port), "+tries=1", "+time=3",
+local function dig_argv(dm, from, tcp, to)
+  local argv = { "dig", "@" .. (to or dm.address), "-p", tostring(dm.port), "+tries=1", "+time=3",
                  "+noall", "+comments", "+answer" }
   if from then argv[#argv + 1] = "-b"; argv[#argv + 1] = from end
   if tcp then argv[#argv + 1] = "+tcp" end
@@ -127,7 +129,7 @@ end
 -- one query; returns dig's status word and the answer lines
 function M.dig(dm, name, o)
   o = o or {}
-  local argv = dig_argv(dm, o.from, o.tcp)
+  local argv = dig_argv(dm, o.from, o.tcp, o.to)
   if o.type == "PTR" then
     argv[#argv + 1] = "-x"; argv[#argv + 1] = name
   else
