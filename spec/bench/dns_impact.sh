@@ -9,8 +9,8 @@
 # on).  dnsperf (Debian's 2.10) sends it a fixed rate of queries from
 # 127.0.0.20 and reports every query's latency (-v); p50 and p99 are computed
 # from those per-query latencies (nearest rank, over the answered queries).
-# Six scenarios, each run RUNS times in a rotating order (B F P S M K,
-# F P S M B, ...), a fresh dnsmasq (and host) per run, after one short
+# Seven scenarios, each run RUNS times in a rotating order (B F P S M H K,
+# F P S M H K B, ...), a fresh dnsmasq (and host) per run, after one short
 # discarded warm-up run:
 #
 #   baseline  dnsmasq without query logging (the router without dnsagg)
@@ -26,6 +26,10 @@
 #             dnsagg inside spec/support/exporter_host.lua --mode fork (started
 #             BEFORE dnsmasq, which blocks opening a FIFO without a reader),
 #             /metrics scraped with curl every second during the run
+#   host      dnsmasq without query logging, and the test host without any
+#             collector, scraped every second: what the host's fork per scrape
+#             costs a dnsmasq that logs nothing (the part of packets' cost that
+#             is not dnsagg's)
 #   packets   dnsmasq without query logging, dnsagg in the same host counting
 #             the queries from packets (queries = "packets", capture on lo at
 #             dnsmasq's port), scraped every second: what the packet source
@@ -33,6 +37,8 @@
 #
 # Per scenario it reports the median (over the runs) of p50, p99 and achieved
 # qps, and the total sent and lost queries; the ratio p99(module)/p99(baseline)
+# (and p99(packets)/p99(baseline), p99(packets)/p99(host): what the capture
+# adds to a host that is scraped anyway)
 # against the target of at most 1.1, and p99(module)/p99(scrapes), what
 # dnsagg adds to a host that is scraped anyway; and, for every module run, whether dnsagg
 # counted every query dnsmasq answered (dnsagg_lines_total{kind="query"} and
@@ -50,7 +56,7 @@
 # Environment (defaults in brackets): DNS_BENCH_QPS [2000],
 # DNS_BENCH_SECONDS [20], DNS_BENCH_RUNS [3], DNS_BENCH_WARMUP [3] (seconds,
 # 0: none), DNS_BENCH_KEEP=1 keeps the work dir; for a diagnosis,
-# DNS_BENCH_SCENARIOS ["baseline file fifo scrapes module packets"] runs some only, and
+# DNS_BENCH_SCENARIOS ["baseline file fifo scrapes module host packets"] runs some only, and
 # DNS_BENCH_SCRAPE=0 runs the module without its scrapes (the reader alone).
 #
 # Only 127.0.0.0/8 is used.  Every wait is bounded, and a trap stops every
@@ -69,7 +75,7 @@ RUNS=${DNS_BENCH_RUNS:-3}
 WARMUP=${DNS_BENCH_WARMUP:-3}
 KEEP=${DNS_BENCH_KEEP:-0}
 # a diagnosis: some scenarios only, and the module's runs without scrapes
-SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo scrapes module packets}
+SCENARIOS=${DNS_BENCH_SCENARIOS:-baseline file fifo scrapes module host packets}
 SCRAPE=${DNS_BENCH_SCRAPE:-1}
 
 SERVER=127.0.0.1
@@ -364,6 +370,11 @@ run_scenario() {
       start_host                              # the FIFO's reader first
       start_dnsmasq "$port" --log-queries=extra --log-facility="$WORK/dnsmasq.fifo"
       start_scrapes ;;
+    host)
+      mkdir -p "$WORK/none/prometheus-collectors"  # a host without collectors
+      start_host "$WORK/none"
+      start_dnsmasq "$port" --log-facility="$WORK/baseline.log"
+      start_scrapes ;;
     packets)
       HOST_CONF="return { capture = { interface = [[lo]], port = $port }, queries = [[packets]] }" start_host
       start_dnsmasq "$port" --log-facility="$WORK/baseline.log"
@@ -375,7 +386,7 @@ run_scenario() {
   # (interrupt time charged to no process is not seen)
   dm0=$(cpu_s "$dm_pid") kids0=$(cpu_s $$ children) self0=$(cpu_s $$) mach0=$(machine_cpu_s) steal0=$(steal_s)
   hosted=0
-  case $scen in module | scrapes | packets) hosted=1 ;; esac
+  case $scen in module | scrapes | host | packets) hosted=1 ;; esac
   [ "$hosted" = 0 ] || { host0=$(cpu_s "$host_pid" all); sw0=$(reader_switches); }
   run_perf "$port" "$secs" "$WORK/perf.out"
   [ "$hosted" = 0 ] || stop_scrapes
@@ -475,6 +486,9 @@ EOF
 read -r m50 m99 msent mdone mlost mqps mcpu mn <<EOF
 $(summary module)
 EOF
+read -r h50 h99 hsent hdone hlost hqps hcpu hn <<EOF
+$(summary host)
+EOF
 read -r k50 k99 ksent kdone klost kqps kcpu kn <<EOF
 $(summary packets)
 EOF
@@ -486,6 +500,8 @@ mpratio=$(awk -v a="$m99" -v b="$p99f" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b
 msratio=$(awk -v a="$m99" -v b="$s99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 sratio=$(awk -v a="$s99" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 kratio=$(awk -v a="${k99:-0}" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+hratio=$(awk -v a="${h99:-0}" -v b="$b99" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
+khratio=$(awk -v a="${k99:-0}" -v b="${h99:-0}" 'BEGIN { printf "%.2f\n", (b > 0) ? a / b : 0 }')
 kverdict=$(awk -v r="$kratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.05) ? "met" : "NOT met") }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.1) ? "met" : "NOT met") }')
 # was the machine quiet? CPU of processes outside the benchmark, and steal, per run
@@ -515,10 +531,11 @@ printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' file "$f50" "$f99" "$fsent" "$fd
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' fifo "$p50f" "$p99f" "$psent" "$pdone" "$plost" "$pqps" "$pcpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' scrapes "$s50" "$s99" "$ssent" "$sdone" "$slost" "$sqps" "$scpu"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' module "$m50" "$m99" "$msent" "$mdone" "$mlost" "$mqps" "$mcpu"
+printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' host "${h50:-0}" "${h99:-0}" "${hsent:-0}" "${hdone:-0}" "${hlost:-0}" "${hqps:-0}" "${hcpu:-0}"
 printf '%-10s %9s %9s %9d %9d %6d %9s %10s s\n' packets "${k50:-0}" "${k99:-0}" "${ksent:-0}" "${kdone:-0}" "${klost:-0}" "${kqps:-0}" "${kcpu:-0}"
 printf 'p99 ratio module/baseline: %s (target <= 1.1: %s); file/baseline: %s; fifo/baseline: %s; module/fifo: %s; scrapes/baseline: %s; module/scrapes: %s\n' \
   "$ratio" "$verdict" "$fratio" "$pratio" "$mpratio" "$sratio" "$msratio"
-printf 'p99 ratio packets/baseline: %s (target <= 1.05: %s)\n' "$kratio" "$kverdict"
+printf 'p99 ratio packets/baseline: %s (target <= 1.05: %s); host/baseline: %s; packets/host: %s\n' "$kratio" "$kverdict" "$hratio" "$khratio"
 echo "module and packets runs, counting (dnsagg at the end vs dnsperf):"
 awk -F'\t' -v c="$CLIENT" -v l="$SECONDS_PER_RUN" '$1 == "module" || $1 == "packets" {
   ok = ($12 >= $6 && $12 <= $5) ? "every answered query counted" : "MISSED " ($6 - $12)
@@ -546,6 +563,10 @@ tsv() {
   printf '%s\t%s\t%s\t%s\n' dns_p99_scrapes_ms "$s99" ms "$HOW; the fifo scenario and the forking test host without any collector, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p50_module_ms "$m50" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_module_ms "$m99" ms "$HOW; log-queries=extra to the FIFO read by dnsagg in the forking test host, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p50_host_ms "${h50:-0}" ms "$HOW; dnsmasq without query log, the forking test host without any collector, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_host_ms "${h99:-0}" ms "$HOW; dnsmasq without query log, the forking test host without any collector, scraped every second"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_host "$hratio" ratio "dns_p99_host_ms / dns_p99_baseline_ms: what a host scraped every second costs a dnsmasq without query log, without dnsagg"
+  printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets_host "$khratio" ratio "dns_p99_packets_ms / dns_p99_host_ms: what dnsagg counting from packets adds to a host scraped anyway"
   printf '%s\t%s\t%s\t%s\n' dns_p50_packets_ms "${k50:-0}" ms "$HOW; dnsmasq without query log, dnsagg counting from packets (queries = packets, capture on lo) in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_packets_ms "${k99:-0}" ms "$HOW; dnsmasq without query log, dnsagg counting from packets (queries = packets, capture on lo) in the forking test host, scraped every second"
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets "$kratio" ratio "dns_p99_packets_ms / dns_p99_baseline_ms (target <= 1.05: $kverdict)"
