@@ -33,7 +33,7 @@ GEOIP_CFLAGS := -DDNSAGG_GEOIP
 GEOIP_LIBS := -lmaxminddb
 endif
 
-CORE := hash names strpool lru pending logline logtime leases dnspkt dnstt sessions geoip pktquery capture agg buf expo \
+CORE := hash names strpool lru pending forwards logline logtime leases dnspkt dnstt sessions geoip pktquery capture agg buf expo \
 	reader
 CORE_SRC := $(CORE:%=src/%.c)
 TESTED_SRC := $(CORE_SRC)

@@ -226,6 +226,72 @@ describe("queries from packets", function()
                 expo.value(packet_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
   end)
 
+  -- The upstream in a network namespace behind a veth pair, on the same
+  -- port: the capture on every interface sees the clients' queries on lo
+  -- and dnsmasq's own queries leaving by the veth, so it can tell a reply
+  -- that was forwarded from one dnsmasq gave itself, as the log does.
+  it("tells forwarded replies from the resolver's own, with the servers, as the log does", function()
+    local ns = "dnsagg-spec-" .. unistd.getpid()
+    local function ip(args)
+      local argv = { "ip" }
+      for _, a in ipairs(args) do argv[#argv + 1] = a end
+      local _, how, code, err = proc.run(argv, { timeout = 5 })
+      assert(how == "exited" and code == 0, table.concat(argv, " ") .. ": " .. tostring(err))
+    end
+    -- a pair left by a run that was killed midway
+    proc.run({ "ip", "link", "del", "dnsagg-v0" }, { timeout = 5 })
+    local ok, err = pcall(function()
+      ip{ "netns", "add", ns }
+      ip{ "link", "add", "dnsagg-v0", "type", "veth", "peer", "name", "dnsagg-v1", "netns", ns }
+      ip{ "addr", "add", "10.253.0.1/30", "dev", "dnsagg-v0" }
+      ip{ "link", "set", "dnsagg-v0", "up" }
+      ip{ "-n", ns, "addr", "add", "10.253.0.2/30", "dev", "dnsagg-v1" }
+      ip{ "-n", ns, "link", "set", "dnsagg-v1", "up" }
+      ip{ "-n", ns, "link", "set", "lo", "up" }
+      local fifo = dir .. "/dnsmasq.fifo"
+      assert(pstat.mkfifo(fifo, 384))
+      local port = dnsmasq.free_port()
+      up = dnsmasq.upstream{ dir = dir, netns = ns, address = "10.253.0.2", port = port }
+      from_log = assert(dnsagg.new{ fifo = fifo, dnsmasq_pidfile = false, leases = dir .. "/dhcp.leases" })
+      from_packets = assert(dnsagg.new{ capture = { port = port }, queries = "packets",
+                                        leases = dir .. "/dhcp.leases" })
+      dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up, port = port }
+      send_all()
+      assert.is_true(from_log:sync())
+      assert.is_true(from_packets:sync())
+      local log_samples, packet_samples = expo.parse(from_log:render()), expo.parse(from_packets:render())
+      assert.same(query_series(log_samples), query_series(packet_samples))
+      -- the same forwards, by the same server text
+      local server = "10.253.0.2#" .. port
+      local forwarded = expo.value(log_samples, "dnsmasq_forwarded_total", { server = server })
+      assert.is_true(forwarded >= 5, "forwarded " .. tostring(forwarded))
+      assert.equal(forwarded, expo.value(packet_samples, "dnsmasq_forwarded_total", { server = server }))
+      assert.equal(forwarded, from_packets:stats().packet_forwards)
+      -- per result: upstream replies equal; what the log splits into cache
+      -- and local data (local=/lan/, the PTR of 127.0.0.1) packets show as
+      -- the resolver's own; blocked the same
+      local function sum(samples, source)
+        local t = {}
+        for _, x in ipairs(samples) do
+          if x.name == "dnsmasq_replies_total" and (x.labels.source == source or
+              (source == "resolver" and (x.labels.source == "cache" or x.labels.source == "local"))) then
+            t[x.labels.result] = (t[x.labels.result] or 0) + x.value
+          end
+        end
+        return t
+      end
+      assert.same(sum(log_samples, "upstream"), sum(packet_samples, "upstream"))
+      assert.same(sum(log_samples, "blocked"), sum(packet_samples, "blocked"))
+      assert.same(sum(log_samples, "resolver"), sum(packet_samples, "resolver"))
+      assert.is_true((sum(packet_samples, "upstream").address or 0) >= 3)
+      assert.is_true((sum(packet_samples, "resolver").address or 0) >= 1) -- the repeat, from the cache
+    end)
+    dnsmasq.stop(dm); dnsmasq.stop(up)
+    dm, up = nil, nil
+    proc.run({ "ip", "netns", "del", ns }, { timeout = 5 })  -- takes the veth pair with it
+    assert(ok, err)
+  end)
+
   -- Debian's unbound as the resolver, no dnsmasq at all: the packet source
   -- needs nothing of the resolver but its port
   it("counts the clients of unbound exactly", function()

@@ -38,6 +38,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	lru_init(&agg->servers, cfg->max_servers, &agg->pool);
 	lru_init(&agg->blocked, agg->cfg.max_blocked, &agg->pool);
 	pending_init(&agg->pending);
+	forwards_init(&agg->forwards, (uint32_t)(agg->key.k1 >> 32));
 	if (cfg->ndnstt_domains) {
 		agg->dnstt = sessions_new(cfg->dnstt_domains, cfg->ndnstt_domains, cfg->dnstt_window,
 		                          cfg->dnstt_max_sessions, cfg->geoip ? SESSIONS_DEFAULT_MAX_GROUPS : 0,
@@ -211,13 +212,9 @@ HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 	case LOGLINE_QUERY:
 		apply_query(agg, line, 1, now);
 		break;
-	case LOGLINE_FORWARDED: {
-		struct str *server = intern(agg, line->server);
-		if (server)
-			count_in(agg, &agg->servers, server, NULL, NULL, now);
-		strpool_put(&agg->pool, server);
+	case LOGLINE_FORWARDED:
+		agg_count_forwarded(agg, line->server, now);
 		break;
-	}
 	case LOGLINE_ANSWER:
 		apply_outcome(agg, line, line->source, line->result, now);
 		break;
@@ -234,6 +231,14 @@ HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 void agg_apply(struct agg *agg, const struct logline *line, uint32_t now)
 {
 	apply_line(agg, line, now);
+}
+
+void agg_count_forwarded(struct agg *agg, struct logline_span server, uint32_t now)
+{
+	struct str *s = intern(agg, server);
+	if (s)
+		count_in(agg, &agg->servers, s, NULL, NULL, now);
+	strpool_put(&agg->pool, s);
 }
 
 int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,

@@ -22,6 +22,7 @@
 #include "logtime.h"
 #include "lru.h"
 #include "names.h"
+#include "forwards.h"
 #include "pending.h"
 #include "sessions.h"
 #include "strpool.h"
@@ -89,6 +90,7 @@ struct agg_stats {
 	uint64_t packets_dropped;           /* by the kernel, for want of room in the socket's queue */
 	uint64_t packet_queries;            /* clients' queries counted from packets */
 	uint64_t packet_replies;            /* their responses, matched to them */
+	uint64_t packet_forwards;           /* the resolver's own queries, seen going out */
 	int capture_buffer_bytes;           /* that queue's size, as the kernel granted it */
 	enum fifo_state fifo;
 	int fifo_buffer_bytes;              /* the pipe's capacity once open */
@@ -116,6 +118,7 @@ struct agg {
 	struct lru servers;  /* (server) */
 	struct lru blocked;  /* (client, domain) of queries answered by a blocking rule */
 	struct pending pending;
+	struct forwards forwards; /* queries = "packets": which client queries were forwarded */
 	pending_counts replies;
 	struct leases *leases;   /* immutable; shared with views by reference count */
 	uint64_t leases_fingerprint;
@@ -147,6 +150,10 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,
                       enum logline_result result, struct logline_span client, struct logline_span name,
                       uint32_t now);
+
+/* With the lock held: one query forwarded to server (its text as
+ * dnsmasq's "forwarded NAME to SERVER" line gives it): dnsmasq_forwarded_total. */
+void agg_count_forwarded(struct agg *agg, struct logline_span server, uint32_t now);
 
 /* With the lock held: splits data into lines, reassembling across calls
  * through lb, and parses and counts each. */

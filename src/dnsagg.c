@@ -936,6 +936,7 @@ static int l_stats(lua_State *L)
 		set_number(L, "packets_dropped", s->packets_dropped);
 		set_number(L, "packet_queries", s->packet_queries);
 		set_number(L, "packet_replies", s->packet_replies);
+		set_number(L, "packet_forwards", s->packet_forwards);
 		set_number(L, "capture_buffer_bytes", (uint64_t)(s->capture_buffer_bytes > 0 ? s->capture_buffer_bytes : 0));
 	}
 	if (v->ndnstt) {

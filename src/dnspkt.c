@@ -186,6 +186,8 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 	out->dst_port = dport;
 	memset(out->resolver, 0, sizeof out->resolver);
 	memcpy(out->resolver, response ? ip.dst : ip.src, ip.family == 4 ? 4 : 16);
+	memset(out->server, 0, sizeof out->server);
+	memcpy(out->server, response ? ip.src : ip.dst, ip.family == 4 ? 4 : 16);
 	out->payload = c.p;
 	out->payload_len = (size_t)(ulen - UDP_HEADER_LEN);
 	return DNSPKT_OK;

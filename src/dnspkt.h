@@ -45,6 +45,8 @@ struct dnspkt_frame {
 	uint16_t src_port, dst_port;
 	uint8_t resolver[16]; /* the far end of the DNS port: the source of a query, the destination
 	                         of a response.  IPv4: the 4 bytes first, then 12 zero bytes. */
+	uint8_t server[16];   /* the near end, the DNS port's: the destination of a query, the
+	                         source of a response; laid out the same */
 	const uint8_t *payload; /* the UDP payload (the DNS message), payload_len bytes, as long as
 	                           the UDP length says (Ethernet padding left out) */
 	size_t payload_len;

@@ -106,16 +106,21 @@ static char *put_ipv4(char *out, const uint8_t a[4])
  * packet); IPv6 by the C library's inet_ntop, as dnsmasq writes it with the
  * same library (musl and glibc place "::" differently between two equal
  * runs of zero groups). */
-size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLIENT_MAX])
+static size_t address_text(int family, const uint8_t *addr, char out[PKTQUERY_CLIENT_MAX])
 {
-	if (fr->family == 4) {
-		char *end = put_ipv4(out, fr->resolver);
+	if (family == 4) {
+		char *end = put_ipv4(out, addr);
 		*end = '\0';
 		return (size_t)(end - out);
 	}
-	if (!inet_ntop(AF_INET6, fr->resolver, out, PKTQUERY_CLIENT_MAX))
+	if (!inet_ntop(AF_INET6, addr, out, PKTQUERY_CLIENT_MAX))
 		out[0] = '\0';
 	return strlen(out);
+}
+
+size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLIENT_MAX])
+{
+	return address_text(fr->family, fr->resolver, out);
 }
 
 /* What ties a response to its query: the client's address (and its
@@ -175,6 +180,12 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 	return RESULT_RECORD;
 }
 
+/* A question as the forwards table knows it: its name as sent, its type. */
+static uint32_t question_of(const struct agg *agg, const struct dnspkt_question *q)
+{
+	return forwards_question(&agg->forwards, q->name.text, q->name.text_len, q->qtype);
+}
+
 /* A response from the resolver's port: the outcome of the query it
  * answers, once, if that query is open (no count of any other query
  * changes: an unmatched, repeated or spoofed response counts nothing). */
@@ -190,10 +201,34 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	if (!pending_is_open(&agg->pending, key, check))
 		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
+	int forwarded = forwards_answered(&agg->forwards, question_of(agg, q), key);
 	struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
-	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, check,
-	                                                         blocked ? SOURCE_BLOCKED : SOURCE_RESOLVER,
-	                                                         result, who, what, now);
+	enum logline_source source = blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER;
+	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, check, source, result, who, what, now);
+}
+
+/* The resolver's own query, going out to one of its servers (to the DNS
+ * port, from this host): counted by server, written as dnsmasq's
+ * "forwarded" line writes it (the port after a '#' when it is not 53), and
+ * marks the client query it forwards. */
+static void count_forward(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
+                          uint32_t now)
+{
+	char server[PKTQUERY_CLIENT_MAX + 6];
+	size_t len = address_text(fr->family, fr->server, server);
+	if (fr->dst_port != 53) {
+		server[len++] = '#';
+		char digits[5];
+		size_t n = 0;
+		for (unsigned v = fr->dst_port; v; v /= 10)
+			digits[n++] = (char)('0' + v % 10);
+		while (n)
+			server[len++] = digits[--n];
+	}
+	struct logline_span as = { server, len };
+	agg->stats.packet_forwards++;
+	agg_count_forwarded(agg, as, now);
+	forwards_sent(&agg->forwards, question_of(agg, q));
 }
 
 void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
@@ -206,8 +241,12 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		count_response(agg, fr, q, now);
 		return;
 	}
-	if (outgoing || fr->is_response || q->qr)
+	if (fr->is_response || q->qr)
 		return;
+	if (outgoing) {
+		count_forward(agg, fr, q, now);
+		return;
+	}
 	size_t client_len = pktquery_client_text(fr, client), name_len, type_len = pktquery_type_name(q->qtype, type);
 	const char *name = pktquery_name_text(&q->name, &name_len);
 	struct logline_span who = { client, client_len }, what = { name, name_len }, as = { type, type_len };
@@ -217,8 +256,10 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
 	uint32_t check = hash_fast(name, name_len);
-	if (pending_is_open(&agg->pending, key, check))
+	if (pending_is_open(&agg->pending, key, check)) {
 		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
-	else
+	} else {
 		pending_query(&agg->pending, key, check, agg->replies);
+		forwards_query(&agg->forwards, question_of(agg, q), key);
+	}
 }

@@ -761,5 +761,58 @@ static void test_packet_replies(void)
 	agg_free(agg);
 }
 
-CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_packet_replies, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+/* The resolver's own query for a question, going out from this host to a
+ * server's DNS port, with its case as given. */
+static void account_forward(struct agg *agg, const char *name, uint16_t id)
+{
+	uint8_t msg[256], f[512];
+	size_t mlen = build_msg(msg, name, 1, 0);
+	msg[0] = (uint8_t)(id >> 8), msg[1] = (uint8_t)id;
+	struct spec sp = dns_spec(0, 0, 41000, PORT);
+	sp.payload = msg;
+	sp.plen = mlen;
+	capture_account(agg, f, build_frame(f, &sp), PORT, 1, 1000);
+}
+
+/* A forward seen going out makes its client's reply "upstream"; without
+ * one the reply is the resolver's; every forward is counted by server. */
+static void test_packet_forwards(void)
+{
+	struct agg *agg = capture_agg(AGG_QUERIES_PACKETS);
+	if (!agg)
+		return;
+	static const uint8_t addr[4] = { 10, 1, 1, 1 };
+
+	account_h1(agg, 21, 5021);
+	account_forward(agg, "H1.tEsT", 777);                   /* dnsmasq 2.91's 0x20 case: the same question */
+	account_response(agg, 21, 5021, 0, 1, addr, 4);
+	CHECK_U64(replies(agg, SOURCE_UPSTREAM, RESULT_ADDRESS), 1);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ADDRESS), 0);
+
+	account_h1(agg, 22, 5022);                              /* from the cache: no forward */
+	account_response(agg, 22, 5022, 0, 1, addr, 4);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ADDRESS), 1);
+
+	account_forward(agg, "other.test", 778);                /* no client waits on it */
+	account_h1(agg, 23, 5023);
+	account_forward(agg, "h2.test", 779);                   /* another question */
+	account_response(agg, 23, 5023, 0, 1, addr, 4);
+	CHECK_U64(replies(agg, SOURCE_RESOLVER, RESULT_ADDRESS), 2);
+	CHECK_U64(replies(agg, SOURCE_UPSTREAM, RESULT_ADDRESS), 1);
+
+	/* a forward is no client's query; each is counted by its server */
+	CHECK_U64(agg->stats.packet_queries, 3);
+	CHECK_U64(agg->stats.packet_forwards, 3);
+	CHECK_INT(agg->servers.used, 1);
+	struct agg_view *v = agg_view_new(agg);
+	CHECK(v != NULL);
+	if (v && v->nservers == 1) {
+		CHECK_STR(v->servers[0].key, "127.0.0.1");
+		CHECK_U64(v->servers[0].count, 3);
+	}
+	agg_view_free(v);
+	agg_free(agg);
+}
+
+CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_packet_replies, test_packet_forwards, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)

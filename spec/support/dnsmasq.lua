@@ -5,6 +5,7 @@ puts on lo for its IPv6 clients. Every wait is bounded.
 
   local dnsmasq = require("spec.support.dnsmasq")
   up  = dnsmasq.upstream{dir = DIR}        -- an upstream on 127.0.0.2 that answers *.example.org
+        -- (netns = NAME, address = A, port = P: in a namespace the spec made)
   dm  = dnsmasq.start{dir = DIR, log = FIFO_OR_FILE|false, upstream = up, args = {...}}
         -- front resolver on 127.0.0.1:dm.port, log-queries=extra to `log` (none with false),
         -- address=/blocked.test/0.0.0.0,
@@ -71,16 +72,21 @@ local function spawn(dm, argv)
   return dm
 end
 
+-- o.netns, o.address, o.port: in a network namespace the spec made, on an
+-- address of its own (and a port chosen by the spec)
 function M.upstream(o)
-  local dm = { address = "127.0.0.2", port = free_port(), pidfile = o.dir .. "/upstream.pid" }
-  spawn(dm, {
+  local dm = { address = o.address or "127.0.0.2", port = o.port or free_port(), pidfile = o.dir .. "/upstream.pid" }
+  local argv = {}
+  if o.netns then argv = { "ip", "netns", "exec", o.netns } end
+  for _, a in ipairs({
     "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
     "--listen-address=" .. dm.address, "--bind-interfaces", "--port=" .. dm.port,
     "--no-resolv", "--no-hosts", "--pid-file=" .. dm.pidfile, "--log-facility=/dev/null",
     "--local-ttl=300", "--address=/example.org/10.9.9.9", "--address=/example.org/2001:db8::9",
     "--mx-host=example.org,mail.example.org,10", "--txt-record=example.org,hello",
     "--address=/load.test/10.1.1.1", "--local=/gone.example.org/",
-  })
+  }) do argv[#argv + 1] = a end
+  spawn(dm, argv)
   wait_answering(dm)
   return dm
 end
