@@ -192,19 +192,23 @@ static uint32_t question_of(const struct agg *agg, const struct dnspkt_question 
 static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                            uint32_t now)
 {
-	char client[PKTQUERY_CLIENT_MAX];
 	int blocked;
 	size_t name_len;
 	const char *name = pktquery_name_text(&q->name, &name_len);
 	uint64_t key = exchange_key(agg, fr, fr->dst_port, q);
-	uint32_t check = hash_fast(name, name_len);
-	if (!pending_is_open(&agg->pending, key, check))
+	struct pending_slot *open = pending_find(&agg->pending, key, hash_fast(name, name_len));
+	if (!open)
 		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
 	int forwarded = forwards_answered(&agg->forwards, question_of(agg, q), key);
-	struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
-	enum logline_source source = blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER;
-	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, check, source, result, who, what, now);
+	pending_close(open, blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER, result,
+	              agg->replies);
+	agg->stats.packet_replies++;
+	if (blocked) {
+		char client[PKTQUERY_CLIENT_MAX];
+		struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
+		agg_count_blocked(agg, who, what, now);
+	}
 }
 
 /* The resolver's own query, going out to one of its servers (to the DNS
