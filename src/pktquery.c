@@ -67,15 +67,7 @@ static const char UNPRINTABLE[] = "<name unprintable>";
 
 const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 {
-	/* one pass over the text: a '.' more than the labels' joints is one
-	 * inside a label */
-	const unsigned char *p = (const unsigned char *)name->text, *end = p + name->text_len;
-	unsigned bad = 0, dots = 0;
-	for (; p < end; p++) {
-		bad |= (unsigned)(*p - 0x20u) > 0x5eu; /* outside 0x20..0x7e */
-		dots += *p == '.';
-	}
-	if (bad || (name->nlabels && dots != (unsigned)name->nlabels - 1)) {
+	if (!name->plain) {
 		*len = sizeof UNPRINTABLE - 1;
 		return UNPRINTABLE;
 	}
@@ -149,8 +141,7 @@ static uint16_t be16(const uint8_t *p)
  * ::).  A response whose answer cannot be read is an error. */
 enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
 {
-	struct dnspkt_name name;
-	size_t off = DNSPKT_HEADER_LEN;
+	size_t off = q->end;
 	*blocked = 0;
 	if (q->rcode == 3)
 		return RESULT_NXDOMAIN;
@@ -158,11 +149,8 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 		return RESULT_ERROR;
 	if (q->ancount == 0)
 		return RESULT_NODATA;
-	/* the question, then the first answer: name, type, class, TTL, length, data */
-	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 4)
-		return RESULT_ERROR;
-	off += 4;
-	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 10)
+	/* after the question, the first answer: name, type, class, TTL, length, data */
+	if (dnspkt_skip_name(msg, len, &off) != DNSPKT_OK || len - off < 10)
 		return RESULT_ERROR;
 	uint16_t type = be16(msg + off), rdlen = be16(msg + off + 8);
 	const uint8_t *rdata = msg + off + 10;
