@@ -115,20 +115,24 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return address_text(fr->family, fr->resolver, out);
 }
 
-/* What ties a response to its query: the client's address (and its
- * family) and port, the DNS ID and the question's type (keyed, so that no
- * one on the LAN can aim at another client's slot), checked against the
- * name's hash. */
+/* What ties a response to its query: the client's port, the DNS ID, the
+ * question's type and the client's address, checked against the name's
+ * hash.  Keyed (SipHash, hash.h), so that no one on the LAN can aim the
+ * IDs and ports of queries of their own at another client's slot.  The
+ * fields come first and the address last, as many bytes as its family
+ * has: 10 bytes for IPv4, 22 for IPv6 (the length, which SipHash hashes
+ * in, tells the families apart).  10 bytes are one block and a tail, 5
+ * rounds; the 23 bytes of before (the address always 16 bytes, then a
+ * family byte) were 6 rounds and a 7-byte tail. */
 static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[23];
-	memcpy(b, fr->resolver, 16);
-	b[22] = fr->family;
-	b[16] = (uint8_t)(client_port >> 8), b[17] = (uint8_t)client_port;
-	b[18] = (uint8_t)(q->id >> 8), b[19] = (uint8_t)q->id;
-	b[20] = (uint8_t)(q->qtype >> 8), b[21] = (uint8_t)q->qtype;
-	return hash_bytes(&agg->key, b, sizeof b);
+	uint8_t b[6 + 16];
+	b[0] = (uint8_t)(client_port >> 8), b[1] = (uint8_t)client_port;
+	b[2] = (uint8_t)(q->id >> 8), b[3] = (uint8_t)q->id;
+	b[4] = (uint8_t)(q->qtype >> 8), b[5] = (uint8_t)q->qtype;
+	memcpy(b + 6, fr->resolver, 16);
+	return hash_bytes(&agg->key, b, fr->family == 4 ? 6 + 4 : 6 + 16);
 }
 
 static uint16_t be16(const uint8_t *p)
