@@ -126,48 +126,56 @@ static struct logline_span client_label(const struct agg *agg, struct logline_sp
 	return shown;
 }
 
-/* What a line's client and name are stored as under the privacy options
+/* What a query's client and name are stored as under the privacy options
  * (the address, nothing or a pseudonym; the name or its folded form).
  * Returns 0 when the include/exclude rules leave the name out. */
-static inline int stored_as(const struct agg *agg, const struct logline *line, struct logline_span *who,
-                            struct logline_span *name, char pseudonym[AGG_PSEUDONYM_LEN])
+static inline int stored_as(const struct agg *agg, struct logline_span client, struct logline_span name,
+                            struct logline_span *who, struct logline_span *shown,
+                            char pseudonym[AGG_PSEUDONYM_LEN])
 {
-	*who = line->client;
-	*name = line->name;
+	*who = client;
+	*shown = name;
 	if (agg->cfg.clients != AGG_CLIENTS_KEEP && who->len)
 		*who = client_label(agg, *who, pseudonym);
 	if (!agg->cfg.names)
 		return 1;
-	size_t shown = 0;
-	int counted = names_apply(agg->cfg.names, name->ptr, name->len, &shown);
-	name->ptr += shown;
-	name->len -= shown;
+	size_t skipped = 0;
+	int counted = names_apply(agg->cfg.names, name.ptr, name.len, &skipped);
+	shown->ptr += skipped;
+	shown->len -= skipped;
 	return counted;
 }
 
-/* tie: the query's outcome will come in a line of its own (the log) */
-static void apply_query(struct agg *agg, const struct logline *line, int tie, uint32_t now)
+/* How a query is tied to the line that will tell its outcome: none (the
+ * packet source ties its own), by the serial of the extra and proto forms,
+ * or by the name in the plain form. */
+enum query_tie { TIE_NONE, TIE_SERIAL, TIE_NAME };
+
+/* One query of client for name and type, whichever source saw it: the
+ * (client, domain, type) and client tables under the privacy options,
+ * then the tie (with the serial for TIE_SERIAL). */
+static void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
+                        struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
 {
 	struct logline_span name, who;
 	char pseudonym[AGG_PSEUDONYM_LEN];
-	int counted = stored_as(agg, line, &who, &name, pseudonym);
+	int counted = stored_as(agg, client_seen, name_seen, &who, &name, pseudonym);
 
 	agg->stats.excluded += !counted;
 	struct str *client = intern(agg, who);
 	struct str *domain = counted ? intern(agg, name) : NULL;
-	struct str *type = counted ? intern(agg, line->qtype) : NULL;
+	struct str *type = counted ? intern(agg, qtype) : NULL;
 
 	if (client && (!counted || (domain && type))) {
 		if (counted)
 			count_in(agg, &agg->entries, client, domain, type, now);
 		count_in(agg, &agg->clients, client, NULL, NULL, now);
 		/* outcomes are tied by what their own lines carry: the address, the whole name */
-		if (tie && line->has_serial)
-			pending_query(&agg->pending, line->serial, client_check(line->client),
-			              agg->replies);
-		else if (tie)
-			pending_query(&agg->pending, domain && name.len == line->name.len ? domain->hash
-			                                                                  : span_hash(agg, line->name),
+		if (tie == TIE_SERIAL)
+			pending_query(&agg->pending, serial, client_check(client_seen), agg->replies);
+		else if (tie == TIE_NAME)
+			pending_query(&agg->pending, domain && name.len == name_seen.len ? domain->hash
+			                                                                 : span_hash(agg, name_seen),
 			              0, agg->replies);
 	}
 	strpool_put(&agg->pool, client);
@@ -177,11 +185,12 @@ static void apply_query(struct agg *agg, const struct logline *line, int tie, ui
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
  * which names none) and name, both as the privacy options store them. */
-static void count_blocked(struct agg *agg, const struct logline *line, uint32_t now)
+static void count_blocked(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
+                          uint32_t now)
 {
 	struct logline_span name, who;
 	char pseudonym[AGG_PSEUDONYM_LEN];
-	if (!stored_as(agg, line, &who, &name, pseudonym))
+	if (!stored_as(agg, client_seen, name_seen, &who, &name, pseudonym))
 		return; /* the rules leave the name out here too */
 	struct str *client = intern(agg, who);
 	struct str *domain = intern(agg, name);
@@ -201,7 +210,7 @@ static void apply_outcome(struct agg *agg, const struct logline *line, enum logl
 	else if (!line->has_serial)
 		counted = pending_outcome(&agg->pending, span_hash(agg, line->name), 0, source, result, agg->replies);
 	if (counted && source == SOURCE_BLOCKED)
-		count_blocked(agg, line, now);
+		count_blocked(agg, line->client, line->name, now);
 }
 
 /* agg_apply(), inlined where the reader feeds every line */
@@ -210,7 +219,8 @@ HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 	agg->stats.lines[line->kind]++;
 	switch (line->kind) {
 	case LOGLINE_QUERY:
-		apply_query(agg, line, 1, now);
+		count_query(agg, line->client, line->name, line->qtype, line->has_serial ? TIE_SERIAL : TIE_NAME,
+		            line->serial, now);
 		break;
 	case LOGLINE_FORWARDED:
 		agg_count_forwarded(agg, line->server, now);
@@ -241,32 +251,15 @@ void agg_count_forwarded(struct agg *agg, struct logline_span server, uint32_t n
 	strpool_put(&agg->pool, s);
 }
 
-int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,
-                      enum logline_result result, struct logline_span client, struct logline_span name,
-                      uint32_t now)
-{
-	if (!pending_outcome(&agg->pending, key, check, source, result, agg->replies))
-		return 0;
-	if (source == SOURCE_BLOCKED) {
-		struct logline line;
-		memset(&line, 0, sizeof line);
-		line.client = client;
-		line.name = name;
-		count_blocked(agg, &line, now);
-	}
-	return 1;
-}
-
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now)
 {
-	struct logline line;
-	memset(&line, 0, sizeof line);
-	line.kind = LOGLINE_QUERY;
-	line.client = client;
-	line.name = name;
-	line.qtype = qtype;
-	apply_query(agg, &line, 0, now);
+	count_query(agg, client, name, qtype, TIE_NONE, 0, now);
+}
+
+void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now)
+{
+	count_blocked(agg, client, name, now);
 }
 
 /* The time to count a line at: now, or (line_times) its stamp's; after

@@ -144,12 +144,10 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now);
 
-/* With the lock held: the outcome of the query (key, check) that
- * agg_count_query's caller opened with pending_query; a blocked one is
- * counted by client and name too.  Returns 1 when it was counted. */
-int agg_count_outcome(struct agg *agg, uint64_t key, uint64_t check, enum logline_source source,
-                      enum logline_result result, struct logline_span client, struct logline_span name,
-                      uint32_t now);
+/* With the lock held: counts a query answered by a blocking rule into the
+ * (client, domain) table, under the privacy options, as a blocked answer's
+ * line would be (the packet source, once pending closed its query). */
+void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now);
 
 /* With the lock held: one query forwarded to server (its text as
  * dnsmasq's "forwarded NAME to SERVER" line gives it): dnsmasq_forwarded_total. */

@@ -9,6 +9,7 @@
  * field is assembled byte by byte in network order.
  */
 #include "dnspkt.h"
+#include "hot.h"
 
 #include <string.h>
 
@@ -195,10 +196,28 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 
 /* ---- DNS ---- */
 
-int dnspkt_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name)
+/* 1 for the octets that make a label's text not plain (dnspkt.h): a '.'
+ * and everything outside 0x20..0x7e.  A table: one load and one OR an
+ * octet, in the loop that copies it. */
+static const uint8_t not_plain[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20: '.' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x60: DEL */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* The walk dnspkt_name() and dnspkt_skip_name() share: every check of the
+ * format, and, when copy is 1, the text of the name, its labels and
+ * whether they are plain (HOT: each caller gets its own copy of the walk,
+ * with copy a constant). */
+HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)
 {
 	size_t pos = *off, run = pos, resume = 0;
-	unsigned jumps = 0, wire = 1, text = 0, n = 0;
+	unsigned jumps = 0, wire = 1, text = 0, n = 0, odd = 0;
 
 	for (;;) {
 		unsigned b;
@@ -226,24 +245,46 @@ int dnspkt_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name 
 			return DNSPKT_MALFORMED;
 		if (len - pos - 1 < b)
 			return DNSPKT_TRUNCATED;
-		/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
-		if (n > 0)
-			name->text[text++] = '.';
-		name->label[n].off = (uint8_t)text;
-		name->label[n].len = (uint8_t)b;
-		n++;
-		memcpy(name->text + text, msg + pos + 1, b);
-		text += b;
+		if (copy) {
+			/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
+			const uint8_t *from = msg + pos + 1;
+			char *to;
+			if (n > 0)
+				name->text[text++] = '.';
+			name->label[n].off = (uint8_t)text;
+			name->label[n].len = (uint8_t)b;
+			n++;
+			to = name->text + text;
+			for (unsigned i = 0; i < b; i++) {
+				uint8_t c = from[i]; /* once: the store to text may alias it */
+				to[i] = (char)c;
+				odd |= not_plain[c];
+			}
+			text += b;
+		}
 		pos += 1 + b;
 	}
-	if (n == 0)
-		name->text[text++] = '.';
-	name->text[text] = '\0';
-	name->text_len = (uint16_t)text;
-	name->wire_len = (uint16_t)wire;
-	name->nlabels = (uint8_t)n;
+	if (copy) {
+		if (n == 0)
+			name->text[text++] = '.';
+		name->text[text] = '\0';
+		name->text_len = (uint16_t)text;
+		name->wire_len = (uint16_t)wire;
+		name->nlabels = (uint8_t)n;
+		name->plain = (uint8_t)!odd;
+	}
 	*off = jumps ? resume : pos + 1;
 	return DNSPKT_OK;
+}
+
+int dnspkt_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name)
+{
+	return walk_name(msg, len, off, name, 1);
+}
+
+int dnspkt_skip_name(const uint8_t *msg, size_t len, size_t *off)
+{
+	return walk_name(msg, len, off, NULL, 0);
 }
 
 int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
@@ -270,6 +311,7 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 		return DNSPKT_TRUNCATED;
 	q->qtype = be16(msg + off);
 	q->qclass = be16(msg + off + 2);
+	q->end = off + 4;
 	return DNSPKT_OK;
 }
 

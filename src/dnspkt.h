@@ -68,7 +68,10 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
  * by '.', not lowercased and not escaped (a label may hold a '.' or any
  * byte, so the labels, not the text, are the name's structure), NUL-
  * terminated; the root is "." with no labels.  label[i] is the i-th label,
- * left to right, as an offset and a length into text.
+ * left to right, as an offset and a length into text.  plain tells, from
+ * the same pass over the octets, whether the text spells the labels one
+ * way only and in printable ASCII: no label octet is a '.' or outside
+ * 0x20..0x7e (the root is plain).
  */
 struct dnspkt_label {
 	uint8_t off, len;
@@ -78,6 +81,7 @@ struct dnspkt_name {
 	uint16_t text_len; /* bytes in text, the NUL not counted; at most DNSPKT_NAME_TEXT_MAX */
 	uint16_t wire_len; /* octets it takes uncompressed on the wire: 1 (root) to 255 */
 	uint8_t nlabels;   /* at most DNSPKT_LABELS_MAX */
+	uint8_t plain;     /* 1: every label octet is in 0x20..0x7e and none is '.' */
 	struct dnspkt_label label[DNSPKT_LABELS_MAX];
 	char text[DNSPKT_NAME_TEXT_MAX + 1];
 };
@@ -94,6 +98,10 @@ struct dnspkt_name {
  */
 int dnspkt_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name);
 
+/* The same walk and the same checks as dnspkt_name(), the same status and
+ * *off, without writing the name anywhere (an answer's owner name). */
+int dnspkt_skip_name(const uint8_t *msg, size_t len, size_t *off);
+
 /* The DNS header and the first question of a message. */
 struct dnspkt_question {
 	uint16_t id, flags; /* flags as on the wire: QR, opcode, AA, TC, RD, RA, Z, AD, CD, rcode */
@@ -102,6 +110,7 @@ struct dnspkt_question {
 	uint8_t rcode;      /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN... (the header's 4 bits) */
 	uint16_t qdcount, ancount, nscount, arcount;
 	uint16_t qtype, qclass;
+	size_t end;         /* offset in the message just past the question: the answers */
 	struct dnspkt_name name;
 };
 

@@ -39,6 +39,32 @@ static uint64_t load_le64(const unsigned char *p)
 	return v;
 }
 
+static uint64_t load_le32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+/* The last len & 7 bytes of p[0..len), little-endian, in a few loads
+ * rather than a loop: the last eight bytes shifted down after a whole
+ * block; two 4-byte words that overlap for 4 to 7; else the bytes at 0,
+ * len / 2 and len - 1, which are all of them. */
+static uint64_t load_tail(const unsigned char *p, size_t len)
+{
+	unsigned tail = (unsigned)(len & 7);
+	if (tail == 0)
+		return 0;
+	if (len >= 8)
+		return load_le64(p + len - 8) >> (64 - 8 * tail);
+	if (len >= 4)
+		return load_le32(p) | load_le32(p + len - 4) << (8 * (len - 4));
+	return (uint64_t)p[0] | (uint64_t)p[len / 2] << (8 * (len / 2)) | (uint64_t)p[len - 1] << (8 * (len - 1));
+}
+
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -54,9 +80,7 @@ uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len)
 		sip_round(&s);
 		s.v0 ^= m;
 	}
-	uint64_t last = (uint64_t)(len & 0xff) << 56;
-	for (size_t i = 0; i < (len & 7); i++)
-		last |= (uint64_t)p[whole + i] << (8 * i);
+	uint64_t last = (uint64_t)(len & 0xff) << 56 | load_tail(p, len);
 	s.v3 ^= last;
 	sip_round(&s);
 	s.v0 ^= last;

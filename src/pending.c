@@ -27,25 +27,35 @@ void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_coun
 	s->state = SLOT_OPEN;
 }
 
-static struct pending_slot *find_open(struct pending *p, uint64_t key, uint64_t check)
+static int holds_open(const struct pending_slot *s, uint64_t key, uint64_t check)
+{
+	return s->state == SLOT_OPEN && s->key == key && s->check == check;
+}
+
+struct pending_slot *pending_find(struct pending *p, uint64_t key, uint64_t check)
 {
 	struct pending_slot *s = slot_for(p, key);
-	return s->state == SLOT_OPEN && s->key == key && s->check == check ? s : NULL;
+	return holds_open(s, key, check) ? s : NULL;
 }
 
 int pending_is_open(const struct pending *p, uint64_t key, uint64_t check)
 {
-	const struct pending_slot *s = &p->slot[key & (PENDING_SLOTS - 1)];
-	return s->state == SLOT_OPEN && s->key == key && s->check == check;
+	return holds_open(&p->slot[key & (PENDING_SLOTS - 1)], key, check);
+}
+
+void pending_close(struct pending_slot *s, enum logline_source source, enum logline_result result,
+                   pending_counts counts)
+{
+	counts[source][result]++;
+	s->state = SLOT_DONE;
 }
 
 int pending_outcome(struct pending *p, uint64_t key, uint64_t check, enum logline_source source,
                     enum logline_result result, pending_counts counts)
 {
-	struct pending_slot *s = find_open(p, key, check);
+	struct pending_slot *s = pending_find(p, key, check);
 	if (!s)
 		return 0;
-	counts[source][result]++;
-	s->state = SLOT_DONE;
+	pending_close(s, source, result, counts);
 	return 1;
 }

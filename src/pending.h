@@ -38,6 +38,15 @@ int pending_is_open(const struct pending *p, uint64_t key, uint64_t check);
 /* A query was seen: open a slot for it. */
 void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_counts counts);
 
+/* The slot of the open query (key, check), or NULL: for a caller that
+ * has work to do between finding its query and closing it. */
+struct pending_slot *pending_find(struct pending *p, uint64_t key, uint64_t check);
+
+/* Counts the outcome of the query in s, a slot pending_find() returned,
+ * and closes it. */
+void pending_close(struct pending_slot *s, enum logline_source source, enum logline_result result,
+                   pending_counts counts);
+
 /* An outcome was seen: counts it once if its query is open; returns 1 when
  * it was counted, 0 when it belongs to no open query (a later line of the
  * same answer, or a query from before the reader started). */

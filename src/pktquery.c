@@ -67,15 +67,7 @@ static const char UNPRINTABLE[] = "<name unprintable>";
 
 const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 {
-	/* one pass over the text: a '.' more than the labels' joints is one
-	 * inside a label */
-	const unsigned char *p = (const unsigned char *)name->text, *end = p + name->text_len;
-	unsigned bad = 0, dots = 0;
-	for (; p < end; p++) {
-		bad |= (unsigned)(*p - 0x20u) > 0x5eu; /* outside 0x20..0x7e */
-		dots += *p == '.';
-	}
-	if (bad || (name->nlabels && dots != (unsigned)name->nlabels - 1)) {
+	if (!name->plain) {
 		*len = sizeof UNPRINTABLE - 1;
 		return UNPRINTABLE;
 	}
@@ -123,20 +115,24 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return address_text(fr->family, fr->resolver, out);
 }
 
-/* What ties a response to its query: the client's address (and its
- * family) and port, the DNS ID and the question's type (keyed, so that no
- * one on the LAN can aim at another client's slot), checked against the
- * name's hash. */
+/* What ties a response to its query: the client's port, the DNS ID, the
+ * question's type and the client's address, checked against the name's
+ * hash.  Keyed (SipHash, hash.h), so that no one on the LAN can aim the
+ * IDs and ports of queries of their own at another client's slot.  The
+ * fields come first and the address last, as many bytes as its family
+ * has: 10 bytes for IPv4, 22 for IPv6 (the length, which SipHash hashes
+ * in, tells the families apart).  10 bytes are one block and a tail, 5
+ * rounds; the 23 bytes of before (the address always 16 bytes, then a
+ * family byte) were 6 rounds and a 7-byte tail. */
 static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[23];
-	memcpy(b, fr->resolver, 16);
-	b[22] = fr->family;
-	b[16] = (uint8_t)(client_port >> 8), b[17] = (uint8_t)client_port;
-	b[18] = (uint8_t)(q->id >> 8), b[19] = (uint8_t)q->id;
-	b[20] = (uint8_t)(q->qtype >> 8), b[21] = (uint8_t)q->qtype;
-	return hash_bytes(&agg->key, b, sizeof b);
+	uint8_t b[6 + 16];
+	b[0] = (uint8_t)(client_port >> 8), b[1] = (uint8_t)client_port;
+	b[2] = (uint8_t)(q->id >> 8), b[3] = (uint8_t)q->id;
+	b[4] = (uint8_t)(q->qtype >> 8), b[5] = (uint8_t)q->qtype;
+	memcpy(b + 6, fr->resolver, 16);
+	return hash_bytes(&agg->key, b, fr->family == 4 ? 6 + 4 : 6 + 16);
 }
 
 static uint16_t be16(const uint8_t *p)
@@ -149,8 +145,7 @@ static uint16_t be16(const uint8_t *p)
  * ::).  A response whose answer cannot be read is an error. */
 enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
 {
-	struct dnspkt_name name;
-	size_t off = DNSPKT_HEADER_LEN;
+	size_t off = q->end;
 	*blocked = 0;
 	if (q->rcode == 3)
 		return RESULT_NXDOMAIN;
@@ -158,11 +153,8 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 		return RESULT_ERROR;
 	if (q->ancount == 0)
 		return RESULT_NODATA;
-	/* the question, then the first answer: name, type, class, TTL, length, data */
-	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 4)
-		return RESULT_ERROR;
-	off += 4;
-	if (dnspkt_name(msg, len, &off, &name) != DNSPKT_OK || len - off < 10)
+	/* after the question, the first answer: name, type, class, TTL, length, data */
+	if (dnspkt_skip_name(msg, len, &off) != DNSPKT_OK || len - off < 10)
 		return RESULT_ERROR;
 	uint16_t type = be16(msg + off), rdlen = be16(msg + off + 8);
 	const uint8_t *rdata = msg + off + 10;
@@ -192,19 +184,23 @@ static uint32_t question_of(const struct agg *agg, const struct dnspkt_question 
 static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                            uint32_t now)
 {
-	char client[PKTQUERY_CLIENT_MAX];
 	int blocked;
 	size_t name_len;
 	const char *name = pktquery_name_text(&q->name, &name_len);
 	uint64_t key = exchange_key(agg, fr, fr->dst_port, q);
-	uint32_t check = hash_fast(name, name_len);
-	if (!pending_is_open(&agg->pending, key, check))
+	struct pending_slot *open = pending_find(&agg->pending, key, hash_fast(name, name_len));
+	if (!open)
 		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
 	int forwarded = forwards_answered(&agg->forwards, question_of(agg, q), key);
-	struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
-	enum logline_source source = blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER;
-	agg->stats.packet_replies += (uint64_t)agg_count_outcome(agg, key, check, source, result, who, what, now);
+	pending_close(open, blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER, result,
+	              agg->replies);
+	agg->stats.packet_replies++;
+	if (blocked) {
+		char client[PKTQUERY_CLIENT_MAX];
+		struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
+		agg_count_blocked(agg, who, what, now);
+	}
 }
 
 /* The resolver's own query, going out to one of its servers (to the DNS

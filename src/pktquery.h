@@ -39,8 +39,9 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
  * static "<name unprintable>"; *len is set to its length. */
 const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len);
 
-/* The result class of a response (RCODE, first answer); *blocked: that
- * answer is 0.0.0.0 or ::. */
+/* The result class of a response (RCODE, first answer); q is the
+ * message's question as dnspkt_question() parsed msg[0..len) (its answers
+ * start at q->end); *blocked: that answer is 0.0.0.0 or ::. */
 enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked);
 
 /* With the lock held: fr and q are a frame and its first question as

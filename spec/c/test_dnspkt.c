@@ -219,10 +219,11 @@ static int parse_frame(const uint8_t *f, size_t n, uint16_t port, struct dnspkt_
 	return status;
 }
 
-/* The name's fields agree with each other. */
+/* The name's fields agree with each other, plain with its label octets. */
 static int name_ok(const struct dnspkt_name *nm)
 {
 	size_t sum = 0;
+	int plain = 1;
 	if (nm->text_len > DNSPKT_NAME_TEXT_MAX || nm->wire_len > DNSPKT_NAME_WIRE_MAX ||
 	    nm->nlabels > DNSPKT_LABELS_MAX || nm->text[nm->text_len] != '\0')
 		return 0;
@@ -233,7 +234,11 @@ static int name_ok(const struct dnspkt_name *nm)
 		if (i > 0 && (l->off != nm->label[i - 1].off + nm->label[i - 1].len + 1 || nm->text[l->off - 1] != '.'))
 			return 0;
 		sum += l->len;
+		for (size_t b = l->off; b < (size_t)l->off + l->len; b++)
+			plain &= nm->text[b] >= 0x20 && nm->text[b] <= 0x7e && nm->text[b] != '.';
 	}
+	if (nm->plain != plain)
+		return 0;
 	if (nm->nlabels == 0)
 		return nm->text_len == 1 && nm->text[0] == '.' && nm->wire_len == 1;
 	return nm->label[0].off == 0 && nm->wire_len == 1 + sum + nm->nlabels &&
@@ -250,12 +255,16 @@ static int parse_question(const uint8_t *m, size_t n, struct dnspkt_question *q)
 	return status;
 }
 
+/* Reads a name, and skips it: the same status and, read, the same end. */
 static int parse_name_at(const uint8_t *m, size_t n, size_t *off, struct dnspkt_name *nm)
 {
 	uint8_t *copy = copy_of(m, n);
+	size_t skipped_to = *off;
 	int status = dnspkt_name(copy, n, off, nm);
 	if (status == DNSPKT_OK && !name_ok(nm))
 		FAIL("a consistent name");
+	if (dnspkt_skip_name(copy, n, &skipped_to) != status || (status == DNSPKT_OK && skipped_to != *off))
+		FAIL("dnspkt_skip_name as dnspkt_name");
 	free(copy);
 	return status;
 }
@@ -333,6 +342,7 @@ static void test_ipv4_response(void)
 	/* the answer's name points back at the question */
 	size_t off = 12 + wn + 4;
 	struct dnspkt_name nm;
+	CHECK_INT(q.end, off);
 	CHECK_INT(parse_name_at(msg, mn, &off, &nm), DNSPKT_OK);
 	CHECK_STR(nm.text, "Www.Example.COM");
 	CHECK_INT(off, 12 + wn + 4 + 2);
@@ -816,6 +826,19 @@ static void test_raw_label_bytes(void)
 	CHECK_INT(q.name.label[1].off, 4);
 	CHECK_INT(q.name.label[1].len, 2);
 	CHECK_INT(q.name.label[2].off, 7);
+	CHECK_INT(q.name.plain, 0); /* a '.', a NUL, 0xff */
+	static const uint8_t printable[] = { 4, ' ', '"', '\\', '~', 3, 'C', 'o', 'M', 0 };
+	CHECK_INT(question_of_wire(printable, sizeof printable, &q), DNSPKT_OK);
+	CHECK_INT(q.name.plain, 1);
+	CHECK_INT(q.end, 12 + sizeof printable + 4);
+	static const uint8_t del[] = { 1, 0x7f, 0 }, dot[] = { 1, '.', 0 }, high[] = { 1, 0x80 + 'a', 0 };
+	CHECK_INT(question_of_wire(del, sizeof del, &q), DNSPKT_OK);
+	CHECK_INT(q.name.plain, 0);
+	CHECK_INT(question_of_wire(dot, sizeof dot, &q), DNSPKT_OK);
+	CHECK_INT(q.name.plain, 0);
+	CHECK_INT(q.name.text_len, 1); /* "." like the root, but one label */
+	CHECK_INT(question_of_wire(high, sizeof high, &q), DNSPKT_OK);
+	CHECK_INT(q.name.plain, 0);
 }
 
 static void test_compression_pointers(void)

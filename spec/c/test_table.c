@@ -34,6 +34,19 @@ static void test_siphash_vectors(void)
 		{ "abcdefgh", 0x3f7b849c0b8e35eaULL },
 		{ "s0000123.example.com", 0x7ff96846f74d9683ULL },
 		{ "192.168.0.5", 0xa590907e0aa018e7ULL },
+		/* every way the last partial block is read (1 to 3, 4 to 7, after a block) */
+		{ "ab", 0x555508cbc6add439ULL },
+		{ "abc", 0xc03bc3a0042630f2ULL },
+		{ "abcd", 0xe3d1d5fdd52aae89ULL },
+		{ "abcde", 0x251f3c725bd784a2ULL },
+		{ "abcdef", 0x62207e654289df28ULL },
+		{ "abcdefghi", 0xf89b34a3d11eb6e5ULL },
+		{ "abcdefghij", 0xf47c264806c40ff1ULL },
+		{ "abcdefghijkl", 0x83275255f37565c1ULL },
+		{ "abcdefghijklmno", 0x1fd27a29b0e9dc7aULL },
+		{ "abcdefghijklmnop", 0x94f60d3d29e6a312ULL },
+		{ "abcdefghijklmnopqrstuv", 0xb679c8ef18bea06aULL },
+		{ "abcdefghijklmnopqrstuvw", 0xd9c26100b33ee39cULL },
 	};
 	const struct hash_key zero = { 0, 0 };
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)

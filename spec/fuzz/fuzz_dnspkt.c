@@ -11,7 +11,10 @@
  *   - a name is what dnspkt.h promises: at most 127 labels, 253 characters
  *     and 255 octets on the wire; the labels follow each other in the text,
  *     joined by single dots, each of 1 to 63 octets; the text is NUL-
- *     terminated at text_len, and "." for the root.
+ *     terminated at text_len, and "." for the root; it is plain exactly
+ *     when no label octet is a '.' or outside 0x20..0x7e;
+ *   - the question ends inside the message, and an answer's name skipped
+ *     from there (dnspkt_skip_name()) ends where reading it would.
  */
 #include "fuzz.h"
 #include "dnspkt.h"
@@ -23,26 +26,45 @@
 static void check_name(const struct dnspkt_name *n)
 {
 	size_t text = 0, wire = 1;
+	int plain = 1;
 
 	FUZZ_CHECK(n->nlabels <= DNSPKT_LABELS_MAX && n->text_len <= DNSPKT_NAME_TEXT_MAX);
 	FUZZ_CHECK(n->wire_len >= 1 && n->wire_len <= DNSPKT_NAME_WIRE_MAX);
 	FUZZ_CHECK(n->text[n->text_len] == '\0');
 	if (n->nlabels == 0) {
-		FUZZ_CHECK(n->text_len == 1 && n->text[0] == '.' && n->wire_len == 1);
+		FUZZ_CHECK(n->text_len == 1 && n->text[0] == '.' && n->wire_len == 1 && n->plain);
 		return;
 	}
 	for (unsigned i = 0; i < n->nlabels; i++) {
 		const struct dnspkt_label *l = &n->label[i];
 		FUZZ_CHECK(l->len >= 1 && l->len <= 63 && l->off == text);
+		for (size_t b = l->off; b < l->off + l->len; b++) {
+			unsigned char c = (unsigned char)n->text[b];
+			plain &= c >= 0x20 && c <= 0x7e && c != '.';
+		}
 		text += l->len;
 		wire += 1u + l->len;
 		if (i + 1 < n->nlabels)
 			FUZZ_CHECK(n->text[text++] == '.');
 	}
 	FUZZ_CHECK(text == n->text_len && wire == n->wire_len);
+	FUZZ_CHECK(n->plain == plain);
 }
 
-static void check_question(int status, const struct dnspkt_question *q, size_t len)
+/* The name at off read and skipped: the same status, the same end. */
+static void check_skip(const uint8_t *msg, size_t len, size_t off)
+{
+	struct dnspkt_name name;
+	size_t read_to = off, skipped_to = off;
+	int status = dnspkt_name(msg, len, &read_to, &name);
+	FUZZ_CHECK(dnspkt_skip_name(msg, len, &skipped_to) == status);
+	if (status == DNSPKT_OK) {
+		FUZZ_CHECK(skipped_to == read_to && read_to <= len);
+		check_name(&name);
+	}
+}
+
+static void check_question(const uint8_t *msg, int status, const struct dnspkt_question *q, size_t len)
 {
 	FUZZ_CHECK(status == DNSPKT_OK || status == DNSPKT_TRUNCATED || status == DNSPKT_MALFORMED);
 	if (status != DNSPKT_OK)
@@ -50,6 +72,8 @@ static void check_question(int status, const struct dnspkt_question *q, size_t l
 	FUZZ_CHECK(len >= DNSPKT_HEADER_LEN + 1 + 4 && q->qdcount > 0);
 	FUZZ_CHECK(q->qr == q->flags >> 15 && q->opcode == (q->flags >> 11 & 0x0f) && q->rcode == (q->flags & 0x0f));
 	check_name(&q->name);
+	FUZZ_CHECK(q->end >= DNSPKT_HEADER_LEN + 1 + 4 && q->end <= len);
+	check_skip(msg, len, q->end);
 }
 
 static void check_frame(const uint8_t *frame, size_t len)
@@ -69,7 +93,7 @@ static void check_frame(const uint8_t *frame, size_t len)
 		FUZZ_CHECK(fr.is_response == (fr.src_port == PORT));
 	/* the payload read from a copy of exactly its length */
 	uint8_t *payload = fuzz_copy(fr.payload, fr.payload_len);
-	check_question(dnspkt_question(payload, fr.payload_len, &q), &q, fr.payload_len);
+	check_question(payload, dnspkt_question(payload, fr.payload_len, &q), &q, fr.payload_len);
 	free(payload);
 }
 
@@ -78,6 +102,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dnspkt_question q;
 
 	check_frame(data, size);
-	check_question(dnspkt_question(data, size, &q), &q, size);
+	check_question(data, dnspkt_question(data, size, &q), &q, size);
 	return 0;
 }
