@@ -207,6 +207,7 @@ static void apply_outcome(struct agg *agg, const struct logline *line, enum logl
 HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 {
 	agg->stats.lines[line->kind]++;
+	pending_step(&agg->pending, now, agg->replies);
 	switch (line->kind) {
 	case LOGLINE_QUERY:
 		apply_query(agg, line, 1, now);
@@ -261,6 +262,8 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 	line.client = client;
 	line.name = name;
 	line.qtype = qtype;
+	/* the clock of the pending_query() the caller makes next */
+	pending_step(&agg->pending, now, agg->replies);
 	apply_query(agg, &line, 0, now);
 }
 
@@ -325,6 +328,18 @@ void agg_dnstt_tick(struct agg *agg, uint32_t now)
 	agg_lock(agg);
 	sessions_tick(agg->dnstt, now);
 	agg_unlock(agg);
+}
+
+void agg_expire_pending(struct agg *agg, uint32_t now)
+{
+	agg_lock(agg);
+	pending_expire(&agg->pending, now, PENDING_SLOTS, agg->replies);
+	agg_unlock(agg);
+}
+
+void agg_close_pending(struct agg *agg)
+{
+	pending_close_all(&agg->pending, agg->replies);
 }
 
 int agg_refresh_leases(struct agg *agg)
