@@ -217,6 +217,7 @@ static void apply_outcome(struct agg *agg, const struct logline *line, enum logl
 HOT void apply_line(struct agg *agg, const struct logline *line, uint32_t now)
 {
 	agg->stats.lines[line->kind]++;
+	pending_step(&agg->pending, now, agg->replies);
 	switch (line->kind) {
 	case LOGLINE_QUERY:
 		count_query(agg, line->client, line->name, line->qtype, line->has_serial ? TIE_SERIAL : TIE_NAME,
@@ -254,6 +255,8 @@ void agg_count_forwarded(struct agg *agg, struct logline_span server, uint32_t n
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now)
 {
+	/* the clock of the pending_query() the caller makes next */
+	pending_step(&agg->pending, now, agg->replies);
 	count_query(agg, client, name, qtype, TIE_NONE, 0, now);
 }
 
@@ -323,6 +326,18 @@ void agg_dnstt_tick(struct agg *agg, uint32_t now)
 	agg_lock(agg);
 	sessions_tick(agg->dnstt, now);
 	agg_unlock(agg);
+}
+
+void agg_expire_pending(struct agg *agg, uint32_t now)
+{
+	agg_lock(agg);
+	pending_expire(&agg->pending, now, PENDING_SLOTS, agg->replies);
+	agg_unlock(agg);
+}
+
+void agg_close_pending(struct agg *agg)
+{
+	pending_close_all(&agg->pending, agg->replies);
 }
 
 int agg_refresh_leases(struct agg *agg)

@@ -164,6 +164,17 @@ void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now);
  * reader's housekeeping, once a second). */
 void agg_dnstt_tick(struct agg *agg, uint32_t now);
 
+/* Takes the lock: closes as (upstream, none) every query open
+ * PENDING_TIMEOUT seconds (pending.h), the whole ring at once: the
+ * reader's housekeeping, once a second, so that with no more lines such a
+ * query is still counted a second or so after its time is up.  (Each line
+ * also looks at one slot: pending_step().) */
+void agg_expire_pending(struct agg *agg, uint32_t now);
+
+/* With the lock held: no line will follow (a log file read to its end):
+ * every query still open is closed as (upstream, none). */
+void agg_close_pending(struct agg *agg);
+
 /* Without the lock: rebuilds the lease map if a lease file changed.
  * Returns 1 when a new map was swapped in. */
 int agg_refresh_leases(struct agg *agg);

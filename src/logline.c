@@ -695,9 +695,26 @@ static int is_answer_verb(struct logline_span v)
 	       span_is(v.ptr, v.len, "DHCP") || span_is(v.ptr, v.len, "auth") || v.ptr[0] == '/';
 }
 
-/* Query-log lines that count nothing: validation, dnssec-*, ipset/nftset add. */
+/* After a "*" word: dnsmasq 2.80 and 2.85 write a query's DNSSEC lines
+ * with "*" for its serial (F_NOEXTRA): "* CLIENT/PORT dnssec-query[DS]
+ * ...", "* CLIENT/PORT dnssec retry ...", "* CLIENT/PORT reply org is BOGUS
+ * DS". */
+static int is_star_line(const struct cur *c)
+{
+	struct cur r = *c;
+	struct logline_span client;
+	if (!expect_literal(&r, " ") || !take_addr(&r, &client, 1) || !expect_literal(&r, "/") || !take_port(&r) ||
+	    !expect_literal(&r, " "))
+		return 0;
+	return starts_with(r.p, left(&r), "dnssec") || starts_with(r.p, left(&r), "reply ");
+}
+
+/* Query-log lines that count nothing: validation, dnssec-*, ipset/nftset
+ * add, and the DNSSEC lines of 2.80 and 2.85 ("* CLIENT/PORT ..."). */
 static int is_other_verb(struct logline_span v, const struct cur *c)
 {
+	if (v.len == 1 && v.ptr[0] == '*')
+		return is_star_line(c);
 	if (span_is(v.ptr, v.len, "ipset") || span_is(v.ptr, v.len, "nftset"))
 		return starts_with(c->p, left(c), " add ") && left(c) > 5;
 	return (span_is(v.ptr, v.len, "validation") || starts_with(v.ptr, v.len, "dnssec-")) && left(c) > 1;

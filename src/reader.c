@@ -25,7 +25,7 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 10000
 #define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
-#define HOUSEKEEPING_MS 1000       /* lease files, FIFO identity, packet drops, DNSTT sessions */
+#define HOUSEKEEPING_MS 1000       /* lease files, FIFO identity, packet drops, DNSTT sessions, expiry */
 #define SYNC_CAPTURE_BATCHES 256   /* a sync reads at most this many batches of frames */
 /* Once the FIFO is drained, it is left alone this long before the next
  * poll on it: dnsmasq writes a line at a time, and waking for each line
@@ -344,6 +344,7 @@ static void housekeeping(struct reader *r, int64_t now)
 	if (r->capture)
 		capture_housekeeping(r->capture, r->agg);
 	agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
+	agg_expire_pending(r->agg, (uint32_t)time(NULL));
 }
 
 static int poll_timeout(const struct reader *r, int64_t now)
@@ -413,6 +414,7 @@ static void *reader_main(void *arg)
 			if (r->capture)
 				capture_housekeeping(r->capture, r->agg);
 			agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
+			agg_expire_pending(r->agg, (uint32_t)time(NULL));
 			pthread_mutex_lock(&r->sync_mu);
 			r->sync_done = asked;
 			pthread_cond_broadcast(&r->sync_cond);
@@ -588,10 +590,12 @@ int reader_read_file(struct agg *agg, const char *path)
 		if (got < 0)
 			goto out;
 		agg_lock(agg);
-		if (got == 0)
+		if (got == 0) {
 			agg_flush_line(agg, &lb, (uint32_t)time(NULL));
-		else
+			agg_close_pending(agg); /* no outcome will be read now */
+		} else {
 			agg_feed_bytes(agg, &lb, chunk, (size_t)got, (uint32_t)time(NULL));
+		}
 		agg_unlock(agg);
 		if (got == 0)
 			break;

@@ -436,6 +436,138 @@ static void test_plain_form_ties_by_name(void)
 	agg_free(agg);
 }
 
+/* Lines of dnsmasq 2.80 (log-queries=extra, dig against it, upstream on
+ * 127.0.0.2): the MX query's reply is never logged, the TXT one's is
+ * logged without serial or client, and the last query went to a server
+ * that never answered. */
+#define D280 "Dec  2 09:13:09 dnsmasq[20449]: "
+static const char log_280[] =
+	D280 "3 127.0.0.11/38901 query[AAAA] example.org from 127.0.0.11\n"
+	D280 "3 127.0.0.11/38901 forwarded example.org to 127.0.0.2\n"
+	D280 "3 127.0.0.11/38901 reply example.org is 2001:db8::9\n"
+	D280 "4 127.0.0.11/51858 query[MX] example.org from 127.0.0.11\n"
+	D280 "4 127.0.0.11/51858 forwarded example.org to 127.0.0.2\n"
+	D280 "5 127.0.0.11/54647 query[TXT] example.org from 127.0.0.11\n"
+	D280 "5 127.0.0.11/54647 forwarded example.org to 127.0.0.2\n"
+	D280 "reply example.org is hello\n"
+	D280 "6 127.0.0.11/51295 query[type=65] example.org from 127.0.0.11\n"
+	D280 "6 127.0.0.11/51295 forwarded example.org to 127.0.0.2\n"
+	D280 "6 127.0.0.11/51295 reply error is REFUSED\n"
+	D280 "17 127.0.0.11/37971 query[A] x.dead.test from 127.0.0.11\n"
+	D280 "17 127.0.0.11/37971 forwarded x.dead.test to 127.0.0.3\n";
+
+static uint64_t queries_total(const struct agg_view *v)
+{
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < v->nclients; i++)
+		sum += v->clients[i].count;
+	return sum;
+}
+
+/* A query whose outcome is never logged is closed as (upstream, none)
+ * PENDING_TIMEOUT seconds after it, by the reader's sweep of the ring
+ * (agg_expire_pending): then every query has its one reply class. */
+static void test_unlogged_replies_expire(void)
+{
+	const uint32_t t = 5000;
+	struct agg_config cfg = config();
+	struct agg *agg = new_agg(&cfg);
+	feed(agg, log_280, t);
+	struct agg_view *v = view_of(agg);
+	CHECK_U64(queries_total(v), 5);
+	CHECK_U64(v->stats.lines[LOGLINE_UNPARSED], 0);
+	CHECK_U64(v->stats.lines[LOGLINE_ANSWER], 3);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_ADDRESS], 1);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_ERROR], 1);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_RECORD], 0); /* the TXT line names no query */
+	CHECK_U64(replies_total(v), 2);
+	agg_view_free(v);
+
+	agg_expire_pending(agg, t + PENDING_TIMEOUT - 1);
+	v = view_of(agg);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 0);
+	agg_view_free(v);
+
+	agg_expire_pending(agg, t + PENDING_TIMEOUT);
+	v = view_of(agg);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 3); /* MX, TXT, x.dead.test */
+	CHECK_U64(replies_total(v), queries_total(v));
+	agg_view_free(v);
+
+	/* a reply logged after that counts nothing more */
+	feed(agg, D280 "17 127.0.0.11/37971 reply x.dead.test is 10.0.0.9\n", t + PENDING_TIMEOUT + 1);
+	v = view_of(agg);
+	CHECK_U64(replies_total(v), 5);
+	agg_view_free(v);
+	agg_free(agg);
+}
+
+/* Without the reader's sweep (agg:feed, a log file read once) the lines
+ * sweep the ring themselves, a slot each (pending_step): the same queries
+ * are closed once enough later lines have passed. */
+static void test_lines_sweep_the_ring(void)
+{
+	const uint32_t t = 7000;
+	struct agg_config cfg = config();
+	struct agg *agg = new_agg(&cfg);
+	feed(agg, log_280, t);
+	const char *other = D280 "using nameserver 127.0.0.2#35353\n";
+	size_t n = PENDING_SLOTS, len = strlen(other);
+	char *later = malloc(n * len + 1);
+	CHECK(later != NULL);
+	if (!later)
+		exit(2);
+	for (size_t i = 0; i < n; i++)
+		memcpy(later + i * len, other, len);
+	later[n * len] = '\0';
+	feed(agg, later, t + PENDING_TIMEOUT - 1); /* not yet */
+	struct agg_view *v = view_of(agg);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 0);
+	agg_view_free(v);
+	feed(agg, later, t + PENDING_TIMEOUT);
+	v = view_of(agg);
+	CHECK_U64(v->stats.lines[LOGLINE_OTHER], 2 * n);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 3);
+	CHECK_U64(replies_total(v), queries_total(v));
+	agg_view_free(v);
+	free(later);
+
+	/* the plain form (dnsmasq 2.80, log-queries): tied by name, expired the same */
+	feed(agg,
+	     "Dec  2 09:16:29 dnsmasq[1607]: query[A] x.dead.test from 127.0.0.11\n"
+	     "Dec  2 09:16:29 dnsmasq[1607]: forwarded x.dead.test to 127.0.0.3\n", t + 100);
+	agg_expire_pending(agg, t + 100 + PENDING_TIMEOUT);
+	v = view_of(agg);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 4);
+	CHECK_U64(replies_total(v), queries_total(v));
+	agg_view_free(v);
+	agg_free(agg);
+}
+
+/* The packet source's queries (agg_count_query, then pending_query as
+ * src/pktquery.c opens them) expire the same way. */
+static void test_packet_queries_expire(void)
+{
+	const uint32_t t = 9000;
+	struct agg_config cfg = config();
+	struct agg *agg = new_agg(&cfg);
+	struct logline_span client = { "10.0.0.7", 8 }, name = { "slow.example", 12 }, type = { "A", 1 };
+	agg_lock(agg);
+	agg_count_query(agg, client, name, type, t);
+	pending_query(&agg->pending, 0x1234, 99, agg->replies);
+	agg_unlock(agg);
+	agg_expire_pending(agg, t + PENDING_TIMEOUT - 1);
+	agg_lock(agg);
+	CHECK(pending_is_open(&agg->pending, 0x1234, 99));
+	agg_unlock(agg);
+	agg_expire_pending(agg, t + PENDING_TIMEOUT);
+	struct agg_view *v = view_of(agg);
+	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 1);
+	CHECK_U64(replies_total(v), queries_total(v));
+	agg_view_free(v);
+	agg_free(agg);
+}
+
 /* The blocked queries' table: each blocked query once, by client and name;
  * other outcomes and lines of no open query add nothing. */
 static void test_blocked_table(void)
@@ -925,4 +1057,4 @@ CHECK_MAIN(test_u64_text, test_blocked_table, test_line_times, test_whole_text_c
            test_line_of_exactly_max_is_parsed, test_flush_counts_final_line, test_extra_form_reply_classes,
            test_plain_form_ties_by_name, test_view_rows_newest_first_with_times, test_view_is_a_copy,
            test_leases_joined_in_views, test_expo_render_lines, test_expo_render_empty_with_fifo,
-           test_expo_escape)
+           test_expo_escape, test_unlogged_replies_expire, test_lines_sweep_the_ring, test_packet_queries_expire)

@@ -357,6 +357,50 @@ static void test_real_dnssec(void)
 	              3, "10.0.0.2", "example.com", SOURCE_CACHE, RESULT_CNAME);
 }
 
+/* Lines of the releases OpenWrt ships before Debian's 2.90, captured
+ * with log-queries=extra (README, "dnsmasq versions"). */
+static void test_real_older_releases(void)
+{
+#define O "Dec  2 09:13:09 dnsmasq[20449]: " /* 2.80 */
+	expect_other(O "using local addresses only for domain lan", NONE, NULL);
+	expect_other(O "using nameserver 127.0.0.3#9 for domain dead.test ", NONE, NULL);
+	/* before 2.89 the server has no #PORT, even off port 53 */
+	expect_forwarded(O "4 127.0.0.11/51858 forwarded example.org to 127.0.0.2", 4, "127.0.0.11",
+	                 "example.org", "127.0.0.2");
+	/* before 2.89 HTTPS (65) and SVCB (64) have no name */
+	expect_query(O "6 127.0.0.11/51295 query[type=65] example.org from 127.0.0.11", 6, "127.0.0.11",
+	             "example.org", "type=65");
+	expect_answer(O "6 127.0.0.11/51295 reply error is REFUSED", 6, "127.0.0.11", "error", SOURCE_UPSTREAM,
+	              RESULT_ERROR);
+	/* 2.80 and 2.85 log an upstream TXT answer's strings on lines of their
+	 * own (rfc1035.c), without serial and client */
+	expect_answer(O "reply example.org is hello", NONE, NULL, "example.org", SOURCE_UPSTREAM, RESULT_RECORD);
+#undef O
+	/* 2.80 and 2.85 with DNSSEC: a query's DNSSEC lines have "*" for serial
+	 * (bookkeeping: the client is not taken) */
+#define O "Dec  2 09:49:35 dnsmasq[6623]: " /* 2.85 */
+	expect_other(O "* 127.0.0.11/54463 dnssec-query[DS] org to 127.0.0.2", NONE, NULL);
+	expect_other(O "* 127.0.0.11/54463 dnssec retry to 127.0.0.2", NONE, NULL);
+	expect_other(O "* 127.0.0.11/54463 reply org is BOGUS DS", NONE, NULL);
+	expect_other(O "Insecure DS reply received for org, check domain configuration and upstream DNS server "
+	               "DNSSEC support", NONE, NULL);
+	expect_other(O "1 127.0.0.11/54463 validation example.org is BOGUS", 1, "127.0.0.11");
+#undef O
+	/* and without a prefix, as agg:feed may get them */
+	expect_other("* 127.0.0.11/54463 dnssec-query[DS] org to 127.0.0.2", NONE, NULL);
+	expect_other("* 127.0.0.11/54463 reply org is BOGUS DS", NONE, NULL);
+	expect_unparsed("* 127.0.0.11/54463 query[A] example.org from 127.0.0.11");
+	expect_unparsed("* 127.0.0.11 dnssec-query[DS] org to 127.0.0.2");
+	expect_unparsed("* 127.0.0.11/54463 ");
+	/* 2.86: the records it does not cache are "<TYPE>", as later */
+	expect_answer("Dec  2 09:13:24 dnsmasq[21192]: 4 127.0.0.11/56186 reply example.org is <MX>", 4, "127.0.0.11",
+	              "example.org", SOURCE_UPSTREAM, RESULT_RECORD);
+	/* 2.89 names an ANY answer's records "(null)" */
+	expect_answer("Dec  2 09:13:35 dnsmasq[21865]: 118 127.0.0.11/41075 reply example.org is (null)", 118,
+	              "127.0.0.11", "example.org", SOURCE_UPSTREAM, RESULT_RECORD);
+	expect_other("Dec  2 09:13:29 dnsmasq[21550]: using only locally-known addresses for lan", NONE, NULL);
+}
+
 /* ---- prefixes ---- */
 
 static void test_prefixes(void)
@@ -1094,7 +1138,7 @@ static void test_stamps(void)
 	}
 }
 
-CHECK_MAIN(test_stamps, test_memo_changes_nothing, test_memo_clock, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec,
+CHECK_MAIN(test_stamps, test_memo_changes_nothing, test_memo_clock, test_design_samples, test_real_extra, test_real_cache_and_negative, test_real_plain, test_real_dnssec, test_real_older_releases,
            test_prefixes, test_extra_and_proto, test_queries, test_forwarded, test_answers, test_other,
            test_names_and_bytes, test_addresses, test_label_names, test_truncations, test_random_bytes,
            test_mutations)

@@ -565,6 +565,14 @@ static void test_read_file(void)
 	agg_lock(agg);
 	CHECK_U64(agg->stats.bytes_read, sizeof text - 1);
 	CHECK_INT(agg->stats.fifo, FIFO_NONE);
+	/* no outcome follows the file's end: each of its queries is classed,
+	 * the first f.example one when the second took its slot */
+	uint64_t replies = 0;
+	for (int so = 0; so < SOURCE_COUNT; so++)
+		for (int re = 0; re < RESULT_COUNT; re++)
+			replies += agg->replies[so][re];
+	CHECK_U64(replies, 3);
+	CHECK_U64(agg->replies[SOURCE_UPSTREAM][RESULT_NONE], 3);
 	agg_unlock(agg);
 
 	/* a file bigger than one read of 64 KiB, lines cut between reads */

@@ -800,10 +800,112 @@ static void test_pending_client_mismatch_not_counted(void)
 	CHECK_U64(total(counts), 1);
 }
 
+/* A query open PENDING_TIMEOUT seconds is closed as (upstream, none) by a
+ * sweep that reaches its slot, once; an answered one is not; its outcome
+ * coming later counts nothing. */
+static void test_pending_expires_after_timeout(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	const uint32_t t = 1000;
+	pending_init(&p);
+
+	pending_expire(&p, t, 0, counts); /* the clock only */
+	pending_query(&p, 1, 5, counts);
+	pending_query(&p, 2, 5, counts);
+	CHECK_INT(pending_outcome(&p, 2, 5, SOURCE_CACHE, RESULT_ADDRESS, counts), 1);
+	pending_expire(&p, t + PENDING_TIMEOUT - 1, PENDING_SLOTS, counts);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 0);
+	CHECK(pending_is_open(&p, 1, 5));
+
+	pending_expire(&p, t + PENDING_TIMEOUT, PENDING_SLOTS, counts);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 1);
+	CHECK_U64(total(counts), 2);
+	CHECK(!pending_is_open(&p, 1, 5));
+	CHECK_INT(pending_outcome(&p, 1, 5, SOURCE_UPSTREAM, RESULT_ADDRESS, counts), 0);
+	pending_expire(&p, t + 10 * PENDING_TIMEOUT, PENDING_SLOTS, counts); /* closed once */
+	CHECK_U64(total(counts), 2);
+
+	/* opened at the clock of its time: a query opened later lives longer */
+	pending_query(&p, 3, 5, counts);
+	pending_expire(&p, t + 10 * PENDING_TIMEOUT + PENDING_TIMEOUT - 1, PENDING_SLOTS, counts);
+	CHECK(pending_is_open(&p, 3, 5));
+	CHECK_U64(total(counts), 2);
+}
+
+/* A sweep of n slots looks at n slots, going round the ring: a query is
+ * closed once the sweep reaches its slot, and every slot is reached within
+ * PENDING_SLOTS / n sweeps. */
+static void test_pending_sweep_is_bounded(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	pending_expire(&p, 50, 0, counts);
+	pending_query(&p, 10, 0, counts);                 /* slot 10 */
+	pending_query(&p, PENDING_SLOTS - 1, 0, counts);  /* the last slot */
+	pending_expire(&p, 50 + PENDING_TIMEOUT, 10, counts); /* slots 0 to 9 */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 0);
+	pending_expire(&p, 50 + PENDING_TIMEOUT, 1, counts); /* slot 10 */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 1);
+	CHECK(pending_is_open(&p, PENDING_SLOTS - 1, 0));
+	unsigned sweeps = 0;
+	while (pending_is_open(&p, PENDING_SLOTS - 1, 0) && sweeps < PENDING_SLOTS)
+		pending_step(&p, 50 + PENDING_TIMEOUT, counts), sweeps++;
+	CHECK_INT(sweeps, PENDING_SLOTS - 11); /* a slot a step */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 2);
+
+	/* the next lap finds nothing more to close */
+	pending_expire(&p, 60 + PENDING_TIMEOUT, PENDING_SLOTS, counts);
+	CHECK_U64(total(counts), 2);
+}
+
+/* A clock set back: by a second (two threads' time()), nothing closes; by
+ * PENDING_TIMEOUT, the queries opened "later" close rather than wait for
+ * the clock to catch up. */
+static void test_pending_clock_set_back(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	pending_expire(&p, 5000, 0, counts);
+	pending_query(&p, 1, 0, counts);
+	pending_expire(&p, 4999, PENDING_SLOTS, counts);
+	CHECK(pending_is_open(&p, 1, 0));
+	pending_expire(&p, 5000 - PENDING_TIMEOUT + 1, PENDING_SLOTS, counts);
+	CHECK(pending_is_open(&p, 1, 0));
+	pending_expire(&p, 5000 - PENDING_TIMEOUT, PENDING_SLOTS, counts);
+	CHECK(!pending_is_open(&p, 1, 0));
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 1);
+}
+
+/* The end of the lines closes every open query, and only those. */
+static void test_pending_close_all(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	for (uint64_t k = 0; k < 5; k++)
+		pending_query(&p, k * 300, 0, counts);
+	CHECK_INT(pending_outcome(&p, 600, 0, SOURCE_LOCAL, RESULT_ADDRESS, counts), 1);
+	pending_close_all(&p, counts);
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 4);
+	CHECK_U64(total(counts), 5);
+	pending_close_all(&p, counts);
+	CHECK_U64(total(counts), 5);
+	for (uint64_t k = 0; k < 5; k++)
+		CHECK(!pending_is_open(&p, k * 300, 0));
+}
+
 CHECK_MAIN(test_siphash_vectors, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
            test_strpool_recent_cache, test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
            test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
            test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
            test_lru_growth_never_passes_max, test_lru_memory_ceiling, test_lru_max_one,
            test_pending_outcome_counts_once, test_pending_unknown_key_not_counted,
-           test_pending_reused_open_slot_counts_unanswered, test_pending_client_mismatch_not_counted)
+           test_pending_reused_open_slot_counts_unanswered, test_pending_client_mismatch_not_counted,
+           test_pending_expires_after_timeout, test_pending_sweep_is_bounded, test_pending_clock_set_back,
+           test_pending_close_all)
