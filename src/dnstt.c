@@ -78,6 +78,10 @@ static int labels_before(const struct dnspkt_name *name, const char *domain)
 		end--;
 	if (end == 0 || end > DNSPKT_NAME_TEXT_MAX)
 		return -1;
+	/* most names end otherwise: the last character of the name's text is
+	 * that of its last label, which must be the domain's */
+	if (i == 0 || !same_text(name->text + name->text_len - 1, domain + end - 1, 1))
+		return -1;
 	for (;;) { /* the domain's labels, right to left */
 		size_t start = end;
 		const struct dnspkt_label *l;

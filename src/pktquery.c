@@ -38,29 +38,33 @@ static const struct {
 	{ 32768, sizeof names_32768 / TYPE_NAME_LEN, names_32768 },
 };
 
-size_t pktquery_type_name(uint16_t type, char out[PKTQUERY_TYPE_MAX])
+const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_t *len)
 {
 	for (size_t r = 0; r < sizeof type_runs / sizeof type_runs[0]; r++) {
 		unsigned at = (unsigned)type - type_runs[r].first;
 		if (type >= type_runs[r].first && at < type_runs[r].count && type_runs[r].name[at][0] != '-') {
-			size_t len = strlen(type_runs[r].name[at]);
-			memcpy(out, type_runs[r].name[at], len + 1);
-			return len;
+			const char *name = type_runs[r].name[at];
+			size_t n = 1;
+			while (n < TYPE_NAME_LEN && name[n]) /* a few characters: no call to strlen */
+				n++;
+			*len = n;
+			return name;
 		}
 	}
 	/* "type=N", N in decimal */
 	char digits[5];
-	size_t n = 0, len = 5;
+	size_t n = 0, at = 5;
 	unsigned v = type;
 	do {
 		digits[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	memcpy(out, "type=", 5);
+	memcpy(buf, "type=", 5);
 	while (n)
-		out[len++] = digits[--n];
-	out[len] = '\0';
-	return len;
+		buf[at++] = digits[--n];
+	buf[at] = '\0';
+	*len = at;
+	return buf;
 }
 
 static const char UNPRINTABLE[] = "<name unprintable>";
@@ -75,20 +79,21 @@ const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 	return name->text;
 }
 
-static char *put_decimal(char *out, unsigned v)
-{
-	if (v >= 100)
-		*out++ = (char)('0' + v / 100);
-	if (v >= 10)
-		*out++ = (char)('0' + v / 10 % 10);
-	*out++ = (char)('0' + v % 10);
-	return out;
-}
+/* Each octet's decimal digits and their count: an octet is one 4-byte
+ * copy, its digits and one byte the '.' or the NUL after them overwrites. */
+#define OCTET(v) { (char)('0' + ((v) >= 100 ? (v) / 100 : (v) >= 10 ? (v) / 10 : (v))), \
+	(char)((v) >= 100 ? '0' + (v) / 10 % 10 : (v) >= 10 ? '0' + (v) % 10 : 0), \
+	(char)((v) >= 100 ? '0' + (v) % 10 : 0), (char)((v) >= 100 ? 3 : (v) >= 10 ? 2 : 1) }
+#define OCTETS_4(v) OCTET(v), OCTET((v) + 1), OCTET((v) + 2), OCTET((v) + 3)
+#define OCTETS_16(v) OCTETS_4(v), OCTETS_4((v) + 4), OCTETS_4((v) + 8), OCTETS_4((v) + 12)
+#define OCTETS_64(v) OCTETS_16(v), OCTETS_16((v) + 16), OCTETS_16((v) + 32), OCTETS_16((v) + 48)
+static const char octet_text[256][4] = { OCTETS_64(0), OCTETS_64(64), OCTETS_64(128), OCTETS_64(192) };
 
 static char *put_ipv4(char *out, const uint8_t a[4])
 {
 	for (int i = 0; i < 4; i++) {
-		out = put_decimal(out, a[i]);
+		memcpy(out, octet_text[a[i]], 4);
+		out += octet_text[a[i]][3];
 		*out++ = '.';
 	}
 	return out - 1;
@@ -153,8 +158,14 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 		return RESULT_ERROR;
 	if (q->ancount == 0)
 		return RESULT_NODATA;
-	/* after the question, the first answer: name, type, class, TTL, length, data */
-	if (dnspkt_skip_name(msg, len, &off) != DNSPKT_OK || len - off < 10)
+	/* after the question, the first answer: name, type, class, TTL, length,
+	 * data.  Its name is most often a pointer to the question's, which
+	 * dnspkt_question() read whole: the walk would find it valid. */
+	if (len - off >= 2 && msg[off] == (0xc0 | DNSPKT_HEADER_LEN >> 8) && msg[off + 1] == DNSPKT_HEADER_LEN)
+		off += 2;
+	else if (dnspkt_skip_name(msg, len, &off) != DNSPKT_OK)
+		return RESULT_ERROR;
+	if (len - off < 10)
 		return RESULT_ERROR;
 	uint16_t type = be16(msg + off), rdlen = be16(msg + off + 8);
 	const uint8_t *rdata = msg + off + 10;
@@ -230,7 +241,7 @@ static void count_forward(struct agg *agg, const struct dnspkt_frame *fr, const 
 void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                     int outgoing, uint32_t now)
 {
-	char client[PKTQUERY_CLIENT_MAX], type[PKTQUERY_TYPE_MAX];
+	char client[PKTQUERY_CLIENT_MAX], type_buf[PKTQUERY_TYPE_MAX];
 	if (q->opcode != 0)
 		return;
 	if (fr->is_response && q->qr) {
@@ -243,7 +254,8 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		count_forward(agg, fr, q, now);
 		return;
 	}
-	size_t client_len = pktquery_client_text(fr, client), name_len, type_len = pktquery_type_name(q->qtype, type);
+	size_t client_len = pktquery_client_text(fr, client), name_len, type_len;
+	const char *type = pktquery_type_text(q->qtype, type_buf, &type_len);
 	const char *name = pktquery_name_text(&q->name, &name_len);
 	struct logline_span who = { client, client_len }, what = { name, name_len }, as = { type, type_len };
 	agg->stats.packet_queries++;

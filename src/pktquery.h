@@ -29,8 +29,9 @@
 #define PKTQUERY_TYPE_MAX 12     /* "type=65535" and its NUL */
 #define PKTQUERY_CLIENT_MAX 46   /* INET6_ADDRSTRLEN */
 
-/* Writes dnsmasq's name of a query type to out; returns its length. */
-size_t pktquery_type_name(uint16_t type, char out[PKTQUERY_TYPE_MAX]);
+/* dnsmasq's name of a query type, *len set to its length: a static text,
+ * NUL-terminated, or "type=N" written to buf. */
+const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_t *len);
 
 /* The client (the query's source) as text; returns its length. */
 size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLIENT_MAX]);

@@ -512,14 +512,16 @@ static void test_type_names(void)
 		{ 261, "RESINFO" }, { 262, "type=262" }, { 32768, "TA" }, { 32769, "DLV" }, { 32770, "type=32770" },
 		{ 0, "type=0" }, { 65535, "type=65535" },
 	};
-	char out[PKTQUERY_TYPE_MAX];
+	char buf[PKTQUERY_TYPE_MAX];
+	size_t len;
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		size_t len = pktquery_type_name(want[i].type, out);
-		CHECK_STR(out, want[i].name);
+		CHECK_STR(pktquery_type_text(want[i].type, buf, &len), want[i].name);
 		CHECK_INT(len, strlen(want[i].name));
 	}
-	for (unsigned t = 0; t < 65536; t++) /* every type fits, NUL included */
-		CHECK(pktquery_type_name((uint16_t)t, out) < PKTQUERY_TYPE_MAX);
+	for (unsigned t = 0; t < 65536; t++) { /* every type fits, NUL included, and its length is right */
+		const char *text = pktquery_type_text((uint16_t)t, buf, &len);
+		CHECK(len < PKTQUERY_TYPE_MAX && strlen(text) == len);
+	}
 }
 
 /* The client's text is inet_ntop's, for addresses with zero groups in
