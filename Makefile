@@ -92,7 +92,7 @@ DEB_PACKAGES := build-essential lua5.1 liblua5.1-0-dev lua-socket lua-posix lua-
 	gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu dpkg-dev file xz-utils iproute2
 
 .PHONY: all test run-tests run-bench test-c test-lua test-mips test-musl test-lnum test-load warnings check deps clean \
-	install demo cross cross-glibc ipk ipks bench fuzz fuzz-build test-asan test-tsan hardening
+	install demo cross cross-glibc ipk ipks bench fuzz fuzz-build test-asan test-tsan hardening test-dnsmasq-versions
 
 all: dnsagg.so dnsagg-guard
 
@@ -231,6 +231,26 @@ run-tests: warnings dnsagg.so dnsagg-guard $(C_TESTS) $(REPLAYS) $(CROSS_TESTS) 
 # `make check` (what CI runs) runs it.  DNSAGG_LOAD_QPS, DNSAGG_LOAD_SECONDS.
 test-load: dnsagg.so dnsagg-guard
 	$(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' --cpath='./?.so' --pattern=_load spec/load
+
+# The specs that run the real dnsmasq, against each release OpenWrt ships
+# (19.07: 2.80, 21.02: 2.85, 22.03: 2.86, 23.05: 2.89 and 2.90, 24.10:
+# 2.91), built from dnsmasq's git at its tags by
+# spec/support/dnsmasq_versions.sh into build/dnsmasq-X.YY/ (DNSMASQ_GIT:
+# any mirror of dnsmasq's git).  Kept out of `make test` and `make check`
+# for its length (README, "dnsmasq versions").
+DNSMASQ_VERSIONS ?= 2.80 2.85 2.86 2.89 2.90 2.91
+DNSMASQ_GIT ?= /work/.mirror/imp+dnsmasq/repo
+DNSMASQ_VERSION_SPECS ?= spec/e2e_spec.lua spec/second_reader_spec.lua spec/openwrt_spec.lua spec/dns_safety_spec.lua
+
+build/dnsmasq-%/dnsmasq:
+	DNSMASQ_GIT='$(DNSMASQ_GIT)' sh spec/support/dnsmasq_versions.sh $*
+
+test-dnsmasq-versions: dnsagg.so dnsagg-guard $(DNSMASQ_VERSIONS:%=build/dnsmasq-%/dnsmasq)
+	@status=0; for v in $(DNSMASQ_VERSIONS); do \
+		echo "== dnsmasq $$v: $(DNSMASQ_VERSION_SPECS)"; \
+		DNSAGG_DNSMASQ='$(CURDIR)'/build/dnsmasq-$$v/dnsmasq $(BUSTED) --lpath='./lua/?.lua;./spec/?.lua' \
+			--cpath='./?.so' $(DNSMASQ_VERSION_SPECS) || status=1; \
+	done; exit $$status
 
 # Every source compiles cleanly under the strict warning set.
 warnings:

@@ -3,6 +3,14 @@ spec/support/dnsmasq.lua: the real dnsmasq (Debian's dnsmasq-base) on loopback f
 as its client. Only 127.0.0.0/8 is ever used, and ::1 with the ::/96 addresses a spec
 puts on lo for its IPv6 clients. Every wait is bounded.
 
+DNSAGG_DNSMASQ names another dnsmasq binary for the front resolver (start), e.g. a release built by
+spec/support/dnsmasq_versions.sh (make test-dnsmasq-versions); the upstream is always Debian's, a
+fixture that answers the same on every run.
+
+  dnsmasq.binary                            -- the front resolver's binary
+  major, minor = dnsmasq.version()          -- its version: 2, 80 for "Dnsmasq version 2.80"
+  dnsmasq.at_least(2, 86)                   -- whether it is that version or later
+
   local dnsmasq = require("spec.support.dnsmasq")
   up  = dnsmasq.upstream{dir = DIR}        -- an upstream on 127.0.0.2 that answers *.example.org
         -- (netns = NAME, address = A, port = P: in a namespace the spec made)
@@ -45,6 +53,24 @@ local function free_port()
 end
 
 M.free_port = free_port
+
+M.binary = os.getenv("DNSAGG_DNSMASQ") or "dnsmasq"
+
+local major, minor
+function M.version()
+  if not major then
+    local out = proc.run({ M.binary, "--version" }, { timeout = 10 }) or ""
+    local a, b = out:match("^Dnsmasq version (%d+)%.(%d+)")
+    assert(a, M.binary .. " --version: " .. out)
+    major, minor = tonumber(a), tonumber(b)
+  end
+  return major, minor
+end
+
+function M.at_least(want_major, want_minor)
+  local a, b = M.version()
+  return a > want_major or (a == want_major and b >= want_minor)
+end
 
 local function wait_answering(dm)
   local deadline = socket.gettime() + 10
@@ -95,7 +121,7 @@ function M.start(o)
   local dm = { address = "127.0.0.1", port = o.port or free_port(), pidfile = o.dir .. "/dnsmasq.pid",
                log = o.log }
   local argv = {
-    "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
+    M.binary, "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",
     "--listen-address=" .. dm.address, "--bind-interfaces", "--port=" .. dm.port,
     "--no-resolv", "--no-hosts", "--pid-file=" .. dm.pidfile, "--cache-size=10000",
     "--address=/blocked.test/0.0.0.0", "--local=/lan/",
