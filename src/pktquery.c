@@ -38,6 +38,20 @@ static const struct {
 	{ 32768, sizeof names_32768 / TYPE_NAME_LEN, names_32768 },
 };
 
+/* v in decimal at out, no NUL; returns the digits' count (at most 5). */
+static size_t put_decimal(char *out, unsigned v)
+{
+	char digits[5];
+	size_t n = 0, len = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		out[len++] = digits[--n];
+	return len;
+}
+
 const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_t *len)
 {
 	for (size_t r = 0; r < sizeof type_runs / sizeof type_runs[0]; r++) {
@@ -52,16 +66,8 @@ const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_
 		}
 	}
 	/* "type=N", N in decimal */
-	char digits[5];
-	size_t n = 0, at = 5;
-	unsigned v = type;
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	memcpy(buf, "type=", 5);
-	while (n)
-		buf[at++] = digits[--n];
+	size_t at = 5 + put_decimal(buf + 5, type);
 	buf[at] = '\0';
 	*len = at;
 	return buf;
@@ -225,12 +231,7 @@ static void count_forward(struct agg *agg, const struct dnspkt_frame *fr, const 
 	size_t len = address_text(fr->family, fr->server, server);
 	if (fr->dst_port != 53) {
 		server[len++] = '#';
-		char digits[5];
-		size_t n = 0;
-		for (unsigned v = fr->dst_port; v; v /= 10)
-			digits[n++] = (char)('0' + v % 10);
-		while (n)
-			server[len++] = digits[--n];
+		len += put_decimal(server + len, fr->dst_port);
 	}
 	struct logline_span as = { server, len };
 	agg->stats.packet_forwards++;
