@@ -75,6 +75,30 @@ local function query_series(samples)
   return out
 end
 
+-- the nice value of each of this process's threads called "dnsagg" (the
+-- readers), sorted, and the main thread's: Linux's nice is a thread's own
+local function reader_nices()
+  local dirent = require("posix.dirent")
+  local function nice_of(task)
+    local f = assert(io.open("/proc/self/task/" .. task .. "/stat"))
+    local stat = f:read("*a")
+    f:close()
+    local fields = {}
+    for w in stat:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+    return tonumber(fields[17]) -- field 19 of proc(5), the third after the name
+  end
+  local out = {}
+  for _, task in ipairs(dirent.dir("/proc/self/task")) do
+    local f = task:match("^%d+$") and io.open("/proc/self/task/" .. task .. "/comm")
+    if f then
+      if f:read("*l") == "dnsagg" then out[#out + 1] = nice_of(task) end
+      f:close()
+    end
+  end
+  table.sort(out)
+  return out, nice_of(tostring(unistd.getpid()))
+end
+
 describe("queries from packets", function()
   local dnsagg = require("dnsagg")
 
@@ -164,6 +188,9 @@ describe("queries from packets", function()
     assert.equal(2 * #SENT, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
     assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "query" }))
     assert.is_nil(expo.value(s, "dnsagg_fifo_up", {}))
+    -- with no FIFO to drain the reader gives way to DNS: nice 10 (or the host's, if higher)
+    local readers, host = reader_nices()
+    assert.same({ math.max(10, host) }, readers)
   end)
 
   it("gives the same query series as dnsmasq's log for the same traffic", function()
@@ -178,6 +205,10 @@ describe("queries from packets", function()
     up = dnsmasq.upstream{ dir = dir }
     dm = dnsmasq.start{ dir = dir, log = fifo, upstream = up, port = port,
                         args = v6 and { "--listen-address=::1" } or nil }
+    -- the FIFO's reader keeps the host's priority (a slow one would stall
+    -- dnsmasq), the packets' reader gives way
+    local readers, host = reader_nices()
+    assert.same({ host, math.max(10, host) }, readers)
     send_all()
     if v6 then send_all(SENT6, "::1") end
     assert.is_true(from_log:sync())

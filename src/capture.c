@@ -48,14 +48,32 @@ struct capture {
 	uint8_t *frame;
 };
 
+/* linux/if_packet.h's (Linux 4.20), not in every libc's headers */
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+/* Binds to one interface (0: every one).  A loopback interface shows each
+ * packet twice, going out and coming in: the copy going out is then not
+ * even handed to the socket (no filter run, no copy of the packet, in the
+ * sender's own path: dnsmasq's), where the kernel can (Linux 4.20 and
+ * later; before, the filter drops it).  Elsewhere frames going out stay:
+ * they are the router's own resolver's queries and responses. */
 static int bind_to(int fd, unsigned ifindex)
 {
 	struct sockaddr_ll sll;
+	socklen_t len = sizeof sll;
 	memset(&sll, 0, sizeof sll);
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)ifindex;
-	return bind(fd, (struct sockaddr *)&sll, sizeof sll);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+		return -1;
+	if (ifindex && getsockname(fd, (struct sockaddr *)&sll, &len) == 0) {
+		int ignore = sll.sll_hatype == ARPHRD_LOOPBACK;
+		(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore, sizeof ignore);
+	}
+	return 0;
 }
 
 /* --- the kernel filter ------------------------------------------------ */

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,12 @@
  * wake-ups for 100,000 frames, 2.8 s of CPU in 20 s).  The socket's queue
  * (CAPTURE_DEFAULT_BUFFER) holds far more than 10 ms of frames. */
 #define CAPTURE_REST_MS 10
+/* With no FIFO to drain (queries counted from packets), the thread runs at
+ * this nice value, so that on the router's one core the resolver and the
+ * packets' own path come first: what waits meanwhile is frames in the
+ * socket's queue, never DNS.  A FIFO's reader keeps the host's priority:
+ * a reader that falls behind would stall dnsmasq. */
+#define PACKETS_ONLY_NICE 10
 
 struct reader {
 	struct agg *agg;
@@ -355,10 +363,22 @@ static int poll_timeout(const struct reader *r, int64_t now)
 	return until <= now ? 0 : (int)(until - now);
 }
 
+/* Linux's nice is a thread's own: PRIO_PROCESS with a thread's ID. */
+static void give_way_to_dns(void)
+{
+	id_t self = (id_t)syscall(SYS_gettid);
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, self);
+	if (errno == 0 && now < PACKETS_ONLY_NICE)
+		(void)setpriority(PRIO_PROCESS, self, PACKETS_ONLY_NICE);
+}
+
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
+	if (!r->fifo_path)
+		give_way_to_dns();
 	pthread_mutex_lock(&r->work_mu);
 	pthread_mutex_lock(&r->sync_mu);
 	r->started = 1;
