@@ -237,7 +237,7 @@ describe("capture", function()
       assert.is_true(agg:sync(10))
       local st = agg:stats()
       print(string.format("\n  capture under dnsperf: %d qps for %d s: sent %d, answered %d; frames counted %d, "
-        .. "dropped %d, queue %d bytes", qps, seconds, r.sent, r.completed, st.packets, st.packets_dropped,
+        .. "dropped %d, ring %d bytes", qps, seconds, r.sent, r.completed, st.packets, st.packets_dropped,
         st.capture_buffer_bytes))
       assert.is_true(r.completed >= r.sent * 0.99, "dnsperf: " .. r.output)
       -- every query and every answer on the wire, each once
@@ -251,16 +251,94 @@ describe("capture", function()
     assert(ok, err)
   end)
 
-  it("takes the receive queue's size from capture.buffer, and exports it", function()
+  it("takes the ring's size from capture.buffer, in whole 64 KiB blocks, two at least, and exports it", function()
     agg:close()
     agg = assert(dnsagg.new{ capture = { interface = "lo", port = PORT, buffer = 1048576 } })
     assert.are.equal(1048576, agg:stats().capture_buffer_bytes)
     assert.are.equal(1048576, metric(expo.parse(agg:render()), "dnsagg_capture_buffer_bytes", {}))
+    for asked, granted in pairs{ [1] = 131072, [100000] = 131072, [200000] = 262144 } do
+      agg:close()
+      agg = assert(dnsagg.new{ capture = { interface = "lo", port = PORT, buffer = asked } })
+      assert.are.equal(granted, agg:stats().capture_buffer_bytes, "capture.buffer = " .. asked)
+      -- and it works: a frame through the smallest ring
+      exchange(query(1, "small.ring.test", "A"))
+      assert.is_true(agg:sync())
+      assert.are.equal(2, agg:stats().packets)
+    end
     for _, bad in ipairs{ 0, -1, 2.5, "1M", 64 * 1024 * 1024 + 1 } do
       local ok, err = pcall(dnsagg.new, { capture = { interface = "lo", port = PORT, buffer = bad } })
       assert.is_false(ok)
       assert.truthy(tostring(err):find("option 'capture.buffer'", 1, true), tostring(err))
     end
+  end)
+
+  -- A bridge that the network restarts goes away and comes back under a
+  -- new index: the socket's error (ENETDOWN) must not make the thread spin
+  -- (nothing reads a ring socket, so the error is read away on purpose),
+  -- and the capture follows the name.  A veth pair with its peer in a
+  -- network namespace of this test, a query sent from there.
+  it("follows its interface when it is deleted and made again, and does not spin while it is gone", function()
+    agg:close()
+    local ns = "dnsagg-cap-" .. unistd.getpid()
+    local function ip(args)
+      local argv = { "ip" }
+      for _, a in ipairs(args) do argv[#argv + 1] = a end
+      local _, how, code, err = proc.run(argv, { timeout = 5 })
+      assert(how == "exited" and code == 0, table.concat(argv, " ") .. ": " .. tostring(err))
+    end
+    local function make_pair()
+      ip{ "link", "add", "dnsagg-c0", "type", "veth", "peer", "name", "dnsagg-c1", "netns", ns }
+      ip{ "addr", "add", "10.252.0.1/30", "dev", "dnsagg-c0" }
+      ip{ "link", "set", "dnsagg-c0", "up" }
+      ip{ "-n", ns, "addr", "add", "10.252.0.2/30", "dev", "dnsagg-c1" }
+      ip{ "-n", ns, "link", "set", "dnsagg-c1", "up" }
+    end
+    -- one DNS query (A follow.test) from the namespace to 10.252.0.1:PORT
+    local function send_from_ns()
+      local code = string.format([[local u = require("socket").udp()
+        assert(u:sendto("\0\1\1\0\0\1\0\0\0\0\0\0\6follow\4test\0\0\1\0\1", "10.252.0.1", %d))]], PORT)
+      local _, how, rc, err = proc.run({ "ip", "netns", "exec", ns, "lua5.1", "-e", code }, { timeout = 10 })
+      assert(how == "exited" and rc == 0, "send from " .. ns .. ": " .. tostring(err))
+    end
+    -- CPU seconds of the reader thread (called dnsagg) so far
+    local function reader_cpu_s()
+      for _, task in ipairs(require("posix.dirent").dir("/proc/self/task")) do
+        local comm = task:match("^%d+$") and io.open("/proc/self/task/" .. task .. "/comm")
+        if comm then
+          local name = comm:read("*l")
+          comm:close()
+          if name == "dnsagg" then
+            local f = assert(io.open("/proc/self/task/" .. task .. "/stat"))
+            local fields = {}
+            for w in f:read("*a"):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+            f:close()
+            return (tonumber(fields[12]) + tonumber(fields[13])) / 100 -- utime, stime (USER_HZ)
+          end
+        end
+      end
+    end
+    proc.run({ "ip", "link", "del", "dnsagg-c0" }, { timeout = 5 }) -- left by a run killed midway
+    local ok, err = pcall(function()
+      ip{ "netns", "add", ns }
+      make_pair()
+      agg = assert(dnsagg.new{ capture = { interface = "dnsagg-c0", port = PORT } })
+      send_from_ns()
+      assert.is_true(agg:sync())
+      assert.are.equal(1, agg:stats().packets_by_result.dns)
+      ip{ "link", "del", "dnsagg-c0" }
+      local before = reader_cpu_s()
+      socket.sleep(2)
+      local spent = reader_cpu_s() - before
+      assert.is_true(spent < 0.2, "the reader thread spent " .. spent .. " s of CPU in 2 s with its interface gone")
+      make_pair()
+      socket.sleep(1.5) -- the thread looks for the name again once a second
+      send_from_ns()
+      assert.is_true(agg:sync())
+      assert.are.equal(2, agg:stats().packets_by_result.dns)
+    end)
+    proc.run({ "ip", "link", "del", "dnsagg-c0" }, { timeout = 5 })
+    proc.run({ "ip", "netns", "del", ns }, { timeout = 5 })
+    assert(ok, err)
   end)
 
   it("returns nil and a message without CAP_NET_RAW", function()

@@ -18,36 +18,49 @@
 
 #include "agg.h"
 
-#define CAPTURE_BATCH 256u  /* frames read per round of the poll loop */
-/* The socket's receive queue (SO_RCVBUF, forced as root): what a burst can
- * fill while the thread is off the CPU.  The kernel charges each frame its
- * buffer's true size (about 1 to 3 KiB for a DNS packet), so 4 MiB holds
- * some 1,500 to 4,000 frames; memory is taken only while frames wait. */
+#define CAPTURE_BATCH 4u  /* blocks of the ring read per round of the poll loop */
+/* The ring (TPACKET_V3, capture.buffer): what a burst can fill while the
+ * thread is off the CPU, allocated by the kernel when the capture opens;
+ * 4 MiB hold some 20,000 DNS packets, or 3.2 s of them at low rates (see
+ * capture.c). */
 #define CAPTURE_DEFAULT_BUFFER (4u << 20)
 #define CAPTURE_MAX_BUFFER (64u << 20)
 
 struct capture;
 
 /* Opens the socket on ifname (NULL or "": every interface) for UDP port,
- * asking for a receive queue of buffer_bytes.  Returns NULL and a message
- * in err when it cannot (no CAP_NET_RAW, no such interface). */
+ * with a ring of buffer_bytes (rounded up to whole blocks, two at least).
+ * Returns NULL and a message in err when it cannot (no CAP_NET_RAW, no
+ * such interface, no memory for the ring). */
 struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_bytes, char *err,
                              size_t errlen);
 
-/* The receive queue the kernel granted, in bytes (its own accounting). */
+/* The ring's size in bytes. */
 int capture_buffer_bytes(const struct capture *c);
 
 /* Closes the socket and frees c.  NULL is ignored. */
 void capture_close(struct capture *c);
 
-/* Closes the socket only (a forked child's copy); c stays to be freed. */
+/* Closes the socket and unmaps the ring only (a forked child's copy); c
+ * stays to be freed. */
 void capture_forget_fd(struct capture *c);
 
 int capture_fd(const struct capture *c);
 
-/* Reads up to max frames and counts them into agg (taking its lock per
- * frame).  Returns 1 when the socket is empty now, 0 when more may wait. */
+/* Reads up to max blocks of the ring that the kernel handed over and
+ * counts their frames into agg (taking its lock per frame).  Returns 1
+ * when none is left now, 0 when more may wait. */
 int capture_drain(struct capture *c, struct agg *agg, unsigned max);
+
+/* Reads and so clears the socket's pending error (ENETDOWN when its
+ * interface goes down): poll() reports it until then, and nothing else
+ * reads the socket. */
+void capture_clear_error(struct capture *c);
+
+/* When the block the kernel fills holds frames, waits until it is handed
+ * over (50 ms at most after it was opened; 110 ms at most in all): what a
+ * sync needs to see every frame captured before it.  1 if one came. */
+int capture_wait_block(struct capture *c);
 
 /* Once a second: adds the kernel's drop count (reset by each read) to
  * agg's stats, and binds again to the interface's name if it was made

@@ -140,7 +140,7 @@ struct capture_opts {
 	int on;
 	const char *interface; /* NULL: every interface */
 	uint16_t port;
-	uint32_t buffer;       /* bytes of the socket's receive queue */
+	uint32_t buffer;       /* bytes of the capture's ring */
 };
 
 /* capture = { interface = "br-lan", port = 53, buffer = bytes } */

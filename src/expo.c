@@ -232,14 +232,14 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 			sample(sink, "dnsagg_packets_total", labels, 1, s->packets[st]);
 		}
 		single(sink, "dnsagg_packets_dropped_total", "counter",
-		       "Frames on the DNS port that the kernel dropped because the capture socket's queue was full "
+		       "Frames on the DNS port that the kernel dropped because the capture's ring was full "
 		       "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.",
 		       s->packets_dropped);
 		if (v->cfg.queries == AGG_QUERIES_PACKETS)
 			single(sink, "dnsagg_packet_queries_total", "counter",
 			       "Clients' queries counted from captured packets (queries = \"packets\").", s->packet_queries);
 		single(sink, "dnsagg_capture_buffer_bytes", "gauge",
-		       "Size of the capture socket's receive queue, as the kernel granted it (capture.buffer).",
+		       "Size of the capture's ring in bytes (capture.buffer, in whole 64 KiB blocks).",
 		       s->capture_buffer_bytes > 0 ? (uint64_t)s->capture_buffer_bytes : 0);
 	}
 	if (v->ndnstt)

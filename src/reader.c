@@ -28,18 +28,13 @@
 #define BACKOFF_MAX_MS 10000
 #define LOCK_RETRY_MS 50           /* the guard holds the lock only while it drains */
 #define HOUSEKEEPING_MS 1000       /* lease files, FIFO identity, packet drops, DNSTT sessions, expiry */
-#define SYNC_CAPTURE_BATCHES 256   /* a sync reads at most this many batches of frames */
+#define SYNC_CAPTURE_BATCHES 256   /* a sync reads at most this many batches of blocks */
 /* Once the FIFO is drained, it is left alone this long before the next
  * poll on it: dnsmasq writes a line at a time, and waking for each line
  * would cost a context switch per line on the router's one core.  The pipe
  * (see pipesize.h: 1 MiB or more, 64 KiB at least) holds far more than
  * this many milliseconds of log at any rate dnsmasq can answer. */
 #define FIFO_REST_MS 10
-/* The same for the capture: a client's query and its response each wake
- * the thread otherwise (measured at 2,500 queries a second on lo: 93,000
- * wake-ups for 100,000 frames, 2.8 s of CPU in 20 s).  The socket's queue
- * (CAPTURE_DEFAULT_BUFFER) holds far more than 10 ms of frames. */
-#define CAPTURE_REST_MS 10
 /* With no FIFO to drain (queries counted from packets), the thread runs at
  * this nice value, so that on the router's one core the resolver and the
  * packets' own path come first: what waits meanwhile is frames in the
@@ -61,7 +56,6 @@ struct reader {
 	ino_t fifo_ino;
 	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
 	int64_t fifo_rest_until_ms;  /* the FIFO is not polled before then */
-	int64_t capture_rest_until_ms; /* nor the capture before then */
 	struct linebuf lb;
 	char *chunk;
 	struct capture *capture;     /* or NULL */
@@ -398,14 +392,14 @@ static void *reader_main(void *arg)
 		housekeeping(r, now);
 
 		/* a negative fd is ignored by poll(): the slots stay where they are */
-		int resting = now < r->fifo_rest_until_ms, capture_resting = now < r->capture_rest_until_ms;
+		/* the capture needs no rest: its ring wakes the thread a block of
+		 * frames at a time (capture.c) */
+		int resting = now < r->fifo_rest_until_ms;
 		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { resting ? -1 : r->fifo_fd, POLLIN, 0 },
-		                         { capture_resting ? -1 : capture_fd(r->capture), POLLIN, 0 } };
+		                         { capture_fd(r->capture), POLLIN, 0 } };
 		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
 		if (resting && r->fifo_rest_until_ms - now < timeout)
 			timeout = (int)(r->fifo_rest_until_ms - now);
-		if (capture_resting && r->capture_rest_until_ms - now < timeout)
-			timeout = (int)(r->capture_rest_until_ms - now);
 		pthread_mutex_unlock(&r->work_mu); /* a fork may happen while it waits */
 		int polled = poll(pfd, 3, timeout), poll_errno = errno;
 		pthread_mutex_lock(&r->work_mu);
@@ -419,18 +413,24 @@ static void *reader_main(void *arg)
 		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain(r))
 			r->fifo_rest_until_ms = now_ms() + FIFO_REST_MS; /* empty now: let lines gather */
 		/* a batch at most: a flood of frames never starves the FIFO */
-		if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLERR)) &&
-		    capture_drain(r->capture, r->agg, CAPTURE_BATCH))
-			r->capture_rest_until_ms = now_ms() + CAPTURE_REST_MS; /* empty now: let frames gather */
+		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLERR))
+			capture_clear_error(r->capture);
+		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
+			capture_drain(r->capture, r->agg, CAPTURE_BATCH);
 
 		if (asked != r->sync_done) {
 			if (r->fifo_path && r->fifo_fd < 0)
 				open_fifo(r, now_ms());
 			while (!drain(r))
 				;
-			for (int i = 0; r->capture && i < SYNC_CAPTURE_BATCHES; i++)
-				if (capture_drain(r->capture, r->agg, CAPTURE_BATCH))
+			/* the frames of the block the kernel still fills, too */
+			for (int round = 0; r->capture && round < 2; round++) {
+				for (int i = 0; i < SYNC_CAPTURE_BATCHES; i++)
+					if (capture_drain(r->capture, r->agg, CAPTURE_BATCH))
+						break;
+				if (round == 0 && !capture_wait_block(r->capture))
 					break;
+			}
 			if (r->capture)
 				capture_housekeeping(r->capture, r->agg);
 			agg_dnstt_tick(r->agg, (uint32_t)time(NULL));

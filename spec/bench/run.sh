@@ -94,11 +94,11 @@ if command -v dnsperf >/dev/null; then
 		row "capture at $((cq * 2)) frames/s: frames counted / on the wire" "$(field frames) / $(field expected)" \
 			frames "$how; on the wire: dnsperf's queries sent + answers received"
 		row "capture at $((cq * 2)) frames/s: dropped by the kernel" "$(field dropped)" frames \
-			"$how; receive queue $(field queue_bytes) bytes (capture.buffer)"
+			"$how; ring $(field queue_bytes) bytes (capture.buffer)"
 		row "capture at $((cq * 2)) frames/s: reader thread CPU" "$(field thread_cpu_s)" s \
 			"$how; utime+stime of the thread over the run"
 		row "capture at $((cq * 2)) frames/s: reader wake-ups" "$(field wakeups)" wake-ups \
-			"$how; the thread's voluntary context switches over the run (10 ms rest once the socket is empty)"
+			"$how; the thread's voluntary context switches over the run (the ring hands over a block when full or 50 ms old)"
 	else
 		row "capture under dnsperf" "failed" "" "spec/bench/capture.lua did not complete"
 	fi
