@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "hot.h"
 
 struct str {
 	struct str *next; /* hash chain */
@@ -48,10 +49,6 @@ struct strpool {
 int strpool_init(struct strpool *pool, const struct hash_key *key);
 void strpool_free(struct strpool *pool);
 
-/* Returns the string equal to data[0..len) with one more reference, making
- * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN. */
-struct str *strpool_get(struct strpool *pool, const char *data, size_t len);
-
 /* Returns the string if the pool has it, without taking a reference. */
 struct str *strpool_find(const struct strpool *pool, const char *data, size_t len);
 
@@ -59,6 +56,28 @@ static inline struct str *str_ref(struct str *s)
 {
 	s->refs++;
 	return s;
+}
+
+/* strpool_get() past the cache of recent strings: slot is data's slot
+ * there, which it did not hold. */
+struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t len, struct str **slot);
+
+/* A string's slot in the cache: strings that share a slot only miss there. */
+HOT struct str **strpool_recent_slot(struct strpool *pool, const char *data, size_t len)
+{
+	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 1)];
+}
+
+/* Returns the string equal to data[0..len) with one more reference, making
+ * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN.  The
+ * cache's hit inline (HOT: every line and packet interns two to four). */
+HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
+{
+	struct str **slot = strpool_recent_slot(pool, data, len);
+	struct str *s = *slot;
+	if (s && s->len == len && same_bytes(s->data, data, len)) /* never for len > STRPOOL_MAX_LEN */
+		return str_ref(s);
+	return strpool_get_uncached(pool, data, len, slot);
 }
 
 /* Frees a string whose last reference was dropped. */
