@@ -144,6 +144,18 @@ static int take_ipv6(struct cur *c, struct ip *ip)
 
 /* ---- transport layer ---- */
 
+/* An address as dnspkt_frame stores it: 16 bytes, an IPv4 one's 4 first and
+ * then zeros.  Copies of a constant size (a variable one is a call). */
+static void put_address(uint8_t to[16], const uint8_t *from, uint8_t family)
+{
+	if (family == 4) {
+		memset(to, 0, 16);
+		memcpy(to, from, 4);
+	} else {
+		memcpy(to, from, 16);
+	}
+}
+
 int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_frame *out)
 {
 	struct cur c;
@@ -185,10 +197,8 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 	out->is_response = (uint8_t)response;
 	out->src_port = sport;
 	out->dst_port = dport;
-	memset(out->resolver, 0, sizeof out->resolver);
-	memcpy(out->resolver, response ? ip.dst : ip.src, ip.family == 4 ? 4 : 16);
-	memset(out->server, 0, sizeof out->server);
-	memcpy(out->server, response ? ip.src : ip.dst, ip.family == 4 ? 4 : 16);
+	put_address(out->resolver, response ? ip.dst : ip.src, ip.family);
+	put_address(out->server, response ? ip.src : ip.dst, ip.family);
 	out->payload = c.p;
 	out->payload_len = (size_t)(ulen - UDP_HEADER_LEN);
 	return DNSPKT_OK;
