@@ -206,28 +206,13 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 
 /* ---- DNS ---- */
 
-/* 1 for the octets that make a label's text not plain (dnspkt.h): a '.'
- * and everything outside 0x20..0x7e.  A table: one load and one OR an
- * octet, in the loop that copies it. */
-static const uint8_t not_plain[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20: '.' */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x60: DEL */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80 */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
 /* The walk dnspkt_name() and dnspkt_skip_name() share: every check of the
- * format, and, when copy is 1, the text of the name, its labels and
- * whether they are plain (HOT: each caller gets its own copy of the walk,
- * with copy a constant). */
+ * format, and, when copy is 1, the text of the name and its labels (HOT:
+ * each caller gets its own copy of the walk, with copy a constant). */
 HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)
 {
 	size_t pos = *off, run = pos, resume = 0;
-	unsigned jumps = 0, wire = 1, text = 0, n = 0, odd = 0;
+	unsigned jumps = 0, wire = 1, text = 0, n = 0;
 
 	for (;;) {
 		unsigned b;
@@ -257,19 +242,12 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 			return DNSPKT_TRUNCATED;
 		if (copy) {
 			/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
-			const uint8_t *from = msg + pos + 1;
-			char *to;
 			if (n > 0)
 				name->text[text++] = '.';
 			name->label[n].off = (uint8_t)text;
 			name->label[n].len = (uint8_t)b;
 			n++;
-			to = name->text + text;
-			for (unsigned i = 0; i < b; i++) {
-				uint8_t c = from[i]; /* once: the store to text may alias it */
-				to[i] = (char)c;
-				odd |= not_plain[c];
-			}
+			memcpy(name->text + text, msg + pos + 1, b);
 			text += b;
 		}
 		pos += 1 + b;
@@ -281,7 +259,6 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 		name->text_len = (uint16_t)text;
 		name->wire_len = (uint16_t)wire;
 		name->nlabels = (uint8_t)n;
-		name->plain = (uint8_t)!odd;
 	}
 	*off = jumps ? resume : pos + 1;
 	return DNSPKT_OK;

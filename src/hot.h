@@ -5,6 +5,9 @@
  * speed.  Under -Os (OpenWrt's packages, `make cross`) the compiler chooses:
  * the module must fit its flash budget.  same_bytes() compares the few
  * bytes of a name, a client or a query type without a call to memcmp.
+ * word_t is a machine word of bytes looked at at once (8 on x86-64, 4 on
+ * 32-bit MIPS), ONES and HIGHS the constants of tests on all its bytes, and
+ * two such tests below.
  */
 #ifndef DNSAGG_HOT_H
 #define DNSAGG_HOT_H
@@ -13,11 +16,33 @@
 #include <stdint.h>
 #include <string.h>
 
+typedef unsigned long word_t;
+#define WORD_BYTES sizeof(word_t)
+#define ONES ((word_t)-1 / 0xff)
+#define HIGHS (ONES * 0x80)
+
 #ifdef __OPTIMIZE_SIZE__
 #define HOT static inline
 #else
 #define HOT static inline __attribute__((always_inline))
 #endif
+
+/* Whether a word holds a byte below `low` (at most 0x80) or a 0x7f.
+ * Exact as a yes or no, whatever the byte order. */
+HOT word_t word_has_below_or_del(word_t w, unsigned low)
+{
+	word_t del = w ^ (0x7f * ONES);
+	return ((w - low * ONES) & ~w & HIGHS) | ((del - ONES) & ~del & HIGHS);
+}
+
+/* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
+ * from byte to byte, so the first flag is the first zero on either byte
+ * order. */
+HOT word_t zero_bytes(word_t w)
+{
+	const word_t low7 = ONES * 0x7f;
+	return ~(((w & low7) + low7) | w | low7);
+}
 
 /* Whether the n bytes at a and at b are equal: a machine word at a time,
  * the last word overlapping the one before it; under a word, two 4-byte

@@ -3,6 +3,7 @@
  * would have counted it (see pktquery.h).
  */
 #include "pktquery.h"
+#include "hot.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -69,14 +70,63 @@ const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_
 
 static const char UNPRINTABLE[] = "<name unprintable>";
 
+/* Whether a word holds a byte outside printable ASCII: below 0x20, 0x7f
+ * or above.  Exact as a yes or no on either byte order (a carry out of a
+ * byte of 0xff, itself a yes, only adds to it). */
+HOT word_t word_unprintable(word_t w)
+{
+	return (((w - ONES * 0x20) & ~w) | (w + ONES) | w) & HIGHS;
+}
+
+/* 1 in each byte of a word that is a '.', 0 in the others. */
+HOT word_t dot_bytes(word_t w)
+{
+	return zero_bytes(w ^ (ONES * '.')) >> 7;
+}
+
+/* Of a word's bytes in memory order, only the last `fresh` (1 to WORD_BYTES - 1). */
+HOT word_t last_bytes(word_t w, size_t fresh)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return w & ((word_t)-1 >> (8 * (WORD_BYTES - fresh)));
+#else
+	return w & ((word_t)-1 << (8 * (WORD_BYTES - fresh)));
+#endif
+}
+
+/* One pass over the text, a word at a time (the last one overlapping the
+ * one before it, its old bytes' dots not counted again): a byte outside
+ * printable ASCII anywhere, or more dots than the labels' joints (one
+ * inside a label), makes it "<name unprintable>".  The dots are counted in
+ * each byte of a word, added up once at the end (at most 32 words). */
 const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 {
-	if (!name->plain) {
+	const char *text = name->text;
+	size_t n = name->text_len, i = 0;
+	word_t w, bad = 0, dots = 0;
+	for (; i + WORD_BYTES <= n; i += WORD_BYTES) {
+		memcpy(&w, text + i, WORD_BYTES);
+		bad |= word_unprintable(w);
+		dots += dot_bytes(w);
+	}
+	if (i < n && n >= WORD_BYTES) {
+		memcpy(&w, text + n - WORD_BYTES, WORD_BYTES);
+		bad |= word_unprintable(w);
+		dots += last_bytes(dot_bytes(w), n - i);
+	} else {
+		for (; i < n; i++) { /* a name shorter than a word */
+			unsigned char c = (unsigned char)text[i];
+			bad |= (unsigned)(c - 0x20u) > 0x5eu;
+			dots += c == '.';
+		}
+	}
+	unsigned ndots = (unsigned)((dots * ONES) >> (8 * (WORD_BYTES - 1)));
+	if (bad || (name->nlabels && ndots != (unsigned)name->nlabels - 1)) {
 		*len = sizeof UNPRINTABLE - 1;
 		return UNPRINTABLE;
 	}
-	*len = name->text_len;
-	return name->text;
+	*len = n; /* the root: "." */
+	return text;
 }
 
 /* Each octet's decimal digits and their count: an octet is one 4-byte
