@@ -182,10 +182,10 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[6 + 16];
-	b[0] = (uint8_t)(client_port >> 8), b[1] = (uint8_t)client_port;
-	b[2] = (uint8_t)(q->id >> 8), b[3] = (uint8_t)q->id;
-	b[4] = (uint8_t)(q->qtype >> 8), b[5] = (uint8_t)q->qtype;
+	uint8_t b[6 + 16]; /* the fields in the host's byte order: the key is the process's own */
+	memcpy(b, &client_port, 2);
+	memcpy(b + 2, &q->id, 2);
+	memcpy(b + 4, &q->qtype, 2);
 	memcpy(b + 6, fr->resolver, 16);
 	/* inline, each length a constant: a call and the loops cost 30 instructions */
 	return fr->family == 4 ? hash_sip13(&agg->key, b, 6 + 4) : hash_sip13(&agg->key, b, 6 + 16);
@@ -234,6 +234,14 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 	return RESULT_RECORD;
 }
 
+/* What a response's question must match of its query's beside the
+ * exchange key: the name as sent (its octets, not the text dnsmasq would
+ * log, so no second pass over them for a response). */
+static uint32_t name_check(const struct dnspkt_name *name)
+{
+	return hash_fast(name->text, name->text_len);
+}
+
 /* A question as the forwards table knows it: its name as sent, its type. */
 static uint32_t question_of(const struct agg *agg, const struct dnspkt_question *q)
 {
@@ -247,10 +255,8 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
                            uint32_t now)
 {
 	int blocked;
-	size_t name_len;
-	const char *name = pktquery_name_text(&q->name, &name_len);
 	uint64_t key = exchange_key(agg, fr, fr->dst_port, q);
-	struct pending_slot *open = pending_find(&agg->pending, key, hash_fast(name, name_len));
+	struct pending_slot *open = pending_find(&agg->pending, key, name_check(&q->name));
 	if (!open)
 		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
@@ -260,6 +266,8 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	agg->stats.packet_replies++;
 	if (blocked) {
 		char client[PKTQUERY_CLIENT_MAX];
+		size_t name_len;
+		const char *name = pktquery_name_text(&q->name, &name_len);
 		struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
 		agg_count_blocked(agg, who, what, now);
 	}
@@ -314,7 +322,7 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
-	uint32_t check = hash_fast(name, name_len);
+	uint32_t check = name_check(&q->name);
 	if (pending_is_open(&agg->pending, key, check)) {
 		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
 	} else {
