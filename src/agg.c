@@ -72,7 +72,8 @@ void agg_free(struct agg *agg)
 	free(agg);
 }
 
-static struct str *intern(struct agg *agg, struct logline_span span)
+/* HOT (hot.h): a query interns three strings. */
+HOT struct str *intern(struct agg *agg, struct logline_span span)
 {
 	struct str *s = strpool_get(&agg->pool, span.ptr, span.len);
 	if (!s)
@@ -153,8 +154,9 @@ enum query_tie { TIE_NONE, TIE_SERIAL, TIE_NAME };
 
 /* One query of client for name and type, whichever source saw it: the
  * (client, domain, type) and client tables under the privacy options,
- * then the tie (with the serial for TIE_SERIAL). */
-static void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
+ * then the tie (with the serial for TIE_SERIAL).  HOT (hot.h): inline in
+ * each source's path. */
+HOT void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
                         struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
 {
 	struct logline_span name, who;
