@@ -127,17 +127,21 @@ static struct logline_span client_label(const struct agg *agg, struct logline_sp
 	return shown;
 }
 
-/* What a query's client and name are stored as under the privacy options
- * (the address, nothing or a pseudonym; the name or its folded form).
- * Returns 0 when the include/exclude rules leave the name out. */
-static inline int stored_as(const struct agg *agg, struct logline_span client, struct logline_span name,
-                            struct logline_span *who, struct logline_span *shown,
-                            char pseudonym[AGG_PSEUDONYM_LEN])
+/* The client as the privacy options store it: the address, nothing or its
+ * pseudonym (written to pseudonym). */
+static inline struct logline_span stored_client(const struct agg *agg, struct logline_span client,
+                                                char pseudonym[AGG_PSEUDONYM_LEN])
 {
-	*who = client;
+	if (agg->cfg.clients != AGG_CLIENTS_KEEP && client.len)
+		return client_label(agg, client, pseudonym);
+	return client;
+}
+
+/* The name as the privacy options store it in *shown (the name or its
+ * folded form).  Returns 0 when the include/exclude rules leave it out. */
+static inline int stored_name(const struct agg *agg, struct logline_span name, struct logline_span *shown)
+{
 	*shown = name;
-	if (agg->cfg.clients != AGG_CLIENTS_KEEP && who->len)
-		*who = client_label(agg, *who, pseudonym);
 	if (!agg->cfg.names)
 		return 1;
 	size_t skipped = 0;
@@ -147,24 +151,34 @@ static inline int stored_as(const struct agg *agg, struct logline_span client, s
 	return counted;
 }
 
+/* What a query's client and name are stored as under the privacy options.
+ * Returns 0 when the include/exclude rules leave the name out. */
+static inline int stored_as(const struct agg *agg, struct logline_span client, struct logline_span name,
+                            struct logline_span *who, struct logline_span *shown,
+                            char pseudonym[AGG_PSEUDONYM_LEN])
+{
+	*who = stored_client(agg, client, pseudonym);
+	return stored_name(agg, name, shown);
+}
+
 /* How a query is tied to the line that will tell its outcome: none (the
  * packet source ties its own), by the serial of the extra and proto forms,
  * or by the name in the plain form. */
 enum query_tie { TIE_NONE, TIE_SERIAL, TIE_NAME };
 
-/* One query of client for name and type, whichever source saw it: the
- * (client, domain, type) and client tables under the privacy options,
- * then the tie (with the serial for TIE_SERIAL).  HOT (hot.h): inline in
- * each source's path. */
-HOT void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
-                        struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
+/* One query of client (already interned in its stored form, the reference
+ * handed over; NULL when that failed) for name and type, whichever source
+ * saw it: the (client, domain, type) and client tables under the privacy
+ * options, then the tie (with the serial for TIE_SERIAL, client_seen the
+ * address as the line gave it).  HOT (hot.h): inline in each source's path. */
+HOT void count_query_of(struct agg *agg, struct str *client, struct logline_span client_seen,
+                        struct logline_span name_seen, struct logline_span qtype, enum query_tie tie,
+                        uint64_t serial, uint32_t now)
 {
-	struct logline_span name, who;
-	char pseudonym[AGG_PSEUDONYM_LEN];
-	int counted = stored_as(agg, client_seen, name_seen, &who, &name, pseudonym);
+	struct logline_span name;
+	int counted = stored_name(agg, name_seen, &name);
 
 	agg->stats.excluded += !counted;
-	struct str *client = intern(agg, who);
 	struct str *domain = counted ? intern(agg, name) : NULL;
 	struct str *type = counted ? intern(agg, qtype) : NULL;
 
@@ -183,6 +197,15 @@ HOT void count_query(struct agg *agg, struct logline_span client_seen, struct lo
 	strpool_put(&agg->pool, client);
 	strpool_put(&agg->pool, domain);
 	strpool_put(&agg->pool, type);
+}
+
+/* count_query_of() for the client as a line gives it. */
+HOT void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
+                     struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
+{
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	struct str *client = intern(agg, stored_client(agg, client_seen, pseudonym));
+	count_query_of(agg, client, client_seen, name_seen, qtype, tie, serial, now);
 }
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
@@ -260,6 +283,20 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 	/* the clock of the pending_query() the caller makes next */
 	pending_step(&agg->pending, now, agg->replies);
 	count_query(agg, client, name, qtype, TIE_NONE, 0, now);
+}
+
+struct str *agg_stored_client(struct agg *agg, struct logline_span client)
+{
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	return intern(agg, stored_client(agg, client, pseudonym));
+}
+
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct logline_span qtype,
+                        uint32_t now)
+{
+	static const struct logline_span none = { "", 0 };
+	pending_step(&agg->pending, now, agg->replies);
+	count_query_of(agg, client, none, name, qtype, TIE_NONE, 0, now);
 }
 
 void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now)

@@ -170,6 +170,34 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return address_text(fr->family, fr->resolver, out);
 }
 
+/* The client of a query as the aggregator stores it, interned (a
+ * reference, or NULL when memory ran out): from the memo of its address
+ * while the string pool still holds that string (strpool_recall()), else
+ * from its text, then remembered.  A known client needs neither its text
+ * nor a lookup by it. */
+static struct str *stored_client(struct agg *agg, const struct dnspkt_frame *fr)
+{
+	uint64_t a, b, m0, m1;
+	memcpy(&a, fr->resolver, 8);
+	memcpy(&b, fr->resolver + 8, 8);
+	/* the high half of the product mixes in every byte: no key needed, a
+	 * collision only costs a miss */
+	uint64_t mix = (a ^ (b * 0xff51afd7ed558ccdu)) * 0x9e3779b97f4a7c15u;
+	struct agg_client_memo *m = &agg->client_memo[(mix >> 40) & (AGG_CLIENT_MEMOS - 1)];
+	memcpy(&m0, m->addr, 8);
+	memcpy(&m1, m->addr + 8, 8);
+	struct str *s;
+	if (m->family == fr->family && m0 == a && m1 == b && (s = strpool_recall(&agg->pool, &m->who)))
+		return s;
+	char text[PKTQUERY_CLIENT_MAX];
+	struct logline_span client = { text, address_text(fr->family, fr->resolver, text) };
+	s = agg_stored_client(agg, client);
+	strpool_remember(&agg->pool, &m->who, s);
+	m->family = fr->family;
+	memcpy(m->addr, fr->resolver, 16);
+	return s;
+}
+
 /* What ties a response to its query: the client's port, the DNS ID, the
  * question's type and the client's address, checked against the name's
  * hash.  Keyed (SipHash, hash.h), so that no one on the LAN can aim the
@@ -300,7 +328,7 @@ static void count_forward(struct agg *agg, const struct dnspkt_frame *fr, const 
 void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                     int outgoing, uint32_t now)
 {
-	char client[PKTQUERY_CLIENT_MAX], type_buf[PKTQUERY_TYPE_MAX];
+	char type_buf[PKTQUERY_TYPE_MAX];
 	if (q->opcode != 0)
 		return;
 	if (fr->is_response && q->qr) {
@@ -313,12 +341,12 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		count_forward(agg, fr, q, now);
 		return;
 	}
-	size_t client_len = pktquery_client_text(fr, client), name_len, type_len;
+	size_t name_len, type_len;
 	const char *type = pktquery_type_text(q->qtype, type_buf, &type_len);
 	const char *name = pktquery_name_text(&q->name, &name_len);
-	struct logline_span who = { client, client_len }, what = { name, name_len }, as = { type, type_len };
+	struct logline_span what = { name, name_len }, as = { type, type_len };
 	agg->stats.packet_queries++;
-	agg_count_query(agg, who, what, as, now);
+	agg_count_query_of(agg, stored_client(agg, fr), what, as, now);
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);

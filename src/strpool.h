@@ -80,6 +80,43 @@ HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 	return strpool_get_uncached(pool, data, len, slot);
 }
 
+/* A string remembered without a reference: the pointer, its slot in the
+ * cache of recent strings and a copy of its text.  strpool_recall() gives
+ * it back, with a reference, while the slot still holds it and its text is
+ * the copy's: a string freed since has left its slot (strpool_release()
+ * clears it), and one made since at the same address, in the same slot,
+ * is told apart by its text.  So the holder of the memo need not make the
+ * text again (a packet's client address, for one). */
+#define STR_MEMO_MAX 47
+
+struct str_memo {
+	struct str *s; /* NULL: nothing remembered */
+	uint16_t slot;
+	uint8_t len;
+	char text[STR_MEMO_MAX];
+};
+
+HOT struct str *strpool_recall(struct strpool *pool, const struct str_memo *m)
+{
+	struct str *s = m->s;
+	if (s && pool->recent[m->slot] == s && s->len == m->len && same_bytes(s->data, m->text, m->len))
+		return str_ref(s);
+	return NULL;
+}
+
+/* Remembers s, just had from strpool_get() (so in its slot), in *m; nothing
+ * for NULL or a text longer than STR_MEMO_MAX. */
+static inline void strpool_remember(struct strpool *pool, struct str_memo *m, struct str *s)
+{
+	m->s = NULL;
+	if (!s || s->len > STR_MEMO_MAX)
+		return;
+	m->slot = (uint16_t)(strpool_recent_slot(pool, s->data, s->len) - pool->recent);
+	m->len = (uint8_t)s->len;
+	memcpy(m->text, s->data, s->len);
+	m->s = s;
+}
+
 /* Frees a string whose last reference was dropped. */
 void strpool_release(struct strpool *pool, struct str *s);
 
