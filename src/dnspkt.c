@@ -208,10 +208,18 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 
 /* The walk dnspkt_name() and dnspkt_skip_name() share: every check of the
  * format, and, when copy is 1, the text of the name and its labels (HOT:
- * each caller gets its own copy of the walk, with copy a constant). */
+ * each caller gets its own copy of the walk, with copy a constant).
+ *
+ * The text is copied a run at a time: the labels between the start (or a
+ * pointer's target) and the root (or the next pointer) lie together on the
+ * wire, their length octets where the text has its dots.  So a run is one
+ * copy (copy_bytes()) from its first label's first octet to its end, and
+ * then each label's length octet in the text becomes its dot.  Within a
+ * run, a wire offset plus `shift` is the text offset (unsigned arithmetic,
+ * modulo: shift may be "negative"). */
 HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)
 {
-	size_t pos = *off, run = pos, resume = 0;
+	size_t pos = *off, run = pos, resume = 0, from = pos, shift = (size_t)0 - (pos + 1);
 	unsigned jumps = 0, wire = 1, text = 0, n = 0;
 
 	for (;;) {
@@ -230,7 +238,12 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 				return DNSPKT_MALFORMED;
 			if (jumps++ == 0)
 				resume = pos + 2;
-			pos = run = target;
+			if (copy && pos > from) { /* the run so far, then a dot before the next */
+				copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+				text = (unsigned)(pos + shift);
+			}
+			pos = run = from = target;
+			shift = text ? text - from : (size_t)0 - (from + 1);
 			continue;
 		}
 		if (b & 0xc0) /* 0x40 (extended) and 0x80 (reserved) label types */
@@ -241,18 +254,20 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 		if (len - pos - 1 < b)
 			return DNSPKT_TRUNCATED;
 		if (copy) {
-			/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
-			if (n > 0)
-				name->text[text++] = '.';
-			name->label[n].off = (uint8_t)text;
+			/* wire <= 255 bounds n to 127 and the text to 253 (see dnspkt.h) */
+			name->label[n].off = (uint8_t)(pos + 1 + shift);
 			name->label[n].len = (uint8_t)b;
 			n++;
-			memcpy(name->text + text, msg + pos + 1, b);
-			text += b;
 		}
 		pos += 1 + b;
 	}
 	if (copy) {
+		if (pos > from) {
+			copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+			text = (unsigned)(pos + shift);
+		}
+		for (unsigned i = 1; i < n; i++)
+			name->text[name->label[i].off - 1] = '.';
 		if (n == 0)
 			name->text[text++] = '.';
 		name->text[text] = '\0';
