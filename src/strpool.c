@@ -93,14 +93,16 @@ struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t 
 	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
 	struct str *s = lookup(pool, data, len, hash);
 	if (s) {
-		*slot = s;
+		slot[1] = slot[0];
+		slot[0] = s;
 		return str_ref(s);
 	}
 
 	s = malloc(str_size(len));
 	if (!s)
 		return NULL;
-	*slot = s;
+	slot[1] = slot[0];
+	slot[0] = s;
 	s->refs = 1;
 	s->hash = hash;
 	s->len = (uint16_t)len;
@@ -124,8 +126,10 @@ void strpool_release(struct strpool *pool, struct str *s)
 		link = &(*link)->next;
 	*link = s->next;
 	struct str **slot = strpool_recent_slot(pool, s->data, s->len);
-	if (*slot == s)
-		*slot = NULL;
+	if (slot[0] == s)
+		slot[0] = NULL;
+	if (slot[1] == s)
+		slot[1] = NULL;
 	pool->count--;
 	pool->bytes -= str_size(s->len);
 	free(s);
