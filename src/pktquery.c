@@ -98,8 +98,9 @@ HOT word_t last_bytes(word_t w, size_t fresh)
  * one before it, its old bytes' dots not counted again): a byte outside
  * printable ASCII anywhere, or more dots than the labels' joints (one
  * inside a label), makes it "<name unprintable>".  The dots are counted in
- * each byte of a word, added up once at the end (at most 32 words). */
-const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
+ * each byte of a word, added up once at the end (at most 32 words).  HOT
+ * (hot.h): inline where a client query or a blocked answer is counted. */
+HOT const char *name_text(const struct dnspkt_name *name, size_t *len)
 {
 	const char *text = name->text;
 	size_t n = name->text_len, i = 0;
@@ -127,6 +128,11 @@ const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 	}
 	*len = n; /* the root: "." */
 	return text;
+}
+
+const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
+{
+	return name_text(name, len);
 }
 
 /* Each octet's decimal digits and their count: an octet is one 4-byte
@@ -295,7 +301,7 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	if (blocked) {
 		char client[PKTQUERY_CLIENT_MAX];
 		size_t name_len;
-		const char *name = pktquery_name_text(&q->name, &name_len);
+		const char *name = name_text(&q->name, &name_len);
 		struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
 		agg_count_blocked(agg, who, what, now);
 	}
@@ -343,7 +349,7 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 	}
 	size_t name_len, type_len;
 	const char *type = pktquery_type_text(q->qtype, type_buf, &type_len);
-	const char *name = pktquery_name_text(&q->name, &name_len);
+	const char *name = name_text(&q->name, &name_len);
 	struct logline_span what = { name, name_len }, as = { type, type_len };
 	agg->stats.packet_queries++;
 	agg_count_query_of(agg, stored_client(agg, fr), what, as, now);
