@@ -155,13 +155,14 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now);
 
-/* The client as the privacy options store it (the address, nothing or its
- * pseudonym), interned: a reference for agg_count_query_of(), or NULL
+/* With the lock held: the client as the privacy options store it (the
+ * address, nothing or its pseudonym), interned: a reference for
+ * agg_count_query_of(), or NULL
  * when memory ran out (counted in stats.alloc_failures). */
 struct str *agg_stored_client(struct agg *agg, struct logline_span client);
 
-/* agg_count_query() for a client already interned by agg_stored_client()
- * (or NULL, its failure): takes over that reference. */
+/* With the lock held: agg_count_query() for a client already interned by
+ * agg_stored_client() (or NULL, its failure): takes over that reference. */
 void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct logline_span qtype,
                         uint32_t now);
 

@@ -66,7 +66,7 @@ HOT uint32_t lru_key_hash_of(const struct str *s)
 
 /* Written out for the three keys: the loop cost more than the mixing. */
 #if LRU_KEYS != 3
-#error "key_hash mixes three keys"
+#error "lru_key_hash mixes three keys"
 #endif
 HOT uint32_t lru_key_hash(struct str *const key[LRU_KEYS])
 {
