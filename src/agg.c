@@ -167,21 +167,38 @@ static inline int stored_as(const struct agg *agg, struct logline_span client, s
  * or by the name in the plain form. */
 enum query_tie { TIE_NONE, TIE_SERIAL, TIE_NAME };
 
+/* The query type as interned: the one given (type_had, a reference handed
+ * over), else qtype's text interned and, with a memo, remembered there. */
+HOT struct str *query_type(struct agg *agg, struct str *type_had, struct logline_span qtype,
+                           struct str_memo *memo)
+{
+	if (type_had)
+		return type_had;
+	struct str *type = intern(agg, qtype);
+	if (memo)
+		strpool_remember(&agg->pool, memo, type);
+	return type;
+}
+
 /* One query of client (already interned in its stored form, the reference
  * handed over; NULL when that failed) for name and type, whichever source
  * saw it: the (client, domain, type) and client tables under the privacy
  * options, then the tie (with the serial for TIE_SERIAL, client_seen the
- * address as the line gave it).  HOT (hot.h): inline in each source's path. */
+ * address as the line gave it).  The type is type_had when that is not
+ * NULL (a reference handed over), else qtype's text, interned only when
+ * the name is counted.  HOT (hot.h): inline in each source's path. */
 HOT void count_query_of(struct agg *agg, struct str *client, struct logline_span client_seen,
-                        struct logline_span name_seen, struct logline_span qtype, enum query_tie tie,
-                        uint64_t serial, uint32_t now)
+                        struct logline_span name_seen, struct str *type_had, struct logline_span qtype,
+                        struct str_memo *type_memo, enum query_tie tie, uint64_t serial, uint32_t now)
 {
 	struct logline_span name;
 	int counted = stored_name(agg, name_seen, &name);
 
 	agg->stats.excluded += !counted;
 	struct str *domain = counted ? intern(agg, name) : NULL;
-	struct str *type = counted ? intern(agg, qtype) : NULL;
+	struct str *type = counted ? query_type(agg, type_had, qtype, type_memo) : NULL;
+	if (!counted)
+		strpool_put(&agg->pool, type_had);
 
 	if (client && (!counted || (domain && type))) {
 		if (counted)
@@ -206,7 +223,7 @@ HOT void count_query(struct agg *agg, struct logline_span client_seen, struct lo
 {
 	char pseudonym[AGG_PSEUDONYM_LEN];
 	struct str *client = intern(agg, stored_client(agg, client_seen, pseudonym));
-	count_query_of(agg, client, client_seen, name_seen, qtype, tie, serial, now);
+	count_query_of(agg, client, client_seen, name_seen, NULL, qtype, NULL, tie, serial, now);
 }
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
@@ -292,12 +309,12 @@ struct str *agg_stored_client(struct agg *agg, struct logline_span client)
 	return intern(agg, stored_client(agg, client, pseudonym));
 }
 
-void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct logline_span qtype,
-                        uint32_t now)
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct str *type,
+                        struct logline_span qtype, struct str_memo *type_memo, uint32_t now)
 {
 	static const struct logline_span none = { "", 0 };
 	pending_step(&agg->pending, now, agg->replies);
-	count_query_of(agg, client, none, name, qtype, TIE_NONE, 0, now);
+	count_query_of(agg, client, none, name, type, qtype, type_memo, TIE_NONE, 0, now);
 }
 
 void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now)

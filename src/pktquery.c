@@ -347,12 +347,19 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		count_forward(agg, fr, q, now);
 		return;
 	}
-	size_t name_len, type_len;
-	const char *type = pktquery_type_text(q->qtype, type_buf, &type_len);
+	size_t name_len;
 	const char *name = name_text(&q->name, &name_len);
-	struct logline_span what = { name, name_len }, as = { type, type_len };
+	struct logline_span what = { name, name_len }, as = { "", 0 };
+	/* the type from its memo while the pool holds it, else its text */
+	struct agg_type_memo *tm = &agg->type_memo[(q->qtype * 0x9e3779b1u) >> 28 & (AGG_TYPE_MEMOS - 1)];
+	struct str *type = tm->qtype == q->qtype ? strpool_recall(&agg->pool, &tm->type) : NULL;
+	if (!type) {
+		as.ptr = pktquery_type_text(q->qtype, type_buf, &as.len);
+		tm->qtype = q->qtype;
+		tm->type.s = NULL;
+	}
 	agg->stats.packet_queries++;
-	agg_count_query_of(agg, stored_client(agg, fr), what, as, now);
+	agg_count_query_of(agg, stored_client(agg, fr), what, type, as, &tm->type, now);
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
