@@ -72,7 +72,8 @@ void agg_free(struct agg *agg)
 	free(agg);
 }
 
-static struct str *intern(struct agg *agg, struct logline_span span)
+/* HOT (hot.h): a query interns three strings. */
+HOT struct str *intern(struct agg *agg, struct logline_span span)
 {
 	struct str *s = strpool_get(&agg->pool, span.ptr, span.len);
 	if (!s)
@@ -99,8 +100,9 @@ static uint64_t client_check(struct logline_span client)
 	return first * 0x9e3779b97f4a7c14u + last + client.len;
 }
 
-/* Bumps the counter of one key in a table. */
-static void count_in(struct agg *agg, struct lru *table, struct str *k0, struct str *k1, struct str *k2,
+/* Bumps the counter of one key in a table.  HOT (hot.h): the unused keys
+ * are constants where a query counts its client. */
+HOT void count_in(struct agg *agg, struct lru *table, struct str *k0, struct str *k1, struct str *k2,
                      uint32_t now)
 {
 	struct str *key[LRU_KEYS] = { k0, k1, k2 };
@@ -126,17 +128,21 @@ static struct logline_span client_label(const struct agg *agg, struct logline_sp
 	return shown;
 }
 
-/* What a query's client and name are stored as under the privacy options
- * (the address, nothing or a pseudonym; the name or its folded form).
- * Returns 0 when the include/exclude rules leave the name out. */
-static inline int stored_as(const struct agg *agg, struct logline_span client, struct logline_span name,
-                            struct logline_span *who, struct logline_span *shown,
-                            char pseudonym[AGG_PSEUDONYM_LEN])
+/* The client as the privacy options store it: the address, nothing or its
+ * pseudonym (written to pseudonym). */
+static inline struct logline_span stored_client(const struct agg *agg, struct logline_span client,
+                                                char pseudonym[AGG_PSEUDONYM_LEN])
 {
-	*who = client;
+	if (agg->cfg.clients != AGG_CLIENTS_KEEP && client.len)
+		return client_label(agg, client, pseudonym);
+	return client;
+}
+
+/* The name as the privacy options store it in *shown (the name or its
+ * folded form).  Returns 0 when the include/exclude rules leave it out. */
+static inline int stored_name(const struct agg *agg, struct logline_span name, struct logline_span *shown)
+{
 	*shown = name;
-	if (agg->cfg.clients != AGG_CLIENTS_KEEP && who->len)
-		*who = client_label(agg, *who, pseudonym);
 	if (!agg->cfg.names)
 		return 1;
 	size_t skipped = 0;
@@ -146,25 +152,53 @@ static inline int stored_as(const struct agg *agg, struct logline_span client, s
 	return counted;
 }
 
+/* What a query's client and name are stored as under the privacy options.
+ * Returns 0 when the include/exclude rules leave the name out. */
+static inline int stored_as(const struct agg *agg, struct logline_span client, struct logline_span name,
+                            struct logline_span *who, struct logline_span *shown,
+                            char pseudonym[AGG_PSEUDONYM_LEN])
+{
+	*who = stored_client(agg, client, pseudonym);
+	return stored_name(agg, name, shown);
+}
+
 /* How a query is tied to the line that will tell its outcome: none (the
  * packet source ties its own), by the serial of the extra and proto forms,
  * or by the name in the plain form. */
 enum query_tie { TIE_NONE, TIE_SERIAL, TIE_NAME };
 
-/* One query of client for name and type, whichever source saw it: the
- * (client, domain, type) and client tables under the privacy options,
- * then the tie (with the serial for TIE_SERIAL). */
-static void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
-                        struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
+/* The query type as interned: the one given (type_had, a reference handed
+ * over), else qtype's text interned and, with a memo, remembered there. */
+HOT struct str *query_type(struct agg *agg, struct str *type_had, struct logline_span qtype,
+                           struct str_memo *memo)
 {
-	struct logline_span name, who;
-	char pseudonym[AGG_PSEUDONYM_LEN];
-	int counted = stored_as(agg, client_seen, name_seen, &who, &name, pseudonym);
+	if (type_had)
+		return type_had;
+	struct str *type = intern(agg, qtype);
+	if (memo)
+		strpool_remember(&agg->pool, memo, type);
+	return type;
+}
+
+/* One query of client (already interned in its stored form, the reference
+ * handed over; NULL when that failed) for name and type, whichever source
+ * saw it: the (client, domain, type) and client tables under the privacy
+ * options, then the tie (with the serial for TIE_SERIAL, client_seen the
+ * address as the line gave it).  The type is type_had when that is not
+ * NULL (a reference handed over), else qtype's text, interned only when
+ * the name is counted.  HOT (hot.h): inline in each source's path. */
+HOT void count_query_of(struct agg *agg, struct str *client, struct logline_span client_seen,
+                        struct logline_span name_seen, struct str *type_had, struct logline_span qtype,
+                        struct str_memo *type_memo, enum query_tie tie, uint64_t serial, uint32_t now)
+{
+	struct logline_span name;
+	int counted = stored_name(agg, name_seen, &name);
 
 	agg->stats.excluded += !counted;
-	struct str *client = intern(agg, who);
 	struct str *domain = counted ? intern(agg, name) : NULL;
-	struct str *type = counted ? intern(agg, qtype) : NULL;
+	struct str *type = counted ? query_type(agg, type_had, qtype, type_memo) : NULL;
+	if (!counted)
+		strpool_put(&agg->pool, type_had);
 
 	if (client && (!counted || (domain && type))) {
 		if (counted)
@@ -181,6 +215,15 @@ static void count_query(struct agg *agg, struct logline_span client_seen, struct
 	strpool_put(&agg->pool, client);
 	strpool_put(&agg->pool, domain);
 	strpool_put(&agg->pool, type);
+}
+
+/* count_query_of() for the client as a line gives it. */
+HOT void count_query(struct agg *agg, struct logline_span client_seen, struct logline_span name_seen,
+                     struct logline_span qtype, enum query_tie tie, uint64_t serial, uint32_t now)
+{
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	struct str *client = intern(agg, stored_client(agg, client_seen, pseudonym));
+	count_query_of(agg, client, client_seen, name_seen, NULL, qtype, NULL, tie, serial, now);
 }
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
@@ -258,6 +301,20 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 	/* the clock of the pending_query() the caller makes next */
 	pending_step(&agg->pending, now, agg->replies);
 	count_query(agg, client, name, qtype, TIE_NONE, 0, now);
+}
+
+struct str *agg_stored_client(struct agg *agg, struct logline_span client)
+{
+	char pseudonym[AGG_PSEUDONYM_LEN];
+	return intern(agg, stored_client(agg, client, pseudonym));
+}
+
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct str *type,
+                        struct logline_span qtype, struct str_memo *type_memo, uint32_t now)
+{
+	static const struct logline_span none = { "", 0 };
+	pending_step(&agg->pending, now, agg->replies);
+	count_query_of(agg, client, none, name, type, qtype, type_memo, TIE_NONE, 0, now);
 }
 
 void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now)

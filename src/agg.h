@@ -108,6 +108,24 @@ struct linebuf {
 	struct logtime time;
 };
 
+/* The packet query source's memo of a client: its address (family and the
+ * 16 bytes of struct dnspkt_frame) and the string it is stored as. */
+#define AGG_CLIENT_MEMOS 64 /* a power of two */
+
+struct agg_client_memo {
+	uint8_t family; /* 0: empty */
+	uint8_t addr[16];
+	struct str_memo who;
+};
+
+/* The packet query source's memo of a query type, by its number. */
+#define AGG_TYPE_MEMOS 16 /* a power of two */
+
+struct agg_type_memo {
+	uint16_t qtype;
+	struct str_memo type; /* its s NULL: empty */
+};
+
 struct agg {
 	pthread_mutex_t mu;
 	struct agg_config cfg;
@@ -126,6 +144,8 @@ struct agg {
 	                                    the one refreshing the leases touches it */
 	struct sessions *dnstt;  /* NULL without dnstt domains */
 	struct agg_stats stats;
+	struct agg_client_memo client_memo[AGG_CLIENT_MEMOS]; /* queries = "packets" (pktquery.c) */
+	struct agg_type_memo type_memo[AGG_TYPE_MEMOS];       /* the same */
 };
 
 /* Copies cfg (not the strings it points to: they must outlive the agg). */
@@ -143,6 +163,20 @@ void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
  * as a query line would be (the packet query source). */
 void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
                      struct logline_span qtype, uint32_t now);
+
+/* With the lock held: the client as the privacy options store it (the
+ * address, nothing or its pseudonym), interned: a reference for
+ * agg_count_query_of(), or NULL
+ * when memory ran out (counted in stats.alloc_failures). */
+struct str *agg_stored_client(struct agg *agg, struct logline_span client);
+
+/* With the lock held: agg_count_query() for a client already interned by
+ * agg_stored_client() (or NULL, its failure), and a type: type, interned
+ * already (strpool_recall()), else qtype's text, interned only when the
+ * name is counted and then remembered in *type_memo.  Takes over the
+ * references to client and type. */
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct str *type,
+                        struct logline_span qtype, struct str_memo *type_memo, uint32_t now);
 
 /* With the lock held: counts a query answered by a blocking rule into the
  * (client, domain) table, under the privacy options, as a blocked answer's

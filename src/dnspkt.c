@@ -144,6 +144,18 @@ static int take_ipv6(struct cur *c, struct ip *ip)
 
 /* ---- transport layer ---- */
 
+/* An address as dnspkt_frame stores it: 16 bytes, an IPv4 one's 4 first and
+ * then zeros.  Copies of a constant size (a variable one is a call). */
+static void put_address(uint8_t to[16], const uint8_t *from, uint8_t family)
+{
+	if (family == 4) {
+		memset(to, 0, 16);
+		memcpy(to, from, 4);
+	} else {
+		memcpy(to, from, 16);
+	}
+}
+
 int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_frame *out)
 {
 	struct cur c;
@@ -185,10 +197,8 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 	out->is_response = (uint8_t)response;
 	out->src_port = sport;
 	out->dst_port = dport;
-	memset(out->resolver, 0, sizeof out->resolver);
-	memcpy(out->resolver, response ? ip.dst : ip.src, ip.family == 4 ? 4 : 16);
-	memset(out->server, 0, sizeof out->server);
-	memcpy(out->server, response ? ip.src : ip.dst, ip.family == 4 ? 4 : 16);
+	put_address(out->resolver, response ? ip.dst : ip.src, ip.family);
+	put_address(out->server, response ? ip.src : ip.dst, ip.family);
 	out->payload = c.p;
 	out->payload_len = (size_t)(ulen - UDP_HEADER_LEN);
 	return DNSPKT_OK;
@@ -196,28 +206,21 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
 
 /* ---- DNS ---- */
 
-/* 1 for the octets that make a label's text not plain (dnspkt.h): a '.'
- * and everything outside 0x20..0x7e.  A table: one load and one OR an
- * octet, in the loop that copies it. */
-static const uint8_t not_plain[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20: '.' */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x60: DEL */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x80 */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
 /* The walk dnspkt_name() and dnspkt_skip_name() share: every check of the
- * format, and, when copy is 1, the text of the name, its labels and
- * whether they are plain (HOT: each caller gets its own copy of the walk,
- * with copy a constant). */
+ * format, and, when copy is 1, the text of the name and its labels (HOT:
+ * each caller gets its own copy of the walk, with copy a constant).
+ *
+ * The text is copied a run at a time: the labels between the start (or a
+ * pointer's target) and the root (or the next pointer) lie together on the
+ * wire, their length octets where the text has its dots.  So a run is one
+ * copy (copy_bytes()) from its first label's first octet to its end, and
+ * then each label's length octet in the text becomes its dot.  Within a
+ * run, a wire offset plus `shift` is the text offset (unsigned arithmetic,
+ * modulo: shift may be "negative"). */
 HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)
 {
-	size_t pos = *off, run = pos, resume = 0;
-	unsigned jumps = 0, wire = 1, text = 0, n = 0, odd = 0;
+	size_t pos = *off, run = pos, resume = 0, from = pos, shift = (size_t)0 - (pos + 1);
+	unsigned jumps = 0, wire = 1, text = 0, n = 0;
 
 	for (;;) {
 		unsigned b;
@@ -235,7 +238,12 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 				return DNSPKT_MALFORMED;
 			if (jumps++ == 0)
 				resume = pos + 2;
-			pos = run = target;
+			if (copy && pos > from) { /* the run so far, then a dot before the next */
+				copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+				text = (unsigned)(pos + shift);
+			}
+			pos = run = from = target;
+			shift = text ? text - from : (size_t)0 - (from + 1);
 			continue;
 		}
 		if (b & 0xc0) /* 0x40 (extended) and 0x80 (reserved) label types */
@@ -246,32 +254,26 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 		if (len - pos - 1 < b)
 			return DNSPKT_TRUNCATED;
 		if (copy) {
-			/* wire <= 255 bounds n to 127 and text to 253 (see dnspkt.h) */
-			const uint8_t *from = msg + pos + 1;
-			char *to;
-			if (n > 0)
-				name->text[text++] = '.';
-			name->label[n].off = (uint8_t)text;
+			/* wire <= 255 bounds n to 127 and the text to 253 (see dnspkt.h) */
+			name->label[n].off = (uint8_t)(pos + 1 + shift);
 			name->label[n].len = (uint8_t)b;
 			n++;
-			to = name->text + text;
-			for (unsigned i = 0; i < b; i++) {
-				uint8_t c = from[i]; /* once: the store to text may alias it */
-				to[i] = (char)c;
-				odd |= not_plain[c];
-			}
-			text += b;
 		}
 		pos += 1 + b;
 	}
 	if (copy) {
+		if (pos > from) {
+			copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+			text = (unsigned)(pos + shift);
+		}
+		for (unsigned i = 1; i < n; i++)
+			name->text[name->label[i].off - 1] = '.';
 		if (n == 0)
 			name->text[text++] = '.';
 		name->text[text] = '\0';
 		name->text_len = (uint16_t)text;
 		name->wire_len = (uint16_t)wire;
 		name->nlabels = (uint8_t)n;
-		name->plain = (uint8_t)!odd;
 	}
 	*off = jumps ? resume : pos + 1;
 	return DNSPKT_OK;

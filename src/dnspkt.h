@@ -68,10 +68,7 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
  * by '.', not lowercased and not escaped (a label may hold a '.' or any
  * byte, so the labels, not the text, are the name's structure), NUL-
  * terminated; the root is "." with no labels.  label[i] is the i-th label,
- * left to right, as an offset and a length into text.  plain tells, from
- * the same pass over the octets, whether the text spells the labels one
- * way only and in printable ASCII: no label octet is a '.' or outside
- * 0x20..0x7e (the root is plain).
+ * left to right, as an offset and a length into text.
  */
 struct dnspkt_label {
 	uint8_t off, len;
@@ -81,7 +78,6 @@ struct dnspkt_name {
 	uint16_t text_len; /* bytes in text, the NUL not counted; at most DNSPKT_NAME_TEXT_MAX */
 	uint16_t wire_len; /* octets it takes uncompressed on the wire: 1 (root) to 255 */
 	uint8_t nlabels;   /* at most DNSPKT_LABELS_MAX */
-	uint8_t plain;     /* 1: every label octet is in 0x20..0x7e and none is '.' */
 	struct dnspkt_label label[DNSPKT_LABELS_MAX];
 	char text[DNSPKT_NAME_TEXT_MAX + 1];
 };

@@ -4,7 +4,11 @@
  * HOT marks a small function there: always inlined when optimising for
  * speed.  Under -Os (OpenWrt's packages, `make cross`) the compiler chooses:
  * the module must fit its flash budget.  same_bytes() compares the few
- * bytes of a name, a client or a query type without a call to memcmp.
+ * bytes of a name, a client or a query type without a call to memcmp,
+ * copy_bytes() copies a name's labels without a call to memcpy.
+ * word_t is a machine word of bytes looked at at once (8 on x86-64, 4 on
+ * 32-bit MIPS), ONES and HIGHS the constants of tests on all its bytes, and
+ * two such tests below.
  */
 #ifndef DNSAGG_HOT_H
 #define DNSAGG_HOT_H
@@ -13,11 +17,33 @@
 #include <stdint.h>
 #include <string.h>
 
+typedef unsigned long word_t;
+#define WORD_BYTES sizeof(word_t)
+#define ONES ((word_t)-1 / 0xff)
+#define HIGHS (ONES * 0x80)
+
 #ifdef __OPTIMIZE_SIZE__
 #define HOT static inline
 #else
 #define HOT static inline __attribute__((always_inline))
 #endif
+
+/* Whether a word holds a byte below `low` (at most 0x80) or a 0x7f.
+ * Exact as a yes or no, whatever the byte order. */
+HOT word_t word_has_below_or_del(word_t w, unsigned low)
+{
+	word_t del = w ^ (0x7f * ONES);
+	return ((w - low * ONES) & ~w & HIGHS) | ((del - ONES) & ~del & HIGHS);
+}
+
+/* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
+ * from byte to byte, so the first flag is the first zero on either byte
+ * order. */
+HOT word_t zero_bytes(word_t w)
+{
+	const word_t low7 = ONES * 0x7f;
+	return ~(((w & low7) + low7) | w | low7);
+}
 
 /* Whether the n bytes at a and at b are equal: a machine word at a time,
  * the last word overlapping the one before it; under a word, two 4-byte
@@ -45,6 +71,38 @@ HOT int same_bytes(const char *a, const char *b, size_t n)
 	memcpy(&x, a + n - sizeof x, sizeof x);
 	memcpy(&y, b + n - sizeof y, sizeof y);
 	return x == y;
+}
+
+/* Copies n bytes from `from` to `to` (not overlapping) as same_bytes()
+ * reads them: a word at a time, the last word overlapping the one before
+ * it; under a word, two 4-byte halves, or the bytes at 0, n / 2 and n - 1.
+ * Nothing outside the n bytes is read or written.  A few instructions
+ * where an inlined memcpy of a variable length is a tree of branches. */
+HOT void copy_bytes(char *to, const uint8_t *from, size_t n)
+{
+	unsigned long x;
+	uint32_t h[2];
+	if (n < sizeof x) {
+		if (n < 4) {
+			if (n) {
+				to[0] = (char)from[0];
+				to[n / 2] = (char)from[n / 2];
+				to[n - 1] = (char)from[n - 1];
+			}
+			return;
+		}
+		memcpy(h, from, 4);
+		memcpy(h + 1, from + n - 4, 4);
+		memcpy(to, h, 4);
+		memcpy(to + n - 4, h + 1, 4);
+		return;
+	}
+	for (size_t i = 0; i + sizeof x < n; i += sizeof x) {
+		memcpy(&x, from + i, sizeof x);
+		memcpy(to + i, &x, sizeof x);
+	}
+	memcpy(&x, from + n - sizeof x, sizeof x);
+	memcpy(to + n - sizeof x, &x, sizeof x);
 }
 
 #endif

@@ -58,18 +58,6 @@ HOT int is_type_byte(unsigned char c) { return IS(c, C_TYPE); }
 
 #define TYPE_MAX 16
 
-/* A machine word of bytes at a time (8 on x86-64, 4 on 32-bit MIPS):
- * whether a word holds a byte below `low` (at most 0x80) or a 0x7f.  Exact
- * as a yes or no, whatever the byte order. */
-typedef unsigned long word_t;
-#define WORD_BYTES sizeof(word_t)
-#define ONES ((word_t)-1 / 0xff)
-#define HIGHS (ONES * 0x80)
-HOT word_t word_has_below_or_del(word_t w, unsigned low)
-{
-	word_t del = w ^ (0x7f * ONES);
-	return ((w - low * ONES) & ~w & HIGHS) | ((del - ONES) & ~del & HIGHS);
-}
 
 /* No byte below 0x20 and no 0x7f. */
 static int all_printable(const char *s, size_t n)
@@ -129,14 +117,6 @@ HOT int same_span(const char *p, size_t n, const char *s, size_t sn)
 	return n == sn && same_bytes(p, s, n);
 }
 
-/* 0x80 in each byte of w that is zero and nowhere else: no carry crosses
- * from byte to byte, so the first flag is the first zero on either byte
- * order. */
-HOT word_t zero_bytes(word_t w)
-{
-	const word_t low7 = ONES * 0x7f;
-	return ~(((w & low7) + low7) | w | low7);
-}
 
 /* Where in memory the first byte of a word that a nonzero exact mask flags is. */
 HOT unsigned first_flagged(word_t mask)

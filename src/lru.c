@@ -33,53 +33,6 @@ size_t lru_bytes(const struct lru *t)
 	return (size_t)t->allocated * sizeof *t->nodes + (size_t)t->nbuckets * sizeof *t->buckets;
 }
 
-static uint32_t key_hash_of(const struct str *s)
-{
-	return s ? s->hash : 0;
-}
-
-/* Written out for the three keys: the loop cost more than the mixing. */
-#if LRU_KEYS != 3
-#error "key_hash mixes three keys"
-#endif
-static uint32_t key_hash(struct str *const key[LRU_KEYS])
-{
-	return hash_mix(hash_mix(hash_mix(0, key_hash_of(key[0])), key_hash_of(key[1])), key_hash_of(key[2]));
-}
-
-static int same_key(const struct lru_node *n, struct str *const key[LRU_KEYS])
-{
-	for (int k = 0; k < LRU_KEYS; k++)
-		if (n->key[k] != key[k])
-			return 0;
-	return 1;
-}
-
-static inline void list_unlink(struct lru *t, uint32_t i)
-{
-	struct lru_node *n = &t->nodes[i];
-	if (n->newer != LRU_NIL)
-		t->nodes[n->newer].older = n->older;
-	else
-		t->newest = n->older;
-	if (n->older != LRU_NIL)
-		t->nodes[n->older].newer = n->newer;
-	else
-		t->oldest = n->newer;
-}
-
-static void list_push_newest(struct lru *t, uint32_t i)
-{
-	struct lru_node *n = &t->nodes[i];
-	n->newer = LRU_NIL;
-	n->older = t->newest;
-	if (t->newest != LRU_NIL)
-		t->nodes[t->newest].newer = i;
-	t->newest = i;
-	if (t->oldest == LRU_NIL)
-		t->oldest = i;
-}
-
 static void index_insert(struct lru *t, uint32_t i)
 {
 	uint32_t b = t->nodes[i].hash & (t->nbuckets - 1);
@@ -132,32 +85,16 @@ static uint32_t evict_oldest(struct lru *t)
 {
 	uint32_t i = t->oldest;
 	index_remove(t, i);
-	list_unlink(t, i);
+	lru_list_unlink(t, i);
 	for (int k = 0; k < LRU_KEYS; k++)
 		strpool_put(t->pool, t->nodes[i].key[k]);
 	t->evictions++;
 	return i;
 }
 
-struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint32_t now)
+struct lru_node *lru_insert(struct lru *t, struct str *const key[LRU_KEYS], uint32_t hash, uint32_t now)
 {
-	uint32_t hash = key_hash(key);
 	uint32_t i;
-
-	if (t->nbuckets) {
-		for (i = t->buckets[hash & (t->nbuckets - 1)]; i != LRU_NIL; i = t->nodes[i].hnext) {
-			struct lru_node *n = &t->nodes[i];
-			if (n->hash == hash && same_key(n, key)) {
-				if (t->newest != i) {
-					list_unlink(t, i);
-					list_push_newest(t, i);
-				}
-				n->last_seen = now;
-				return n;
-			}
-		}
-	}
-
 	if (t->used < t->allocated || (t->used < t->max && grow(t) == 0))
 		i = t->used++;
 	else if (t->used > 0)
@@ -172,6 +109,6 @@ struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint3
 	n->count = 0;
 	n->first_seen = n->last_seen = now;
 	index_insert(t, i);
-	list_push_newest(t, i);
+	lru_list_push_newest(t, i);
 	return n;
 }

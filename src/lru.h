@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "hot.h"
 #include "strpool.h"
 
 #define LRU_NIL UINT32_MAX
@@ -50,7 +51,79 @@ void lru_free(struct lru *t);
  * the least recent entry when the table is full.  Returns NULL only when no
  * memory could be had for the very first node.
  */
-struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint32_t now);
+HOT struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint32_t now);
+
+/* The rest of lru_touch() when the table does not hold the key: hash is
+ * lru_key_hash(key). */
+struct lru_node *lru_insert(struct lru *t, struct str *const key[LRU_KEYS], uint32_t hash, uint32_t now);
+
+/* The index, the recency list and the finding of a key, inline where a
+ * table is touched (HOT, hot.h: every line and packet touches two). */
+HOT uint32_t lru_key_hash_of(const struct str *s)
+{
+	return s ? s->hash : 0;
+}
+
+/* Written out for the three keys: the loop cost more than the mixing. */
+#if LRU_KEYS != 3
+#error "lru_key_hash mixes three keys"
+#endif
+HOT uint32_t lru_key_hash(struct str *const key[LRU_KEYS])
+{
+	return hash_mix(hash_mix(hash_mix(0, lru_key_hash_of(key[0])), lru_key_hash_of(key[1])), lru_key_hash_of(key[2]));
+}
+
+HOT int lru_same_key(const struct lru_node *n, struct str *const key[LRU_KEYS])
+{
+	for (int k = 0; k < LRU_KEYS; k++)
+		if (n->key[k] != key[k])
+			return 0;
+	return 1;
+}
+
+HOT void lru_list_unlink(struct lru *t, uint32_t i)
+{
+	struct lru_node *n = &t->nodes[i];
+	if (n->newer != LRU_NIL)
+		t->nodes[n->newer].older = n->older;
+	else
+		t->newest = n->older;
+	if (n->older != LRU_NIL)
+		t->nodes[n->older].newer = n->newer;
+	else
+		t->oldest = n->newer;
+}
+
+HOT void lru_list_push_newest(struct lru *t, uint32_t i)
+{
+	struct lru_node *n = &t->nodes[i];
+	n->newer = LRU_NIL;
+	n->older = t->newest;
+	if (t->newest != LRU_NIL)
+		t->nodes[t->newest].newer = i;
+	t->newest = i;
+	if (t->oldest == LRU_NIL)
+		t->oldest = i;
+}
+
+HOT struct lru_node *lru_touch(struct lru *t, struct str *const key[LRU_KEYS], uint32_t now)
+{
+	uint32_t hash = lru_key_hash(key);
+	if (t->nbuckets) {
+		for (uint32_t i = t->buckets[hash & (t->nbuckets - 1)]; i != LRU_NIL; i = t->nodes[i].hnext) {
+			struct lru_node *n = &t->nodes[i];
+			if (n->hash == hash && lru_same_key(n, key)) {
+				if (t->newest != i) {
+					lru_list_unlink(t, i);
+					lru_list_push_newest(t, i);
+				}
+				n->last_seen = now;
+				return n;
+			}
+		}
+	}
+	return lru_insert(t, key, hash, now);
+}
 
 /* Iteration from newest to oldest: for (i = t->newest; i != LRU_NIL; i = t->nodes[i].older) */
 

@@ -3,6 +3,7 @@
  * would have counted it (see pktquery.h).
  */
 #include "pktquery.h"
+#include "hot.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -75,14 +76,69 @@ const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_
 
 static const char UNPRINTABLE[] = "<name unprintable>";
 
-const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
+/* Whether a word holds a byte outside printable ASCII: below 0x20, 0x7f
+ * or above.  Exact as a yes or no on either byte order (a carry out of a
+ * byte of 0xff, itself a yes, only adds to it). */
+HOT word_t word_unprintable(word_t w)
 {
-	if (!name->plain) {
+	return (((w - ONES * 0x20) & ~w) | (w + ONES) | w) & HIGHS;
+}
+
+/* 1 in each byte of a word that is a '.', 0 in the others. */
+HOT word_t dot_bytes(word_t w)
+{
+	return zero_bytes(w ^ (ONES * '.')) >> 7;
+}
+
+/* Of a word's bytes in memory order, only the last `fresh` (1 to WORD_BYTES - 1). */
+HOT word_t last_bytes(word_t w, size_t fresh)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return w & ((word_t)-1 >> (8 * (WORD_BYTES - fresh)));
+#else
+	return w & ((word_t)-1 << (8 * (WORD_BYTES - fresh)));
+#endif
+}
+
+/* One pass over the text, a word at a time (the last one overlapping the
+ * one before it, its old bytes' dots not counted again): a byte outside
+ * printable ASCII anywhere, or more dots than the labels' joints (one
+ * inside a label), makes it "<name unprintable>".  The dots are counted in
+ * each byte of a word, added up once at the end (at most 32 words).  HOT
+ * (hot.h): inline where a client query or a blocked answer is counted. */
+HOT const char *name_text(const struct dnspkt_name *name, size_t *len)
+{
+	const char *text = name->text;
+	size_t n = name->text_len, i = 0;
+	word_t w, bad = 0, dots = 0;
+	for (; i + WORD_BYTES <= n; i += WORD_BYTES) {
+		memcpy(&w, text + i, WORD_BYTES);
+		bad |= word_unprintable(w);
+		dots += dot_bytes(w);
+	}
+	if (i < n && n >= WORD_BYTES) {
+		memcpy(&w, text + n - WORD_BYTES, WORD_BYTES);
+		bad |= word_unprintable(w);
+		dots += last_bytes(dot_bytes(w), n - i);
+	} else {
+		for (; i < n; i++) { /* a name shorter than a word */
+			unsigned char c = (unsigned char)text[i];
+			bad |= (unsigned)(c - 0x20u) > 0x5eu;
+			dots += c == '.';
+		}
+	}
+	unsigned ndots = (unsigned)((dots * ONES) >> (8 * (WORD_BYTES - 1)));
+	if (bad || (name->nlabels && ndots != (unsigned)name->nlabels - 1)) {
 		*len = sizeof UNPRINTABLE - 1;
 		return UNPRINTABLE;
 	}
-	*len = name->text_len;
-	return name->text;
+	*len = n; /* the root: "." */
+	return text;
+}
+
+const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
+{
+	return name_text(name, len);
 }
 
 /* Each octet's decimal digits and their count: an octet is one 4-byte
@@ -126,6 +182,34 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 	return address_text(fr->family, fr->resolver, out);
 }
 
+/* The client of a query as the aggregator stores it, interned (a
+ * reference, or NULL when memory ran out): from the memo of its address
+ * while the string pool still holds that string (strpool_recall()), else
+ * from its text, then remembered.  A known client needs neither its text
+ * nor a lookup by it. */
+static struct str *stored_client(struct agg *agg, const struct dnspkt_frame *fr)
+{
+	uint64_t a, b, m0, m1;
+	memcpy(&a, fr->resolver, 8);
+	memcpy(&b, fr->resolver + 8, 8);
+	/* the high half of the product mixes in every byte: no key needed, a
+	 * collision only costs a miss */
+	uint64_t mix = (a ^ (b * 0xff51afd7ed558ccdu)) * 0x9e3779b97f4a7c15u;
+	struct agg_client_memo *m = &agg->client_memo[(mix >> 40) & (AGG_CLIENT_MEMOS - 1)];
+	memcpy(&m0, m->addr, 8);
+	memcpy(&m1, m->addr + 8, 8);
+	struct str *s;
+	if (m->family == fr->family && m0 == a && m1 == b && (s = strpool_recall(&agg->pool, &m->who)))
+		return s;
+	char text[PKTQUERY_CLIENT_MAX];
+	struct logline_span client = { text, address_text(fr->family, fr->resolver, text) };
+	s = agg_stored_client(agg, client);
+	strpool_remember(&agg->pool, &m->who, s);
+	m->family = fr->family;
+	memcpy(m->addr, fr->resolver, 16);
+	return s;
+}
+
 /* What ties a response to its query: the client's port, the DNS ID, the
  * question's type and the client's address, checked against the name's
  * hash.  Keyed (SipHash, hash.h), so that no one on the LAN can aim the
@@ -138,12 +222,13 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
 static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[6 + 16];
-	b[0] = (uint8_t)(client_port >> 8), b[1] = (uint8_t)client_port;
-	b[2] = (uint8_t)(q->id >> 8), b[3] = (uint8_t)q->id;
-	b[4] = (uint8_t)(q->qtype >> 8), b[5] = (uint8_t)q->qtype;
+	uint8_t b[6 + 16]; /* the fields in the host's byte order: the key is the process's own */
+	memcpy(b, &client_port, 2);
+	memcpy(b + 2, &q->id, 2);
+	memcpy(b + 4, &q->qtype, 2);
 	memcpy(b + 6, fr->resolver, 16);
-	return hash_bytes(&agg->key, b, fr->family == 4 ? 6 + 4 : 6 + 16);
+	/* inline, each length a constant: a call and the loops cost 30 instructions */
+	return fr->family == 4 ? hash_sip13(&agg->key, b, 6 + 4) : hash_sip13(&agg->key, b, 6 + 16);
 }
 
 static uint16_t be16(const uint8_t *p)
@@ -189,6 +274,14 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 	return RESULT_RECORD;
 }
 
+/* What a response's question must match of its query's beside the
+ * exchange key: the name as sent (its octets, not the text dnsmasq would
+ * log, so no second pass over them for a response). */
+static uint32_t name_check(const struct dnspkt_name *name)
+{
+	return hash_fast(name->text, name->text_len);
+}
+
 /* A question as the forwards table knows it: its name as sent, its type. */
 static uint32_t question_of(const struct agg *agg, const struct dnspkt_question *q)
 {
@@ -202,10 +295,8 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
                            uint32_t now)
 {
 	int blocked;
-	size_t name_len;
-	const char *name = pktquery_name_text(&q->name, &name_len);
 	uint64_t key = exchange_key(agg, fr, fr->dst_port, q);
-	struct pending_slot *open = pending_find(&agg->pending, key, hash_fast(name, name_len));
+	struct pending_slot *open = pending_find(&agg->pending, key, name_check(&q->name));
 	if (!open)
 		return; /* no query of that client in flight: nothing to class */
 	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
@@ -215,6 +306,8 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	agg->stats.packet_replies++;
 	if (blocked) {
 		char client[PKTQUERY_CLIENT_MAX];
+		size_t name_len;
+		const char *name = name_text(&q->name, &name_len);
 		struct logline_span who = { client, pktquery_client_text(fr, client) }, what = { name, name_len };
 		agg_count_blocked(agg, who, what, now);
 	}
@@ -242,7 +335,7 @@ static void count_forward(struct agg *agg, const struct dnspkt_frame *fr, const 
 void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct dnspkt_question *q,
                     int outgoing, uint32_t now)
 {
-	char client[PKTQUERY_CLIENT_MAX], type_buf[PKTQUERY_TYPE_MAX];
+	char type_buf[PKTQUERY_TYPE_MAX];
 	if (q->opcode != 0)
 		return;
 	if (fr->is_response && q->qr) {
@@ -255,16 +348,23 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		count_forward(agg, fr, q, now);
 		return;
 	}
-	size_t client_len = pktquery_client_text(fr, client), name_len, type_len;
-	const char *type = pktquery_type_text(q->qtype, type_buf, &type_len);
-	const char *name = pktquery_name_text(&q->name, &name_len);
-	struct logline_span who = { client, client_len }, what = { name, name_len }, as = { type, type_len };
+	size_t name_len;
+	const char *name = name_text(&q->name, &name_len);
+	struct logline_span what = { name, name_len }, as = { "", 0 };
+	/* the type from its memo while the pool holds it, else its text */
+	struct agg_type_memo *tm = &agg->type_memo[(q->qtype * 0x9e3779b1u) >> 28 & (AGG_TYPE_MEMOS - 1)];
+	struct str *type = tm->qtype == q->qtype ? strpool_recall(&agg->pool, &tm->type) : NULL;
+	if (!type) {
+		as.ptr = pktquery_type_text(q->qtype, type_buf, &as.len);
+		tm->qtype = q->qtype;
+		tm->type.s = NULL;
+	}
 	agg->stats.packet_queries++;
-	agg_count_query(agg, who, what, as, now);
+	agg_count_query_of(agg, stored_client(agg, fr), what, type, as, &tm->type, now);
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
-	uint32_t check = hash_fast(name, name_len);
+	uint32_t check = name_check(&q->name);
 	if (pending_is_open(&agg->pending, key, check)) {
 		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
 	} else {

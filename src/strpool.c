@@ -84,33 +84,25 @@ static size_t str_size(size_t len)
 	return n < sizeof(struct str) ? sizeof(struct str) : n;
 }
 
-/* A string's slot in the cache: strings that share a slot only miss there. */
-static struct str **recent_slot(struct strpool *pool, const char *data, size_t len)
-{
-	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 1)];
-}
-
-struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
+struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t len, struct str **slot)
 {
 	if (len > STRPOOL_MAX_LEN)
 		return NULL;
 	if (!data)
 		data = ""; /* an empty span may have no pointer: memcmp and memcpy want one */
-	struct str **slot = recent_slot(pool, data, len);
-	struct str *s = *slot;
-	if (s && s->len == len && same_bytes(s->data, data, len))
-		return str_ref(s);
 	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
-	s = lookup(pool, data, len, hash);
+	struct str *s = lookup(pool, data, len, hash);
 	if (s) {
-		*slot = s;
+		slot[1] = slot[0];
+		slot[0] = s;
 		return str_ref(s);
 	}
 
 	s = malloc(str_size(len));
 	if (!s)
 		return NULL;
-	*slot = s;
+	slot[1] = slot[0];
+	slot[0] = s;
 	s->refs = 1;
 	s->hash = hash;
 	s->len = (uint16_t)len;
@@ -133,9 +125,11 @@ void strpool_release(struct strpool *pool, struct str *s)
 	while (*link != s)
 		link = &(*link)->next;
 	*link = s->next;
-	struct str **slot = recent_slot(pool, s->data, s->len);
-	if (*slot == s)
-		*slot = NULL;
+	struct str **slot = strpool_recent_slot(pool, s->data, s->len);
+	if (slot[0] == s)
+		slot[0] = NULL;
+	if (slot[1] == s)
+		slot[1] = NULL;
 	pool->count--;
 	pool->bytes -= str_size(s->len);
 	free(s);

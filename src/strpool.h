@@ -6,8 +6,8 @@
  * reference of its own: a string is freed when its last holder puts it.
  *
  * The chains are keyed with SipHash, so no name chosen on the LAN makes one
- * long.  Before them, a small direct-mapped cache indexed by the cheap
- * unkeyed hash_fast() finds the strings that recur line after line
+ * long.  Before them, a small two-way set-associative cache indexed by the
+ * cheap unkeyed hash_fast() finds the strings that recur line after line
  * (the clients, the popular names, the query types) without SipHash.  Its
  * slots hold no reference and are cleared when their string is freed;
  * names made to collide in it only make it miss.
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "hot.h"
 
 struct str {
 	struct str *next; /* hash chain */
@@ -31,7 +32,9 @@ struct str {
 /* A power of two.  4096 slots (32 KiB on x86-64, 16 KiB on 32-bit MIPS)
  * hold a busy network's clients and popular names: with 1024, a thousand
  * names and 500 clients missed there often enough to cost 38 instructions
- * a line (make bench, 1M keys). */
+ * a line (make bench, 1M keys).  They are 2048 sets of two: direct-mapped,
+ * a thousand names (make bench, client-query) missed one time in 13 in
+ * the birthday collisions of their slots. */
 #define STRPOOL_RECENT_SLOTS 4096
 
 struct strpool {
@@ -48,10 +51,6 @@ struct strpool {
 int strpool_init(struct strpool *pool, const struct hash_key *key);
 void strpool_free(struct strpool *pool);
 
-/* Returns the string equal to data[0..len) with one more reference, making
- * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN. */
-struct str *strpool_get(struct strpool *pool, const char *data, size_t len);
-
 /* Returns the string if the pool has it, without taking a reference. */
 struct str *strpool_find(const struct strpool *pool, const char *data, size_t len);
 
@@ -59,6 +58,75 @@ static inline struct str *str_ref(struct str *s)
 {
 	s->refs++;
 	return s;
+}
+
+/* strpool_get() past the cache of recent strings: slot is data's set
+ * there, neither of whose slots held it.  The string found or made takes
+ * the set's first slot, the string there moves to the second. */
+struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t len, struct str **slot);
+
+/* A string's set in the cache, its two slots: strings that share a set
+ * only miss there, the third of them on. */
+HOT struct str **strpool_recent_slot(struct strpool *pool, const char *data, size_t len)
+{
+	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 2)];
+}
+
+/* Whether s, a slot's string or NULL, is data[0..len). */
+HOT int strpool_holds(const struct str *s, const char *data, size_t len)
+{
+	return s && s->len == len && same_bytes(s->data, data, len); /* never for len > STRPOOL_MAX_LEN */
+}
+
+/* Returns the string equal to data[0..len) with one more reference, making
+ * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN.  The
+ * cache's hit inline (HOT: every line and packet interns two to four). */
+HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
+{
+	struct str **slot = strpool_recent_slot(pool, data, len);
+	if (strpool_holds(slot[0], data, len))
+		return str_ref(slot[0]);
+	if (strpool_holds(slot[1], data, len))
+		return str_ref(slot[1]);
+	return strpool_get_uncached(pool, data, len, slot);
+}
+
+/* A string remembered without a reference: the pointer, its set in the
+ * cache of recent strings and a copy of its text.  strpool_recall() gives
+ * it back, with a reference, while a slot of the set still holds it and its
+ * text is the copy's: a string freed since has left the set
+ * (strpool_release() clears its slot), and one made since at the same
+ * address, in the same set, is told apart by its text.  So the holder of the memo need not make the
+ * text again (a packet's client address, for one). */
+#define STR_MEMO_MAX 47
+
+struct str_memo {
+	struct str *s; /* NULL: nothing remembered */
+	uint16_t slot;
+	uint8_t len;
+	char text[STR_MEMO_MAX];
+};
+
+HOT struct str *strpool_recall(struct strpool *pool, const struct str_memo *m)
+{
+	struct str *s = m->s;
+	if (s && (pool->recent[m->slot] == s || pool->recent[m->slot + 1] == s) && s->len == m->len &&
+	    same_bytes(s->data, m->text, m->len))
+		return str_ref(s);
+	return NULL;
+}
+
+/* Remembers s, just had from strpool_get() (so in its set), in *m; nothing
+ * for NULL or a text longer than STR_MEMO_MAX. */
+static inline void strpool_remember(struct strpool *pool, struct str_memo *m, struct str *s)
+{
+	m->s = NULL;
+	if (!s || s->len > STR_MEMO_MAX)
+		return;
+	m->slot = (uint16_t)(strpool_recent_slot(pool, s->data, s->len) - pool->recent);
+	m->len = (uint8_t)s->len;
+	memcpy(m->text, s->data, s->len);
+	m->s = s;
 }
 
 /* Frees a string whose last reference was dropped. */

@@ -11,10 +11,13 @@
  *                                        (h0000.example.org ...) in turn, each counted into the
  *                                        (client, domain, type) table
  *                        client-exchange 500 queries each followed by its response (a
- *                                        TXT answer), which closes it: the cost of a response is
- *                                        twice this average less client-query's
- *                        the measured phase is the function measured_packets
- *                        (callgrind --toggle-collect)
+ *                                        TXT answer), which closes it: the average of both
+ *                        client-response the same exchanges, the responses alone measured
+ *                        the measured phase is the function measured_packets, for
+ *                        client-response measured_response (callgrind --toggle-collect)
+ *   bench_packets sizes  the bytes of the tables of exchanges in flight, as this build
+ *                        lays them out: pending (each query until its outcome) and
+ *                        forwards (each question until the resolver's own query)
  *
  * Frames are Ethernet, IPv4, UDP to or from port 53, as the kernel hands
  * them over on a LAN interface.
@@ -105,16 +108,29 @@ static size_t frame(uint8_t *f, const char *name, unsigned qtype, int response)
 	return (size_t)(w.p - f);
 }
 
-/* The only function callgrind counts (--toggle-collect=measured_packets). */
 #define NAMES 1000u
+
+/* Frame i of the run, as the reader thread accounts each. */
+static void account(struct agg *agg, const uint8_t *frame, size_t len, uint32_t i)
+{
+	agg_lock(agg);
+	capture_account(agg, frame, len, PORT, 0, 1700000000u + i / 1000);
+	agg_unlock(agg);
+}
+
+/* The only functions callgrind counts (--toggle-collect=measured_packets,
+ * --toggle-collect=measured_response). */
 __attribute__((noinline)) void measured_packets(struct agg *agg, uint8_t (*f)[1024], const size_t *len, uint32_t n);
 __attribute__((noinline)) void measured_packets(struct agg *agg, uint8_t (*f)[1024], const size_t *len, uint32_t n)
 {
-	for (uint32_t i = 0; i < PACKETS; i++) {
-		agg_lock(agg);
-		capture_account(agg, f[i % n], len[i % n], PORT, 0, 1700000000u + i / 1000);
-		agg_unlock(agg);
-	}
+	for (uint32_t i = 0; i < PACKETS; i++)
+		account(agg, f[i % n], len[i % n], i);
+}
+
+__attribute__((noinline)) void measured_response(struct agg *agg, const uint8_t *frame, size_t len, uint32_t i);
+__attribute__((noinline)) void measured_response(struct agg *agg, const uint8_t *frame, size_t len, uint32_t i)
+{
+	account(agg, frame, len, i);
 }
 
 int main(int argc, char **argv)
@@ -138,7 +154,11 @@ int main(int argc, char **argv)
 			len[n] = frame(f[n], name, 1, 0);
 		}
 		cfg.queries = AGG_QUERIES_PACKETS;
-	} else if (strcmp(kind, "client-exchange") == 0) {
+	} else if (strcmp(kind, "sizes") == 0) {
+		printf("pending_bytes %zu pending_slots %u forwards_bytes %zu forward_slots %u\n", sizeof(struct pending),
+		       PENDING_SLOTS, sizeof(struct forwards), FORWARD_SLOTS);
+		return 0;
+	} else if (strcmp(kind, "client-exchange") == 0 || strcmp(kind, "client-response") == 0) {
 		for (n = 0; n < NAMES; n++) {
 			char name[32];
 			snprintf(name, sizeof name, "h%04u.example.org", (unsigned)n / 2);
@@ -146,7 +166,8 @@ int main(int argc, char **argv)
 		}
 		cfg.queries = AGG_QUERIES_PACKETS;
 	} else {
-		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query|client-query|client-exchange\n");
+		fprintf(stderr, "usage: bench_packets dnstt-query|dnstt-response|dns-query|client-query|client-exchange|"
+		                "client-response|sizes\n");
 		return 2;
 	}
 
@@ -164,10 +185,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agg_new failed\n");
 		return 2;
 	}
-	measured_packets(agg, f, len, n);
+	uint32_t measured = PACKETS;
+	if (strcmp(kind, "client-response") == 0) {
+		for (uint32_t i = 0; i < PACKETS; i++) /* a query, then its response */
+			if (i & 1)
+				measured_response(agg, f[i % n], len[i % n], i);
+			else
+				account(agg, f[i % n], len[i % n], i);
+		measured = PACKETS / 2;
+	} else {
+		measured_packets(agg, f, len, n);
+	}
 	const struct sessions_domain *d = &agg->dnstt->domain[0];
-	printf("kind %s packets %u frame_bytes %zu entries %u client_queries %llu replies %llu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
-	       PACKETS, len[0], agg->entries.used, (unsigned long long)agg->stats.packet_queries,
+	printf("kind %s packets %u measured %u frame_bytes %zu entries %u client_queries %llu replies %llu ok %llu tunnel_queries %llu bytes_in %llu bytes_out %llu\n", kind,
+	       PACKETS, measured, len[measured < PACKETS], agg->entries.used, (unsigned long long)agg->stats.packet_queries,
 	       (unsigned long long)agg->stats.packet_replies,
 	       (unsigned long long)agg->stats.packets[DNSPKT_OK], (unsigned long long)d->n.queries,
 	       (unsigned long long)d->n.bytes_in, (unsigned long long)d->n.bytes_out);

@@ -105,16 +105,28 @@ if command -v dnsperf >/dev/null; then
 fi
 
 # 6. instructions per captured packet, through capture_account as the reader uses it
-for kind in dnstt-query dnstt-response dns-query client-query client-exchange; do
+# (client-response: the exchanges of client-exchange, the responses alone counted)
+for kind in dnstt-query dnstt-response dns-query client-query client-exchange client-response; do
+	fn=measured_packets
+	[ "$kind" = client-response ] && fn=measured_response
 	valgrind --tool=callgrind --callgrind-out-file=/tmp/dnsagg-cg.$$ \
-		--toggle-collect=measured_packets build/bench_packets "$kind" >/tmp/dnsagg-cg.$$.out 2>/tmp/dnsagg-cg.$$.err
+		--toggle-collect=$fn build/bench_packets "$kind" >/tmp/dnsagg-cg.$$.out 2>/tmp/dnsagg-cg.$$.err
 	ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.err)
-	n=$(sed -n 's/.*packets \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
+	n=$(sed -n 's/.*measured \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
 	bytes=$(sed -n 's/.*frame_bytes \([0-9]*\).*/\1/p' /tmp/dnsagg-cg.$$.out)
+	what="frames of $bytes bytes"
+	[ "$kind" = client-response ] && what="responses of $bytes bytes, each after its query (not counted)"
 	row "cost per packet, $kind" "$((ir / n))" instructions \
-		"callgrind, $n frames of $bytes bytes (Ethernet, IPv4, UDP) through capture_account with the lock, -O2 x86-64"
+		"callgrind, $n $what (Ethernet, IPv4, UDP) through capture_account with the lock, -O2 x86-64"
 	rm -f /tmp/dnsagg-cg.$$.out /tmp/dnsagg-cg.$$.err /tmp/dnsagg-cg.$$
 done
+
+# 6b. the fixed memory of the exchanges in flight (queries = "packets"), at its
+# bound from the start: the sizes of this build's structures
+sizes=$(build/bench_packets sizes)
+size_of() { echo "$sizes" | sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
+row "memory of the pending tables at their bound" "$(($(size_of pending_bytes) + $(size_of forwards_bytes)))" bytes \
+	"sizeof(struct pending) $(size_of pending_bytes) ($(size_of pending_slots) queries awaiting their outcome) + sizeof(struct forwards) $(size_of forwards_bytes) ($(size_of forward_slots) questions awaiting the resolver's forward), x86-64; fixed, inside the aggregator"
 
 # 7. size of the MIPS builds: the router's (musl, soft float, as OpenWrt's
 # mips_24kc packages) and glibc's hard-float one, for comparison

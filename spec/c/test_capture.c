@@ -524,6 +524,46 @@ static void test_type_names(void)
 	}
 }
 
+/* A name's text is itself when every label octet is printable ASCII and
+ * none is a '.', "<name unprintable>" otherwise (dnsmasq's rule), for
+ * random names of octets near the edges; the root is ".". */
+static void test_name_text(void)
+{
+	static const unsigned char octets[] = { 'a', 'Z', '-', '.', ' ', '~', '"', '\\', 0x1f, 0x7f, 0x80, 0xff, 0 };
+	struct dnspkt_name name;
+	size_t len;
+	memset(&name, 0, sizeof name);
+	strcpy(name.text, ".");
+	name.text_len = 1;
+	CHECK_STR(pktquery_name_text(&name, &len), ".");
+	for (unsigned n = 0; n < 20000; n++) {
+		int printable = 1;
+		size_t text = 0;
+		name.nlabels = (uint8_t)(1 + check_rand() % 5);
+		for (unsigned l = 0; l < name.nlabels; l++) {
+			unsigned llen = 1 + (unsigned)(check_rand() % (l == 0 ? 40 : 8));
+			if (l > 0)
+				name.text[text++] = '.';
+			name.label[l].off = (uint8_t)text;
+			name.label[l].len = (uint8_t)llen;
+			for (unsigned i = 0; i < llen; i++) {
+				/* mostly letters, so that a whole name is printable often enough */
+				unsigned char c = check_rand() % 8 ? 'a' : octets[check_rand() % sizeof octets];
+				name.text[text++] = (char)c;
+				printable &= c >= 0x20 && c <= 0x7e && c != '.';
+			}
+		}
+		name.text[text] = '\0';
+		name.text_len = (uint16_t)text;
+		const char *got = pktquery_name_text(&name, &len);
+		if (printable ? got != name.text || len != text : strcmp(got, "<name unprintable>") != 0 || len != 18) {
+			CHECK_STR(got, printable ? name.text : "<name unprintable>");
+			break;
+		}
+		check_passed++;
+	}
+}
+
 /* The client's text is inet_ntop's, for addresses with zero groups in
  * every place, runs of every length, mapped and compatible IPv4 (IPv6 is
  * inet_ntop's own; IPv4 is written here). */
@@ -816,5 +856,5 @@ static void test_packet_forwards(void)
 	agg_free(agg);
 }
 
-CHECK_MAIN(test_type_names, test_client_text, test_packet_queries, test_packet_replies, test_packet_forwards, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+CHECK_MAIN(test_type_names, test_name_text, test_client_text, test_packet_queries, test_packet_replies, test_packet_forwards, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
            test_sessions_groups)

@@ -219,11 +219,10 @@ static int parse_frame(const uint8_t *f, size_t n, uint16_t port, struct dnspkt_
 	return status;
 }
 
-/* The name's fields agree with each other, plain with its label octets. */
+/* The name's fields agree with each other. */
 static int name_ok(const struct dnspkt_name *nm)
 {
 	size_t sum = 0;
-	int plain = 1;
 	if (nm->text_len > DNSPKT_NAME_TEXT_MAX || nm->wire_len > DNSPKT_NAME_WIRE_MAX ||
 	    nm->nlabels > DNSPKT_LABELS_MAX || nm->text[nm->text_len] != '\0')
 		return 0;
@@ -234,11 +233,7 @@ static int name_ok(const struct dnspkt_name *nm)
 		if (i > 0 && (l->off != nm->label[i - 1].off + nm->label[i - 1].len + 1 || nm->text[l->off - 1] != '.'))
 			return 0;
 		sum += l->len;
-		for (size_t b = l->off; b < (size_t)l->off + l->len; b++)
-			plain &= nm->text[b] >= 0x20 && nm->text[b] <= 0x7e && nm->text[b] != '.';
 	}
-	if (nm->plain != plain)
-		return 0;
 	if (nm->nlabels == 0)
 		return nm->text_len == 1 && nm->text[0] == '.' && nm->wire_len == 1;
 	return nm->label[0].off == 0 && nm->wire_len == 1 + sum + nm->nlabels &&
@@ -826,19 +821,9 @@ static void test_raw_label_bytes(void)
 	CHECK_INT(q.name.label[1].off, 4);
 	CHECK_INT(q.name.label[1].len, 2);
 	CHECK_INT(q.name.label[2].off, 7);
-	CHECK_INT(q.name.plain, 0); /* a '.', a NUL, 0xff */
 	static const uint8_t printable[] = { 4, ' ', '"', '\\', '~', 3, 'C', 'o', 'M', 0 };
 	CHECK_INT(question_of_wire(printable, sizeof printable, &q), DNSPKT_OK);
-	CHECK_INT(q.name.plain, 1);
 	CHECK_INT(q.end, 12 + sizeof printable + 4);
-	static const uint8_t del[] = { 1, 0x7f, 0 }, dot[] = { 1, '.', 0 }, high[] = { 1, 0x80 + 'a', 0 };
-	CHECK_INT(question_of_wire(del, sizeof del, &q), DNSPKT_OK);
-	CHECK_INT(q.name.plain, 0);
-	CHECK_INT(question_of_wire(dot, sizeof dot, &q), DNSPKT_OK);
-	CHECK_INT(q.name.plain, 0);
-	CHECK_INT(q.name.text_len, 1); /* "." like the root, but one label */
-	CHECK_INT(question_of_wire(high, sizeof high, &q), DNSPKT_OK);
-	CHECK_INT(q.name.plain, 0);
 }
 
 static void test_compression_pointers(void)

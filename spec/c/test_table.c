@@ -229,44 +229,54 @@ static void test_strpool_frees_at_last_put(void)
 	strpool_free(&pool);
 }
 
-/* The name that shares the cache slot of `of`: "n0", "n1", ... */
-static void slot_mate(const char *of, char *out, size_t size)
+/* A name that shares the cache set of `of`, the first ("n0", "n1", ...) after
+ * `skip` others that do. */
+static void slot_mate(const char *of, int skip, char *out, size_t size)
 {
-	uint32_t want = hash_fast(of, strlen(of)) & (STRPOOL_RECENT_SLOTS - 1);
+	uint32_t want = hash_fast(of, strlen(of)) & (STRPOOL_RECENT_SLOTS - 2);
 	for (unsigned i = 0;; i++) {
 		snprintf(out, size, "n%u", i);
-		if (strcmp(out, of) != 0 && (hash_fast(out, strlen(out)) & (STRPOOL_RECENT_SLOTS - 1)) == want)
+		if (strcmp(out, of) != 0 && (hash_fast(out, strlen(out)) & (STRPOOL_RECENT_SLOTS - 2)) == want &&
+		    skip-- == 0)
 			return;
 	}
 }
 
-/* The cache in front of the chains: two strings in one slot take turns
- * and are both found, and a freed string leaves its slot (ASan would see
- * a later compare against it). */
+/* The cache in front of the chains, sets of two slots: two strings in one
+ * set are both kept, a third takes the place of the one filled first and
+ * all are found, and a freed string leaves its slot (ASan would see a
+ * later compare against it). */
 static void test_strpool_recent_cache(void)
 {
 	struct strpool pool;
-	char mate[32];
+	char mate[32], third[32];
 	strpool_init(&pool, &test_key);
-	slot_mate("a.example", mate, sizeof mate);
-	struct str **slot = &pool.recent[hash_fast("a.example", 9) & (STRPOOL_RECENT_SLOTS - 1)];
+	slot_mate("a.example", 0, mate, sizeof mate);
+	slot_mate("a.example", 1, third, sizeof third);
+	struct str **slot = &pool.recent[hash_fast("a.example", 9) & (STRPOOL_RECENT_SLOTS - 2)];
 
 	struct str *a = get(&pool, "a.example");
-	CHECK(*slot == a);
+	CHECK(slot[0] == a && slot[1] == NULL);
 	CHECK(get(&pool, "a.example") == a); /* from the cache */
 	struct str *b = get(&pool, mate);
-	CHECK(*slot == b && b != a);
-	CHECK(get(&pool, "a.example") == a); /* from the chains, and back in the slot */
-	CHECK(*slot == a);
-	CHECK_INT(a->refs, 3);
+	CHECK(slot[0] == b && slot[1] == a && b != a);
+	CHECK(get(&pool, "a.example") == a); /* from the cache, the second slot */
+	CHECK(slot[0] == b && slot[1] == a);
+	struct str *c = get(&pool, third);
+	CHECK(slot[0] == c && slot[1] == b); /* a went */
+	CHECK(get(&pool, "a.example") == a); /* from the chains, and back in the set */
+	CHECK(slot[0] == a && slot[1] == c);
+	CHECK_INT(a->refs, 4);
 	CHECK_INT(b->refs, 1);
-	CHECK_INT(pool.count, 2);
+	CHECK_INT(pool.count, 3);
 
-	strpool_put(&pool, b); /* freed while not in the slot: the slot keeps a */
-	CHECK(*slot == a);
-	for (int i = 0; i < 3; i++)
-		strpool_put(&pool, a); /* freed while in it: the slot is emptied */
-	CHECK(*slot == NULL);
+	strpool_put(&pool, b); /* freed while not in the set: the set keeps a and c */
+	CHECK(slot[0] == a && slot[1] == c);
+	strpool_put(&pool, c); /* freed while in the second slot: that slot is emptied */
+	CHECK(slot[0] == a && slot[1] == NULL);
+	for (int i = 0; i < 4; i++)
+		strpool_put(&pool, a); /* freed while in the first: the slot is emptied */
+	CHECK(slot[0] == NULL);
 	CHECK_INT(pool.count, 0);
 
 	struct str *again = get(&pool, "a.example");

@@ -11,8 +11,7 @@
  *   - a name is what dnspkt.h promises: at most 127 labels, 253 characters
  *     and 255 octets on the wire; the labels follow each other in the text,
  *     joined by single dots, each of 1 to 63 octets; the text is NUL-
- *     terminated at text_len, and "." for the root; it is plain exactly
- *     when no label octet is a '.' or outside 0x20..0x7e;
+ *     terminated at text_len, and "." for the root;
  *   - the question ends inside the message, and an answer's name skipped
  *     from there (dnspkt_skip_name()) ends where reading it would.
  */
@@ -26,29 +25,23 @@
 static void check_name(const struct dnspkt_name *n)
 {
 	size_t text = 0, wire = 1;
-	int plain = 1;
 
 	FUZZ_CHECK(n->nlabels <= DNSPKT_LABELS_MAX && n->text_len <= DNSPKT_NAME_TEXT_MAX);
 	FUZZ_CHECK(n->wire_len >= 1 && n->wire_len <= DNSPKT_NAME_WIRE_MAX);
 	FUZZ_CHECK(n->text[n->text_len] == '\0');
 	if (n->nlabels == 0) {
-		FUZZ_CHECK(n->text_len == 1 && n->text[0] == '.' && n->wire_len == 1 && n->plain);
+		FUZZ_CHECK(n->text_len == 1 && n->text[0] == '.' && n->wire_len == 1);
 		return;
 	}
 	for (unsigned i = 0; i < n->nlabels; i++) {
 		const struct dnspkt_label *l = &n->label[i];
 		FUZZ_CHECK(l->len >= 1 && l->len <= 63 && l->off == text);
-		for (size_t b = l->off; b < l->off + l->len; b++) {
-			unsigned char c = (unsigned char)n->text[b];
-			plain &= c >= 0x20 && c <= 0x7e && c != '.';
-		}
 		text += l->len;
 		wire += 1u + l->len;
 		if (i + 1 < n->nlabels)
 			FUZZ_CHECK(n->text[text++] == '.');
 	}
 	FUZZ_CHECK(text == n->text_len && wire == n->wire_len);
-	FUZZ_CHECK(n->plain == plain);
 }
 
 /* The name at off read and skipped: the same status, the same end. */
