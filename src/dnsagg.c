@@ -781,12 +781,37 @@ static void set_string(lua_State *L, const char *key, const char *value)
 	lua_setfield(L, -2, key);
 }
 
+/* value as a lua_Number, rounded to the nearest (ties to even) above 2^53.
+ * The double's bits are built with integer arithmetic: on the router's
+ * soft-float MIPS a conversion is a routine of libgcc's (__floatundidf)
+ * that the module would carry. */
+static lua_Number u64_number(uint64_t value)
+{
+	uint64_t bits = 0;
+	if (value) {
+		int exponent = 1023 + 63;
+		for (int step = 32; step; step /= 2) /* shifted until its top bit is set */
+			if (!(value >> (64 - step))) {
+				value <<= step;
+				exponent -= step;
+			}
+		/* the 53 bits of the mantissa, its leading 1 included, and 11 below */
+		uint64_t mantissa = value >> 11, rest = value & 0x7ff;
+		mantissa += rest > 0x400 || (rest == 0x400 && (mantissa & 1));
+		/* the leading 1 adds one to the exponent, a carry out of the
+		 * rounding one more */
+		bits = ((uint64_t)(exponent - 1) << 52) + mantissa;
+	}
+	lua_Number n;
+	memcpy(&n, &bits, sizeof n);
+	return n;
+}
+
 /* Counters reach Lua as numbers (exact to 2^53), never as lua_Integer, 32
- * bits on OpenWrt's LNUM Lua.  One conversion here, not one per caller
- * (on 32-bit MIPS each is a call into libgcc). */
+ * bits on OpenWrt's LNUM Lua.  One conversion here, not one per caller. */
 static void set_number(lua_State *L, const char *key, uint64_t value)
 {
-	lua_pushnumber(L, (lua_Number)value);
+	lua_pushnumber(L, u64_number(value));
 	lua_setfield(L, -2, key);
 }
 
