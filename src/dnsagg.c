@@ -951,52 +951,120 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 	set_number(L, "sessions", t->sessions);
 }
 
+/* When a counter of agg:stats() is there. */
+enum stat_when { STAT_ALWAYS, STAT_CAPTURE, STAT_DNSTT, STAT_GROUPS, STAT_FIFO };
+
+/* The counters of agg:stats() that are a field of the view: name, field,
+ * when shown.  An int field (STAT_INT) shows as 0 when below. */
+#define STAT_FIELDS(X, Y)                                                 \
+	X("unparsed", stats.lines[LOGLINE_UNPARSED], STAT_ALWAYS)             \
+	X("bytes_read", stats.bytes_read, STAT_ALWAYS)                        \
+	X("entries", nrows, STAT_ALWAYS)                                      \
+	X("max_entries", cfg.max_entries, STAT_ALWAYS)                        \
+	X("evictions", entry_evictions, STAT_ALWAYS)                          \
+	X("clients", nclients, STAT_ALWAYS)                                   \
+	X("max_clients", cfg.max_clients, STAT_ALWAYS)                        \
+	X("client_evictions", client_evictions, STAT_ALWAYS)                  \
+	X("servers", nservers, STAT_ALWAYS)                                   \
+	X("blocked", nblocked, STAT_ALWAYS)                                   \
+	X("blocked_evictions", blocked_evictions, STAT_ALWAYS)                \
+	X("lease_reloads", stats.lease_reloads, STAT_ALWAYS)                  \
+	X("memory_bytes", memory_bytes, STAT_ALWAYS)                          \
+	X("alloc_failures", stats.alloc_failures, STAT_ALWAYS)                \
+	X("excluded", stats.excluded, STAT_ALWAYS)                            \
+	X("packets_dropped", stats.packets_dropped, STAT_CAPTURE)             \
+	X("packet_queries", stats.packet_queries, STAT_CAPTURE)               \
+	X("packet_replies", stats.packet_replies, STAT_CAPTURE)               \
+	X("packet_forwards", stats.packet_forwards, STAT_CAPTURE)             \
+	Y("capture_buffer_bytes", stats.capture_buffer_bytes, STAT_CAPTURE)   \
+	X("dnstt_session_evictions", dnstt_evictions, STAT_DNSTT)             \
+	X("dnstt_group_overflows", dnstt_group_overflows, STAT_GROUPS)        \
+	X("fifo_opens", stats.fifo_opens, STAT_FIFO)                          \
+	Y("fifo_buffer_bytes", stats.fifo_buffer_bytes, STAT_FIFO)            \
+	X("reopen_signals", stats.reopen_signals, STAT_FIFO)
+
+/* Where a counter is in the view, how wide (or an int), when shown.  The
+ * names are apart, one string after the other in stat_names (no pointer
+ * to relocate at load time a name). */
+struct stat_field {
+	uint16_t at;
+	unsigned char size, is_int, when;
+};
+
+#define STAT_NAME(name, field, when) name "\0"
+#define STAT_ROW(name, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), 0, when },
+#define STAT_INT_ROW(name, field, when) { (uint16_t)offsetof(struct agg_view, field), sizeof(int), 1, when },
+
+static const char stat_names[] = STAT_FIELDS(STAT_NAME, STAT_NAME);
+static const struct stat_field stat_fields[] = { STAT_FIELDS(STAT_ROW, STAT_INT_ROW) };
+
+/* The value of a stat_field in the view. */
+static uint64_t stat_value(const struct agg_view *v, const struct stat_field *f)
+{
+	const char *p = (const char *)v + f->at;
+	uint64_t u64 = 0;
+	uint32_t u32 = 0;
+	int i = 0;
+	if (f->is_int) {
+		memcpy(&i, p, sizeof i);
+		return i > 0 ? (uint64_t)i : 0;
+	}
+	if (f->size == sizeof u32) {
+		memcpy(&u32, p, sizeof u32);
+		return u32;
+	}
+	memcpy(&u64, p, sizeof u64);
+	return u64;
+}
+
+/* Pushes a table of n counters, counts[k] named names(k); returns their sum. */
+static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const char *(*names)(int))
+{
+	uint64_t sum = 0;
+	lua_createtable(L, 0, n);
+	for (int k = 0; k < n; k++) {
+		set_number(L, names(k), counts[k]);
+		sum += counts[k];
+	}
+	return sum;
+}
+
+static const char *line_kind_name(int k)
+{
+	return logline_kind_name((enum logline_kind)k);
+}
+
+static const char *packet_result_name(int st)
+{
+	return st == DNSPKT_OK ? "dns" : dnspkt_status_name(st);
+}
+
 /* agg:stats() -> table of the module's own counters */
 static int l_stats(lua_State *L)
 {
 	struct handle *h = check_handle(L);
 	struct agg_view *v = new_view(L, h, 0);
 	const struct agg_stats *s = &v->stats;
-	uint64_t lines = 0;
+	const int shown[] = { [STAT_ALWAYS] = 1,
+		              [STAT_CAPTURE] = v->cfg.capture,
+		              [STAT_DNSTT] = v->ndnstt != 0,
+		              [STAT_GROUPS] = v->ndnstt_groups != 0,
+		              [STAT_FIFO] = s->fifo != FIFO_NONE };
 
 	lua_createtable(L, 0, 24);
-	lua_createtable(L, 0, 6);
-	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		set_number(L, logline_kind_name((enum logline_kind)k), s->lines[k]);
-		lines += s->lines[k];
-	}
+	const char *name = stat_names;
+	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, name += strlen(name) + 1)
+		if (shown[stat_fields[i].when])
+			set_number(L, name, stat_value(v, &stat_fields[i]));
+	uint64_t lines = push_counters(L, s->lines, LOGLINE_OTHER + 1, line_kind_name);
 	lua_setfield(L, -2, "lines_by_kind");
 	set_number(L, "lines", lines);
-	set_number(L, "unparsed", s->lines[LOGLINE_UNPARSED]);
-	set_number(L, "bytes_read", s->bytes_read);
-	set_number(L, "entries", v->nrows);
-	set_number(L, "max_entries", v->cfg.max_entries);
-	set_number(L, "evictions", v->entry_evictions);
-	set_number(L, "clients", v->nclients);
-	set_number(L, "max_clients", v->cfg.max_clients);
-	set_number(L, "client_evictions", v->client_evictions);
-	set_number(L, "servers", v->nservers);
-	set_number(L, "blocked", v->nblocked);
-	set_number(L, "blocked_evictions", v->blocked_evictions);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
-	set_number(L, "lease_reloads", s->lease_reloads);
-	set_number(L, "memory_bytes", v->memory_bytes);
-	set_number(L, "alloc_failures", s->alloc_failures);
-	set_number(L, "excluded", s->excluded);
 	if (v->cfg.capture) {
-		uint64_t packets = 0;
-		lua_createtable(L, 0, DNSPKT_STATUS_COUNT);
-		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-			set_number(L, st == DNSPKT_OK ? "dns" : dnspkt_status_name(st), s->packets[st]);
-			packets += s->packets[st];
-		}
+		uint64_t packets = push_counters(L, s->packets, DNSPKT_STATUS_COUNT, packet_result_name);
 		lua_setfield(L, -2, "packets_by_result");
 		set_number(L, "packets", packets);
-		set_number(L, "packets_dropped", s->packets_dropped);
-		set_number(L, "packet_queries", s->packet_queries);
-		set_number(L, "packet_replies", s->packet_replies);
-		set_number(L, "packet_forwards", s->packet_forwards);
-		set_number(L, "capture_buffer_bytes", (uint64_t)(s->capture_buffer_bytes > 0 ? s->capture_buffer_bytes : 0));
 	}
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
@@ -1005,32 +1073,24 @@ static int l_stats(lua_State *L)
 			lua_setfield(L, -2, v->dnstt[d].name);
 		}
 		lua_setfield(L, -2, "dnstt");
-		set_number(L, "dnstt_session_evictions", v->dnstt_evictions);
 	}
 	if (v->ndnstt_groups) {
 		lua_createtable(L, (int)v->ndnstt_groups, 0);
 		for (uint32_t i = 0; i < v->ndnstt_groups; i++) {
 			const struct sessions_group *g = &v->dnstt_groups[i];
 			push_tally(L, &g->n);
-			lua_pushstring(L, v->dnstt[g->domain].name);
-			lua_setfield(L, -2, "domain");
-			if (v->cfg.geoip_country) {
-				lua_pushstring(L, g->country);
-				lua_setfield(L, -2, "country");
-			}
+			set_string(L, "domain", v->dnstt[g->domain].name);
+			if (v->cfg.geoip_country)
+				set_string(L, "country", g->country);
 			if (v->cfg.geoip_asn)
 				set_number(L, "asn", g->asn);
 			lua_rawseti(L, -2, (int)i + 1);
 		}
 		lua_setfield(L, -2, "dnstt_groups");
-		set_number(L, "dnstt_group_overflows", v->dnstt_group_overflows);
 	}
 	if (s->fifo != FIFO_NONE) {
 		lua_pushboolean(L, s->fifo == FIFO_OPEN);
 		lua_setfield(L, -2, "fifo_up");
-		set_number(L, "fifo_opens", s->fifo_opens);
-		set_number(L, "fifo_buffer_bytes", (uint64_t)(s->fifo_buffer_bytes > 0 ? s->fifo_buffer_bytes : 0));
-		set_number(L, "reopen_signals", s->reopen_signals);
 	}
 	agg_view_free(v);
 	return 1;
