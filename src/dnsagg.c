@@ -999,25 +999,6 @@ struct stat_field {
 static const char stat_names[] = STAT_FIELDS(STAT_NAME, STAT_NAME);
 static const struct stat_field stat_fields[] = { STAT_FIELDS(STAT_ROW, STAT_INT_ROW) };
 
-/* The value of a stat_field in the view. */
-static uint64_t stat_value(const struct agg_view *v, const struct stat_field *f)
-{
-	const char *p = (const char *)v + f->at;
-	uint64_t u64 = 0;
-	uint32_t u32 = 0;
-	int i = 0;
-	if (f->is_int) {
-		memcpy(&i, p, sizeof i);
-		return i > 0 ? (uint64_t)i : 0;
-	}
-	if (f->size == sizeof u32) {
-		memcpy(&u32, p, sizeof u32);
-		return u32;
-	}
-	memcpy(&u64, p, sizeof u64);
-	return u64;
-}
-
 /* Pushes a table of n counters, counts[k] named names(k); returns their sum. */
 static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const char *(*names)(int))
 {
@@ -1056,7 +1037,7 @@ static int l_stats(lua_State *L)
 	const char *name = stat_names;
 	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, name += strlen(name) + 1)
 		if (shown[stat_fields[i].when])
-			set_number(L, name, stat_value(v, &stat_fields[i]));
+			set_number(L, name, expo_field(v, stat_fields[i].at, stat_fields[i].size, stat_fields[i].is_int));
 	uint64_t lines = push_counters(L, s->lines, LOGLINE_OTHER + 1, line_kind_name);
 	lua_setfield(L, -2, "lines_by_kind");
 	set_number(L, "lines", lines);

@@ -74,13 +74,6 @@ static void sample(const struct expo_sink *sink, const char *name, const struct 
 	sink->sample(sink->ctx, name, labels, n, u64_text(value, text));
 }
 
-static void single(const struct expo_sink *sink, const char *name, const char *type,
-                   const char *help, uint64_t value)
-{
-	sink->family(sink->ctx, name, type, help);
-	sample(sink, name, NULL, 0, value);
-}
-
 static const char *hostname_of(const struct lease *lease)
 {
 	return lease ? lease->hostname : "";
@@ -181,84 +174,144 @@ static void walk_leases(const struct agg_view *v, const struct expo_sink *sink)
 	}
 }
 
+/* The module's own families, in the order written: name, type, help,
+ * where the value is (X: a field of the view; Y: one that is an int, 0
+ * when below; Z: a field of struct health_extra, the two computed; P: the
+ * packets by result, a series each), when written. */
+#define HEALTH_FAMILIES(X, Y, Z, P) \
+	X("dnsagg_read_bytes_total", COUNTER, "Bytes of log read.", stats.bytes_read, ALWAYS) \
+	X("dnsagg_table_entries", GAUGE, "(client, domain, type) keys in the table.", nrows, ALWAYS) \
+	X("dnsagg_table_capacity", GAUGE, "Most keys the table holds (max_entries).", cfg.max_entries, ALWAYS) \
+	X("dnsagg_table_evictions_total", COUNTER, "Keys evicted, least recently used first, to make room.", \
+	  entry_evictions, ALWAYS) \
+	X("dnsagg_clients", GAUGE, "Clients with a query total.", nclients, ALWAYS) \
+	X("dnsagg_clients_capacity", GAUGE, "Most clients kept (max_clients).", cfg.max_clients, ALWAYS) \
+	X("dnsagg_client_evictions_total", COUNTER, "Clients evicted to make room.", client_evictions, ALWAYS) \
+	X("dnsagg_blocked_evictions_total", COUNTER, "Keys of dnsmasq_blocked_queries_total evicted to make room.", \
+	  blocked_evictions, ALWAYS) \
+	X("dnsagg_query_series_limit", GAUGE, \
+	  "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.", cfg.max_series, \
+	  SERIES) \
+	X("dnsagg_query_series_omitted", GAUGE, \
+	  "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.", rows_omitted, SERIES) \
+	X("dnsagg_excluded_queries_total", COUNTER, \
+	  "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.", stats.excluded, RULES) \
+	Z("dnsagg_fifo_up", GAUGE, "1 when the dnsmasq log FIFO is open and read.", fifo_up, FIFO) \
+	X("dnsagg_fifo_opens_total", COUNTER, "Times the FIFO was opened.", stats.fifo_opens, FIFO) \
+	Y("dnsagg_fifo_buffer_bytes", GAUGE, "Capacity of the FIFO's pipe buffer.", stats.fifo_buffer_bytes, FIFO) \
+	X("dnsagg_dnsmasq_reopen_signals_total", COUNTER, "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", \
+	  stats.reopen_signals, FIFO) \
+	P("dnsagg_packets_total", COUNTER, \
+	  "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).", stats.packets, \
+	  CAPTURE) \
+	X("dnsagg_packets_dropped_total", COUNTER, \
+	  "Frames on the DNS port that the kernel dropped because the capture socket's queue was full " \
+	  "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.", \
+	  stats.packets_dropped, CAPTURE) \
+	X("dnsagg_packet_queries_total", COUNTER, \
+	  "Clients' queries counted from captured packets (queries = \"packets\").", stats.packet_queries, PACKETS) \
+	Y("dnsagg_capture_buffer_bytes", GAUGE, \
+	  "Size of the capture socket's receive queue, as the kernel granted it (capture.buffer).", \
+	  stats.capture_buffer_bytes, CAPTURE) \
+	X("dnsagg_dnstt_session_evictions_total", COUNTER, \
+	  "DNSTT sessions evicted from the session table (max_sessions) to make room.", dnstt_evictions, DNSTT) \
+	X("dnsagg_dnstt_group_overflows_total", COUNTER, \
+	  "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.", \
+	  dnstt_group_overflows, GROUPS) \
+	Z("dnsagg_leases", GAUGE, "DHCP leases known.", leases, LEASES) \
+	X("dnsagg_lease_reloads_total", COUNTER, "Times the lease files were read.", stats.lease_reloads, LEASES) \
+	X("dnsagg_lease_bad_lines", GAUGE, "Lines of the lease files that were not leases.", stats.lease_bad_lines, \
+	  LEASES) \
+	X("dnsagg_memory_bytes", GAUGE, "Memory held by the tables and strings.", memory_bytes, ALWAYS) \
+	X("dnsagg_alloc_failures_total", COUNTER, "Allocations that failed (counts lost).", stats.alloc_failures, ALWAYS)
+
+enum health_when { ALWAYS, SERIES, RULES, FIFO, CAPTURE, PACKETS, DNSTT, GROUPS, LEASES, HEALTH_WHEN };
+enum health_type { COUNTER, GAUGE };
+enum health_from { FROM_VIEW, FROM_VIEW_INT, FROM_EXTRA, FROM_PACKETS };
+
+/* The two values computed, not a field of the view. */
+struct health_extra {
+	uint64_t fifo_up, leases;
+};
+
+struct health_family {
+	uint16_t at;
+	unsigned char size, from, type, when;
+};
+
+#define HEALTH_STRING(name, type, help, field, when) name "\0"
+#define HEALTH_HELP(name, type, help, field, when) help "\0"
+#define HEALTH_VIEW(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), FROM_VIEW, type, when },
+#define HEALTH_INT(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(int), FROM_VIEW_INT, type, when },
+#define HEALTH_EXTRA(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct health_extra, field), sizeof(uint64_t), FROM_EXTRA, type, when },
+#define HEALTH_PACKETS(name, type, help, field, when) { 0, 0, FROM_PACKETS, type, when },
+
+/* The names and the help texts one after another: no pointer in the table
+ * for the loader to relocate. */
+static const char health_names[] = HEALTH_FAMILIES(HEALTH_STRING, HEALTH_STRING, HEALTH_STRING, HEALTH_STRING);
+static const char health_help[] = HEALTH_FAMILIES(HEALTH_HELP, HEALTH_HELP, HEALTH_HELP, HEALTH_HELP);
+static const struct health_family health[] = { HEALTH_FAMILIES(HEALTH_VIEW, HEALTH_INT, HEALTH_EXTRA, HEALTH_PACKETS) };
+
+uint64_t expo_field(const void *base, size_t at, size_t size, int is_int)
+{
+	const char *p = (const char *)base + at;
+	uint64_t u64 = 0;
+	uint32_t u32 = 0;
+	int i = 0;
+	if (is_int) {
+		memcpy(&i, p, sizeof i);
+		return i > 0 ? (uint64_t)i : 0;
+	}
+	if (size == sizeof u32) {
+		memcpy(&u32, p, sizeof u32);
+		return u32;
+	}
+	memcpy(&u64, p, sizeof u64);
+	return u64;
+}
+
 static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 {
 	const struct agg_stats *s = &v->stats;
+	const struct health_extra extra = { s->fifo == FIFO_OPEN, v->leases ? v->leases->count : 0 };
+	const int shown[HEALTH_WHEN] = {
+		[ALWAYS] = 1,
+		[SERIES] = v->cfg.max_series != 0,
+		[RULES] = v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded),
+		[FIFO] = s->fifo != FIFO_NONE,
+		[CAPTURE] = v->cfg.capture,
+		[PACKETS] = v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS,
+		[DNSTT] = v->ndnstt != 0,
+		[GROUPS] = v->ndnstt_groups != 0,
+		[LEASES] = v->cfg.nlease_files != 0,
+	};
 
 	sink->family(sink->ctx, "dnsagg_lines_total", "counter", "Log lines read, by what they were.");
 	for (int k = 0; k <= LOGLINE_OTHER; k++) {
 		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
 		sample(sink, "dnsagg_lines_total", labels, 1, s->lines[k]);
 	}
-	single(sink, "dnsagg_read_bytes_total", "counter", "Bytes of log read.", s->bytes_read);
-	single(sink, "dnsagg_table_entries", "gauge", "(client, domain, type) keys in the table.", v->nrows);
-	single(sink, "dnsagg_table_capacity", "gauge", "Most keys the table holds (max_entries).",
-	       v->cfg.max_entries);
-	single(sink, "dnsagg_table_evictions_total", "counter",
-	       "Keys evicted, least recently used first, to make room.", v->entry_evictions);
-	single(sink, "dnsagg_clients", "gauge", "Clients with a query total.", v->nclients);
-	single(sink, "dnsagg_clients_capacity", "gauge", "Most clients kept (max_clients).",
-	       v->cfg.max_clients);
-	single(sink, "dnsagg_client_evictions_total", "counter", "Clients evicted to make room.",
-	       v->client_evictions);
-	single(sink, "dnsagg_blocked_evictions_total", "counter",
-	       "Keys of dnsmasq_blocked_queries_total evicted to make room.", v->blocked_evictions);
-	if (v->cfg.max_series) {
-		single(sink, "dnsagg_query_series_limit", "gauge",
-		       "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.",
-		       v->cfg.max_series);
-		single(sink, "dnsagg_query_series_omitted", "gauge",
-		       "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.",
-		       v->rows_omitted);
-	}
-	if (v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded))
-		single(sink, "dnsagg_excluded_queries_total", "counter",
-		       "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.",
-		       s->excluded);
-	if (s->fifo != FIFO_NONE) {
-		single(sink, "dnsagg_fifo_up", "gauge", "1 when the dnsmasq log FIFO is open and read.",
-		       s->fifo == FIFO_OPEN);
-		single(sink, "dnsagg_fifo_opens_total", "counter", "Times the FIFO was opened.", s->fifo_opens);
-		single(sink, "dnsagg_fifo_buffer_bytes", "gauge", "Capacity of the FIFO's pipe buffer.",
-		       s->fifo_buffer_bytes > 0 ? (uint64_t)s->fifo_buffer_bytes : 0);
-		single(sink, "dnsagg_dnsmasq_reopen_signals_total", "counter",
-		       "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", s->reopen_signals);
-	}
-	if (v->cfg.capture) {
-		sink->family(sink->ctx, "dnsagg_packets_total", "counter",
-		             "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).");
-		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-			struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
-			sample(sink, "dnsagg_packets_total", labels, 1, s->packets[st]);
+	const char *name = health_names, *help = health_help;
+	for (size_t i = 0; i < sizeof health / sizeof health[0];
+	     i++, name += strlen(name) + 1, help += strlen(help) + 1) {
+		const struct health_family *f = &health[i];
+		if (!shown[f->when])
+			continue;
+		sink->family(sink->ctx, name, f->type == GAUGE ? "gauge" : "counter", help);
+		if (f->from == FROM_PACKETS) {
+			for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
+				struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
+				sample(sink, name, labels, 1, s->packets[st]);
+			}
+			continue;
 		}
-		single(sink, "dnsagg_packets_dropped_total", "counter",
-		       "Frames on the DNS port that the kernel dropped because the capture socket's queue was full "
-		       "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.",
-		       s->packets_dropped);
-		if (v->cfg.queries == AGG_QUERIES_PACKETS)
-			single(sink, "dnsagg_packet_queries_total", "counter",
-			       "Clients' queries counted from captured packets (queries = \"packets\").", s->packet_queries);
-		single(sink, "dnsagg_capture_buffer_bytes", "gauge",
-		       "Size of the capture socket's receive queue, as the kernel granted it (capture.buffer).",
-		       s->capture_buffer_bytes > 0 ? (uint64_t)s->capture_buffer_bytes : 0);
+		sample(sink, name, NULL, 0,
+		       expo_field(f->from == FROM_EXTRA ? (const void *)&extra : (const void *)v, f->at, f->size,
+		                  f->from == FROM_VIEW_INT));
 	}
-	if (v->ndnstt)
-		single(sink, "dnsagg_dnstt_session_evictions_total", "counter",
-		       "DNSTT sessions evicted from the session table (max_sessions) to make room.", v->dnstt_evictions);
-	if (v->ndnstt_groups)
-		single(sink, "dnsagg_dnstt_group_overflows_total", "counter",
-		       "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.",
-		       v->dnstt_group_overflows);
-	if (v->cfg.nlease_files) {
-		single(sink, "dnsagg_leases", "gauge", "DHCP leases known.", v->leases ? v->leases->count : 0);
-		single(sink, "dnsagg_lease_reloads_total", "counter", "Times the lease files were read.",
-		       s->lease_reloads);
-		single(sink, "dnsagg_lease_bad_lines", "gauge", "Lines of the lease files that were not leases.",
-		       s->lease_bad_lines);
-	}
-	single(sink, "dnsagg_memory_bytes", "gauge", "Memory held by the tables and strings.", v->memory_bytes);
-	single(sink, "dnsagg_alloc_failures_total", "counter", "Allocations that failed (counts lost).",
-	       s->alloc_failures);
 }
 
 /* One family per counter: a series per configured domain (at 0 until
