@@ -85,13 +85,6 @@ static enum number_class number_round_up(lua_Number d, uint32_t max, uint32_t *o
 	return fraction || up > max ? NUMBER_ROUNDED : NUMBER_WHOLE;
 }
 
-/* The value on top of the stack is a whole number from 1 to max: *out. */
-static int is_count(lua_State *L, uint32_t max, uint32_t *out)
-{
-	return lua_type(L, -1) == LUA_TNUMBER && number_round_up(lua_tonumber(L, -1), max, out) == NUMBER_WHOLE &&
-	       *out >= 1;
-}
-
 #define UNKNOWN_OPTION "dnsagg.new: unknown option"
 
 /* What dnsagg.new accepts of an option. */
@@ -236,23 +229,24 @@ static struct names *handle_names(lua_State *L, struct handle *h)
  * the lease files copied, the rules added to the handle's names, the dnstt
  * domains kept as the strings of the options table (alive until agg_new()
  * copies them). */
-static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i)
+static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i, int type)
 {
 	const struct opt_spec *s = &new_options[i];
-	if (lua_type(L, -1) == LUA_TSTRING && s->kind != OPT_DOMAINS) {
+	if (type == LUA_TSTRING && s->kind != OPT_DOMAINS) {
 		lua_createtable(L, 1, 0);
 		lua_pushvalue(L, -2);
 		lua_rawseti(L, -2, 1);
 		lua_replace(L, -2);
+		type = LUA_TTABLE;
 	}
-	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
+	size_t n = type == LUA_TTABLE ? lua_objlen(L, -1) : 0;
 	if (s->kind == OPT_PATHS) {
-		if (!lua_istable(L, -1))
-			bad_option(L, i, "must be a path or a list of paths, not %s", luaL_typename(L, -1));
+		if (type != LUA_TTABLE)
+			bad_option(L, i, "must be a path or a list of paths, not %s", lua_typename(L, type));
 		if (n > s->max)
 			bad_option(L, i, "names more than %d files", (int)s->max);
 	} else if (s->kind == OPT_RULES) {
-		if (!lua_istable(L, -1) || n > s->max)
+		if (type != LUA_TTABLE || n > s->max)
 			bad_option(L, i, "must be a list of at most %d domain names", (int)s->max);
 	} else {
 		if (n == 0)
@@ -308,7 +302,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 			if (i == O_GEOIP && !geoip_supported())
 				bad_option(L, i, "is not supported by this build (built without libmaxminddb)");
 			if (type != LUA_TTABLE)
-				bad_option(L, i, "must be a table, not %s", luaL_typename(L, -1));
+				bad_option(L, i, "must be a table, not %s", lua_typename(L, type));
 			table_at[i] = lua_gettop(L);
 			check_keys(L, table_at[i], new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
 			memcpy(value, &(int){ 1 }, sizeof(int));
@@ -323,7 +317,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 			/* fall through */
 		case OPT_STRING:
 			if (type != LUA_TSTRING) /* named by its key alone, in a table too */
-				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", s->name, luaL_typename(L, -1));
+				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", s->name, lua_typename(L, type));
 			text = lua_tostring(L, -1);
 			memcpy(value, &text, sizeof text);
 			break;
@@ -332,19 +326,20 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 				o->fold_psl = 1;
 				break;
 			}
-			if (!is_count(L, s->max, &count))
-				bad_option(L, i, "must be \"psl\" or a whole number from 1 to %d", (int)s->max);
-			memcpy(value, &count, sizeof count);
-			break;
+			/* fall through */
 		case OPT_COUNT:
-			if (!is_count(L, s->max, &count))
-				bad_option(L, i, "must be a whole number from 1 to %d", (int)s->max);
+			if (type != LUA_TNUMBER || number_round_up(lua_tonumber(L, -1), s->max, &count) != NUMBER_WHOLE ||
+			    count < 1)
+				bad_option(L, i,
+				           s->kind == OPT_FOLD ? "must be \"psl\" or a whole number from 1 to %d"
+				                               : "must be a whole number from 1 to %d",
+				           (int)s->max);
 			memcpy(value, &count, sizeof count);
 			break;
 		case OPT_PATHS:
 		case OPT_RULES:
 		case OPT_DOMAINS:
-			opt_list(L, h, o, i);
+			opt_list(L, h, o, i, type);
 			break;
 		}
 		lua_pop(L, 1);
