@@ -168,13 +168,13 @@ static void check_keys(lua_State *L, int t, const struct opt_spec *specs, size_t
 {
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
-		int known = 0;
+		int known = 0, type = lua_type(L, -2);
+		const char *key = type == LUA_TSTRING ? lua_tostring(L, -2) : lua_typename(L, type);
 		lua_pop(L, 1);
-		for (size_t i = 1; i < n && lua_type(L, -1) == LUA_TSTRING; i++)
-			known |= specs[i].parent == parent && strcmp(lua_tostring(L, -1), specs[i].name) == 0;
+		for (size_t i = 1; i < n && type == LUA_TSTRING; i++)
+			known |= specs[i].parent == parent && strcmp(key, specs[i].name) == 0;
 		if (!known)
-			luaL_error(L, "%s '%s%s%s'", what, specs[parent].name, parent ? "." : "",
-			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+			luaL_error(L, "%s '%s%s%s'", what, specs[parent].name, parent ? "." : "", key);
 	}
 }
 
@@ -232,14 +232,10 @@ static struct names *handle_names(lua_State *L, struct handle *h)
 static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i, int type)
 {
 	const struct opt_spec *s = &new_options[i];
-	if (type == LUA_TSTRING && s->kind != OPT_DOMAINS) {
-		lua_createtable(L, 1, 0);
-		lua_pushvalue(L, -2);
-		lua_rawseti(L, -2, 1);
-		lua_replace(L, -2);
+	int single = type == LUA_TSTRING && s->kind != OPT_DOMAINS; /* a list of one */
+	size_t n = single ? 1 : type == LUA_TTABLE ? lua_objlen(L, -1) : 0;
+	if (single)
 		type = LUA_TTABLE;
-	}
-	size_t n = type == LUA_TTABLE ? lua_objlen(L, -1) : 0;
 	if (s->kind == OPT_PATHS) {
 		if (type != LUA_TTABLE)
 			bad_option(L, i, "must be a path or a list of paths, not %s", lua_typename(L, type));
@@ -257,7 +253,10 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 	}
 	for (size_t k = 0; k < n; k++) {
 		size_t len = 0;
-		lua_rawgeti(L, -1, (int)k + 1);
+		if (single)
+			lua_pushvalue(L, -1);
+		else
+			lua_rawgeti(L, -1, (int)k + 1);
 		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 		if (s->kind == OPT_PATHS) {
 			if (!name)
@@ -279,10 +278,12 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 
 /* Checks the options table at index 1 against new_options[], each value
  * stored where its option says; the strings stay alive in the table.  A
- * table given stays on the stack for its own options. */
+ * table given stays on the stack, above the options and the handle, for
+ * its own options. */
 static void parse_options(lua_State *L, struct handle *h, struct options *o)
 {
 	int table_at[NEW_OPTIONS] = { 1 }; /* the stack index of each table given */
+	int top = 2;                       /* the options and the handle below the tables */
 	check_keys(L, 1, new_options, NEW_OPTIONS, 0, UNKNOWN_OPTION);
 	for (size_t i = 1; i < NEW_OPTIONS; i++) {
 		const struct opt_spec *s = &new_options[i];
@@ -303,7 +304,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 				bad_option(L, i, "is not supported by this build (built without libmaxminddb)");
 			if (type != LUA_TTABLE)
 				bad_option(L, i, "must be a table, not %s", lua_typename(L, type));
-			table_at[i] = lua_gettop(L);
+			table_at[i] = ++top;
 			check_keys(L, table_at[i], new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
 			memcpy(value, &(int){ 1 }, sizeof(int));
 			continue; /* stays on the stack */
@@ -446,22 +447,19 @@ static int l_new(lua_State *L)
 	cfg->capture = o.capture;
 	const char *fifo = o.fifo, *log = o.log, *psl = o.psl;
 
+	struct capture *cap = NULL;
 	if (fifo && access(fifo, F_OK) == 0 && access(fifo, R_OK) != 0) {
-		lua_pushnil(L);
 		lua_pushfstring(L, "dnsagg: no permission to read the FIFO %s: %s", fifo, strerror(errno));
-		return 2;
+		goto fail;
 	}
 	if ((o.country || o.asn) && !(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))) {
-		lua_pushnil(L);
 		lua_pushstring(L, err);
-		return 2;
+		goto fail;
 	}
 	if (psl && names_load_psl(handle_names(L, h), psl) != 0) {
-		geoip_close(cfg->geoip);
-		lua_pushnil(L);
 		lua_pushfstring(L, "dnsagg: option 'psl': cannot read the public-suffix list %s: %s", psl,
 		                strerror(errno));
-		return 2;
+		goto fail;
 	}
 	cfg->names = h->names;
 	h->agg = agg_new(cfg);
@@ -472,18 +470,12 @@ static int l_new(lua_State *L)
 	h->names = NULL; /* the aggregator's now */
 	agg_refresh_leases(h->agg);
 	if (log && reader_read_file(h->agg, log) != 0) {
-		int e = errno;
-		free_handle(h);
-		lua_pushnil(L);
-		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(e));
-		return 2;
+		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(errno));
+		goto fail;
 	}
-	struct capture *cap = NULL;
 	if (o.capture && !(cap = capture_open(o.interface, (uint16_t)o.port, o.buffer, err, sizeof err))) {
-		free_handle(h);
-		lua_pushnil(L);
 		lua_pushstring(L, err);
-		return 2;
+		goto fail;
 	}
 	if (cap)
 		h->agg->stats.capture_buffer_bytes = capture_buffer_bytes(cap); /* no thread yet */
@@ -491,14 +483,21 @@ static int l_new(lua_State *L)
 		struct reader_opts ropts = { fifo, o.pid_glob, o.lock, cap };
 		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
 		if (!h->reader) {
-			capture_close(cap);
-			free_handle(h);
-			lua_pushnil(L);
 			lua_pushstring(L, err);
-			return 2;
+			goto fail;
 		}
 	}
 	return 1;
+
+fail: /* an environment failure: nil and the message on top of the stack */
+	capture_close(cap);
+	if (h->agg)
+		free_handle(h); /* the aggregator owns the GeoIP databases */
+	else
+		geoip_close(cfg->geoip);
+	lua_pushnil(L);
+	lua_replace(L, 2); /* nil, message */
+	return 2;
 }
 
 /* --- methods ---------------------------------------------------------- */
