@@ -79,20 +79,26 @@ static const char *hostname_of(const struct lease *lease)
 	return lease ? lease->hostname : "";
 }
 
-static void walk_queries(const struct agg_view *v, const struct expo_sink *sink)
+/* dnsmasq_queries_total (rows: client, hostname, domain, type) or, for
+ * blocked, dnsmasq_blocked_queries_total (the same but type). */
+static void walk_rows(const struct agg_view *v, const struct expo_sink *sink, int blocked)
 {
-	static const char name[] = "dnsmasq_queries_total";
+	const char *name = blocked ? "dnsmasq_blocked_queries_total" : "dnsmasq_queries_total";
+	const struct view_row *rows = blocked ? v->blocked : v->rows;
+	uint32_t n = blocked ? v->nblocked : v->nrows - v->rows_omitted;
 	sink->family(sink->ctx, name, "counter",
-	             "DNS queries by client, domain and query type, for the most recently seen keys.");
-	for (uint32_t i = 0; i < v->nrows - v->rows_omitted; i++) {
-		const struct view_row *r = &v->rows[i];
+	             blocked ? "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most "
+	                       "recently seen keys."
+	                     : "DNS queries by client, domain and query type, for the most recently seen keys.");
+	for (uint32_t i = 0; i < n; i++) {
+		const struct view_row *r = &rows[i];
 		struct expo_label labels[] = {
 			{ "client", r->client },
 			{ "hostname", hostname_of(view_lease(v, r->client)) },
 			{ "domain", r->domain },
 			{ "type", r->type },
 		};
-		sample(sink, name, labels, 4, r->count);
+		sample(sink, name, labels, blocked ? 3 : 4, r->count);
 	}
 }
 
@@ -127,23 +133,6 @@ static void walk_replies(const struct agg_view *v, const struct expo_sink *sink)
 			};
 			sample(sink, name, labels, 2, v->replies[s][r]);
 		}
-}
-
-static void walk_blocked(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_blocked_queries_total";
-	sink->family(sink->ctx, name, "counter",
-	             "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most recently "
-	             "seen keys.");
-	for (uint32_t i = 0; i < v->nblocked; i++) {
-		const struct view_row *r = &v->blocked[i];
-		struct expo_label labels[] = {
-			{ "client", r->client },
-			{ "hostname", hostname_of(view_lease(v, r->client)) },
-			{ "domain", r->domain },
-		};
-		sample(sink, name, labels, 3, r->count);
-	}
 }
 
 static void walk_servers(const struct agg_view *v, const struct expo_sink *sink)
@@ -314,42 +303,35 @@ static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 	}
 }
 
+/* The dnstt families: name, type, help, field of struct sessions_tally (a
+ * uint32_t or a uint64_t); rows of the same struct as health[]. */
+#define DNSTT_FAMILIES(X) \
+	X("dnstt_active_clients", GAUGE, "DNSTT sessions seen within the active window.", active) \
+	X("dnstt_peak_clients", GAUGE, "Most DNSTT sessions active at once since the start.", peak) \
+	X("dnstt_queries_total", COUNTER, "DNSTT tunnel queries.", queries) \
+	X("dnstt_bytes_in_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT queries.", bytes_in) \
+	X("dnstt_bytes_out_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT responses.", bytes_out) \
+	X("dnstt_sessions_total", COUNTER, "Distinct DNSTT sessions (client IDs) seen.", sessions)
+#define DNSTT_NAME(name, type, help, field) name "\0"
+#define DNSTT_HELP(name, type, help, field) help "\0"
+#define DNSTT_ROW(name, type, help, field) \
+	{ (uint16_t)offsetof(struct sessions_tally, field), sizeof(((struct sessions_tally *)0)->field), 0, type, 0 },
+
 /* One family per counter: a series per configured domain (at 0 until
  * traffic comes), or with GeoIP per (domain, country, ASN) group seen. */
 static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-		int is32;
-	} families[] = {
-		{ "dnstt_active_clients", "gauge", "DNSTT sessions seen within the active window.",
-		  offsetof(struct sessions_tally, active), 1 },
-		{ "dnstt_peak_clients", "gauge", "Most DNSTT sessions active at once since the start.",
-		  offsetof(struct sessions_tally, peak), 1 },
-		{ "dnstt_queries_total", "counter", "DNSTT tunnel queries.", offsetof(struct sessions_tally, queries), 0 },
-		{ "dnstt_bytes_in_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT queries.",
-		  offsetof(struct sessions_tally, bytes_in), 0 },
-		{ "dnstt_bytes_out_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT responses.",
-		  offsetof(struct sessions_tally, bytes_out), 0 },
-		{ "dnstt_sessions_total", "counter", "Distinct DNSTT sessions (client IDs) seen.",
-		  offsetof(struct sessions_tally, sessions), 0 },
-	};
+	static const char names[] = DNSTT_FAMILIES(DNSTT_NAME), helps[] = DNSTT_FAMILIES(DNSTT_HELP);
+	static const struct health_family families[] = { DNSTT_FAMILIES(DNSTT_ROW) };
+	const char *name = names, *help = helps;
 	uint32_t nseries = v->ndnstt_groups ? v->ndnstt_groups : v->ndnstt;
-	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0]; f++) {
-		sink->family(sink->ctx, families[f].name, families[f].type, families[f].help);
+	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0];
+	     f++, name += strlen(name) + 1, help += strlen(help) + 1) {
+		sink->family(sink->ctx, name, families[f].type == GAUGE ? "gauge" : "counter", help);
 		for (uint32_t i = 0; i < nseries; i++) {
 			const struct sessions_group *g = v->ndnstt_groups ? &v->dnstt_groups[i] : NULL;
 			const struct sessions_tally *t = g ? &g->n : &v->dnstt[i].n;
-			const char *base = (const char *)t + families[f].offset;
-			uint64_t value;
-			if (families[f].is32) {
-				uint32_t v32;
-				memcpy(&v32, base, sizeof v32);
-				value = v32;
-			} else {
-				memcpy(&value, base, sizeof value);
-			}
+			uint64_t value = expo_field(t, families[f].at, families[f].size, 0);
 			char asn[21];
 			struct expo_label labels[3] = { { "domain", v->dnstt[g ? g->domain : i].name } };
 			size_t nlabels = 1;
@@ -358,17 +340,17 @@ static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 			if (g && v->cfg.geoip_asn) {
 				labels[nlabels++] = (struct expo_label){ "asn", u64_text(g->asn, asn) };
 			}
-			sample(sink, families[f].name, labels, nlabels, value);
+			sample(sink, name, labels, nlabels, value);
 		}
 	}
 }
 
 void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 {
-	walk_queries(v, sink);
+	walk_rows(v, sink, 0);
 	walk_clients(v, sink);
 	walk_replies(v, sink);
-	walk_blocked(v, sink);
+	walk_rows(v, sink, 1);
 	walk_servers(v, sink);
 	walk_leases(v, sink);
 	walk_dnstt(v, sink);
