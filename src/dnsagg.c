@@ -7,6 +7,8 @@
  * 2^53), never lua_Integer, which is 32 bits on OpenWrt's LNUM Lua.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,141 +48,147 @@ static struct handle *check_handle(lua_State *L)
 
 /* --- options ---------------------------------------------------------- */
 
-static const char *const known_options[] = {
-	"fifo", "lock", "log", "leases", "max_entries", "max_clients", "dnsmasq_pidfile",
-	"capture", "dnstt", "geoip", "exclude_domains", "include_domains", "fold", "psl", "clients",
-	"client_key", "max_series", "queries", NULL
-};
+/* lua_Number is read as the bits of an IEEE double (number_round_up()). */
+typedef char lua_number_is_double[sizeof(lua_Number) == sizeof(uint64_t) ? 1 : -1];
+
+enum number_class { NUMBER_WHOLE, NUMBER_ROUNDED, NUMBER_NEGATIVE, NUMBER_NAN };
+
+/* *out: d rounded up to a whole number, at most max (max >= 1), 0 for zero,
+ * a negative number or NaN.  NUMBER_WHOLE: d was that whole number (from 0
+ * to max) already.  From the double's bits with integer arithmetic only:
+ * on the router's soft-float MIPS each double comparison or conversion is
+ * a routine of libgcc's that the module would carry (as reader_wait_ms()). */
+static enum number_class number_round_up(lua_Number d, uint32_t max, uint32_t *out)
+{
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof bits);
+	int exponent = (int)((bits >> 52) & 0x7ff);
+	uint64_t mantissa = bits & ((1ull << 52) - 1);
+	*out = 0;
+	if ((bits << 1) == 0) /* +0 or -0 */
+		return NUMBER_WHOLE;
+	if (exponent == 0x7ff && mantissa)
+		return NUMBER_NAN;
+	if (bits >> 63)
+		return NUMBER_NEGATIVE;
+	*out = max;
+	if (exponent >= 1023 + 32) /* 2^32 or more, or infinite */
+		return NUMBER_ROUNDED;
+	*out = 1;
+	if (exponent < 1023) /* below 1 */
+		return NUMBER_ROUNDED;
+	int shift = 1075 - exponent; /* 21 to 52: d = mantissa * 2^-shift */
+	mantissa |= 1ull << 52;
+	uint64_t fraction = mantissa & ((1ull << shift) - 1);
+	uint64_t up = (mantissa >> shift) + (fraction != 0);
+	*out = up > max ? max : (uint32_t)up;
+	return fraction || up > max ? NUMBER_ROUNDED : NUMBER_WHOLE;
+}
 
 #define UNKNOWN_OPTION "dnsagg.new: unknown option"
 
-/* Every key of the table at index t is one of keys[]: the options, or
- * those of the option named `option` (the message then says "option.key").
- * Else raises "<what> '<key>'". */
-static void check_keys(lua_State *L, int t, const char *what, const char *option, const char *const *keys)
+/* What dnsagg.new accepts of an option. */
+enum opt_kind {
+	OPT_TABLE,    /* a table of the options whose parent it is */
+	OPT_STRING,   /* a string */
+	OPT_COUNT,    /* a whole number from 1 to max */
+	OPT_PIDFILE,  /* a string (a glob) or false */
+	OPT_FOLD,     /* "psl" or a whole number from 1 to max */
+	OPT_PATHS,    /* a path or a list of at most max paths (the lease files) */
+	OPT_RULES,    /* a domain name or a list of at most max (include or exclude rules) */
+	OPT_DOMAINS   /* a list of 1 to max domain names, not to be left out (dnstt.domains) */
+};
+
+/* The values dnsagg.new takes from its options. */
+struct options {
+	struct agg_config cfg;
+	const char *fifo, *lock, *log, *pid_glob, *queries, *psl, *clients, *client_key;
+	const char *interface, *country, *asn; /* capture.interface, geoip.country, geoip.asn */
+	uint32_t port, buffer, fold;           /* capture.port, capture.buffer; fold: 0 for none */
+	int capture, dnstt, geoip, fold_psl;   /* the tables were given; fold = "psl" */
+};
+
+struct opt_spec {
+	const char *name;
+	unsigned char kind;   /* enum opt_kind */
+	unsigned char parent; /* the index of its table in the list; 0: the options themselves */
+	uint16_t at;          /* offsetof its value in struct options; OPT_RULES: the RULE_* flag */
+	uint32_t max;
+};
+
+#define OPT_AT(field) ((uint16_t)offsetof(struct options, field))
+
+/* Every option, in the order they are checked; a table's options follow it. */
+enum {
+	O_OPTIONS, O_FIFO, O_LOCK, O_LOG, O_PIDFILE, O_MAX_ENTRIES, O_MAX_CLIENTS,
+	O_CAPTURE, O_INTERFACE, O_PORT, O_BUFFER, O_QUERIES,
+	O_DNSTT, O_DOMAINS, O_WINDOW, O_MAX_SESSIONS, O_GEOIP, O_COUNTRY, O_ASN,
+	O_LEASES, O_PSL, O_EXCLUDE, O_INCLUDE, O_FOLD, O_MAX_SERIES, O_CLIENTS, O_CLIENT_KEY,
+	NEW_OPTIONS
+};
+
+static const struct opt_spec new_options[NEW_OPTIONS] = {
+	[O_OPTIONS] = { "", OPT_TABLE, 0, 0, 0 }, /* the options table itself */
+	[O_FIFO] = { "fifo", OPT_STRING, 0, OPT_AT(fifo), 0 },
+	[O_LOCK] = { "lock", OPT_STRING, 0, OPT_AT(lock), 0 },
+	[O_LOG] = { "log", OPT_STRING, 0, OPT_AT(log), 0 },
+	[O_PIDFILE] = { "dnsmasq_pidfile", OPT_PIDFILE, 0, OPT_AT(pid_glob), 0 },
+	[O_MAX_ENTRIES] = { "max_entries", OPT_COUNT, 0, OPT_AT(cfg.max_entries), AGG_LIMIT_ENTRIES },
+	[O_MAX_CLIENTS] = { "max_clients", OPT_COUNT, 0, OPT_AT(cfg.max_clients), AGG_LIMIT_ENTRIES },
+	/* capture = { interface = "br-lan", port = 53, buffer = bytes } */
+	[O_CAPTURE] = { "capture", OPT_TABLE, 0, OPT_AT(capture), 0 },
+	[O_INTERFACE] = { "interface", OPT_STRING, O_CAPTURE, OPT_AT(interface), 0 },
+	[O_PORT] = { "port", OPT_COUNT, O_CAPTURE, OPT_AT(port), 65535 },
+	[O_BUFFER] = { "buffer", OPT_COUNT, O_CAPTURE, OPT_AT(buffer), CAPTURE_MAX_BUFFER },
+	[O_QUERIES] = { "queries", OPT_STRING, 0, OPT_AT(queries), 0 },
+	/* dnstt = { domains = { "t.example.com" }, active_window = 30, max_sessions = 1000 } */
+	[O_DNSTT] = { "dnstt", OPT_TABLE, 0, OPT_AT(dnstt), 0 },
+	[O_DOMAINS] = { "domains", OPT_DOMAINS, O_DNSTT, 0, SESSIONS_MAX_DOMAINS },
+	[O_WINDOW] = { "active_window", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_window), 86400 },
+	[O_MAX_SESSIONS] = { "max_sessions", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_max_sessions), SESSIONS_LIMIT_MAX },
+	/* geoip = { country = "/path/Country.mmdb", asn = "/path/ASN.mmdb" } */
+	[O_GEOIP] = { "geoip", OPT_TABLE, 0, OPT_AT(geoip), 0 },
+	[O_COUNTRY] = { "country", OPT_STRING, O_GEOIP, OPT_AT(country), 0 },
+	[O_ASN] = { "asn", OPT_STRING, O_GEOIP, OPT_AT(asn), 0 },
+	[O_LEASES] = { "leases", OPT_PATHS, 0, 0, AGG_MAX_LEASE_FILES },
+	[O_PSL] = { "psl", OPT_STRING, 0, OPT_AT(psl), 0 },
+	[O_EXCLUDE] = { "exclude_domains", OPT_RULES, 0, RULE_EXCLUDE, NAMES_MAX_LISTED },
+	[O_INCLUDE] = { "include_domains", OPT_RULES, 0, RULE_INCLUDE, NAMES_MAX_LISTED },
+	[O_FOLD] = { "fold", OPT_FOLD, 0, OPT_AT(fold), NAMES_MAX_LABELS - 1 },
+	[O_MAX_SERIES] = { "max_series", OPT_COUNT, 0, OPT_AT(cfg.max_series), AGG_LIMIT_ENTRIES },
+	[O_CLIENTS] = { "clients", OPT_STRING, 0, OPT_AT(clients), 0 },
+	[O_CLIENT_KEY] = { "client_key", OPT_STRING, 0, OPT_AT(client_key), 0 },
+};
+
+/* Every key of the table at index t names one of the options whose parent
+ * is `parent` in specs[] (the message then says "table.key").  Else raises
+ * "<what> '<key>'". */
+static void check_keys(lua_State *L, int t, const struct opt_spec *specs, size_t n, size_t parent,
+                       const char *what)
 {
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
-		int known = 0;
+		int known = 0, type = lua_type(L, -2);
+		const char *key = type == LUA_TSTRING ? lua_tostring(L, -2) : lua_typename(L, type);
 		lua_pop(L, 1);
-		for (int i = 0; keys[i] && lua_type(L, -1) == LUA_TSTRING; i++)
-			known |= strcmp(lua_tostring(L, -1), keys[i]) == 0;
+		for (size_t i = 1; i < n && type == LUA_TSTRING; i++)
+			known |= specs[i].parent == parent && strcmp(key, specs[i].name) == 0;
 		if (!known)
-			luaL_error(L, "%s '%s%s%s'", what, option ? option : "", option ? "." : "",
-			           lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+			luaL_error(L, "%s '%s%s%s'", what, specs[parent].name, parent ? "." : "", key);
 	}
 }
 
-static const char *opt_string(lua_State *L, int opts, const char *key)
+/* Raises "dnsagg.new: option '<name>' <what>", what formatted as by
+ * lua_pushfstring(). */
+static int bad_option(lua_State *L, size_t i, const char *what, ...)
 {
-	lua_getfield(L, opts, key);
-	const char *s = NULL;
-	if (lua_type(L, -1) == LUA_TSTRING)
-		s = lua_tostring(L, -1);
-	else if (!lua_isnil(L, -1))
-		luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", key, luaL_typename(L, -1));
-	lua_pop(L, 1); /* the string stays alive in the options table */
-	return s;
-}
-
-/* name: the option as the message names it (key, or "table.key"). */
-static uint32_t opt_count_named(lua_State *L, int opts, const char *key, const char *name, uint32_t def,
-                                uint32_t max)
-{
-	lua_getfield(L, opts, key);
-	uint32_t v = def;
-	if (!lua_isnil(L, -1)) {
-		lua_Number n = lua_tonumber(L, -1);
-		if (lua_type(L, -1) != LUA_TNUMBER || !(n >= 1 && n <= max) || n != (lua_Number)(uint32_t)n)
-			luaL_error(L, "dnsagg.new: option '%s' must be a whole number from 1 to %d", name,
-			           (int)max);
-		v = (uint32_t)n;
-	}
-	lua_pop(L, 1);
-	return v;
-}
-
-static uint32_t opt_count(lua_State *L, int opts, const char *key, uint32_t def, uint32_t max)
-{
-	return opt_count_named(L, opts, key, key, def, max);
-}
-
-static void opt_leases(lua_State *L, int opts, struct handle *h, struct agg_config *cfg)
-{
-	lua_getfield(L, opts, "leases");
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		lua_newtable(L);
-		lua_pushvalue(L, -2);
-		lua_rawseti(L, -2, 1);
-		lua_replace(L, -2);
-	}
-	if (lua_istable(L, -1)) {
-		size_t n = lua_objlen(L, -1);
-		if (n > AGG_MAX_LEASE_FILES)
-			luaL_error(L, "dnsagg.new: option 'leases' names more than %d files", AGG_MAX_LEASE_FILES);
-		for (size_t i = 0; i < n; i++) {
-			lua_rawgeti(L, -1, (int)i + 1);
-			if (lua_type(L, -1) != LUA_TSTRING)
-				luaL_error(L, "dnsagg.new: option 'leases' must be a path or a list of paths");
-			h->lease_files[i] = strdup(lua_tostring(L, -1));
-			if (!h->lease_files[i])
-				luaL_error(L, "dnsagg.new: out of memory");
-			cfg->lease_files[i] = h->lease_files[i];
-			cfg->nlease_files = i + 1;
-			lua_pop(L, 1);
-		}
-	} else if (!lua_isnil(L, -1)) {
-		luaL_error(L, "dnsagg.new: option 'leases' must be a path or a list of paths, not %s",
-		           luaL_typename(L, -1));
-	}
-	lua_pop(L, 1);
-}
-
-struct capture_opts {
-	int on;
-	const char *interface; /* NULL: every interface */
-	uint16_t port;
-	uint32_t buffer;       /* bytes of the capture's ring */
-};
-
-/* capture = { interface = "br-lan", port = 53, buffer = bytes } */
-static void opt_capture(lua_State *L, int opts, struct capture_opts *co)
-{
-	static const char *const keys[] = { "interface", "port", "buffer", NULL };
-	lua_getfield(L, opts, "capture");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		return;
-	}
-	if (!lua_istable(L, -1))
-		luaL_error(L, "dnsagg.new: option 'capture' must be a table, not %s", luaL_typename(L, -1));
-	int t = lua_gettop(L);
-	check_keys(L, t, UNKNOWN_OPTION, "capture", keys);
-	co->on = 1;
-	co->interface = opt_string(L, t, "interface");
-	if (co->interface && (!*co->interface || strlen(co->interface) >= 16))
-		luaL_error(L, "dnsagg.new: option 'capture.interface' must be an interface name");
-	co->port = (uint16_t)opt_count_named(L, t, "port", "capture.port", DNSPKT_PORT, 65535);
-	co->buffer = opt_count_named(L, t, "buffer", "capture.buffer", CAPTURE_DEFAULT_BUFFER, CAPTURE_MAX_BUFFER);
-	lua_pop(L, 1);
-}
-
-/* queries = "log" (the default) | "packets": where the query counts come
- * from.  From packets, a query log given as well would count each query
- * twice: it is refused, and so is packets without a capture. */
-static enum agg_queries opt_queries(lua_State *L, int opts, int capture, int log_given)
-{
-	const char *q = opt_string(L, opts, "queries");
-	if (!q || strcmp(q, "log") == 0)
-		return AGG_QUERIES_LOG;
-	if (strcmp(q, "packets") != 0)
-		luaL_error(L, "dnsagg.new: option 'queries' must be \"log\" or \"packets\", not \"%s\"", q);
-	if (!capture)
-		luaL_error(L, "dnsagg.new: option 'queries' = \"packets\" needs the option 'capture'");
-	if (log_given)
-		luaL_error(L, "dnsagg.new: option 'queries' = \"packets\" counts every query from the capture: "
-		              "leave out 'fifo' and 'log', or it would count each query twice");
-	return AGG_QUERIES_PACKETS;
+	const struct opt_spec *s = &new_options[i];
+	va_list args;
+	va_start(args, what);
+	const char *text = lua_pushvfstring(L, what, args);
+	va_end(args);
+	return luaL_error(L, "dnsagg.new: option '%s%s%s' %s", new_options[s->parent].name, s->parent ? "." : "",
+	                  s->name, text);
 }
 
 /* A name of labels of 1 to 63 letters, digits, '-' or '_', at most 253
@@ -209,94 +217,6 @@ static int is_domain_name(const char *s, size_t len)
 	return label > 0;
 }
 
-/* dnstt = { domains = { "t.example.com" }, active_window = 30, max_sessions = 1000 }.
- * The domain strings stay alive in the options table until agg_new() copies them. */
-static void opt_dnstt(lua_State *L, int opts, struct agg_config *cfg)
-{
-	static const char *const keys[] = { "domains", "active_window", "max_sessions", NULL };
-	lua_getfield(L, opts, "dnstt");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		return;
-	}
-	if (!lua_istable(L, -1))
-		luaL_error(L, "dnsagg.new: option 'dnstt' must be a table, not %s", luaL_typename(L, -1));
-	int t = lua_gettop(L);
-	check_keys(L, t, UNKNOWN_OPTION, "dnstt", keys);
-	lua_getfield(L, t, "domains");
-	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
-	if (n == 0)
-		luaL_error(L, "dnsagg.new: option 'dnstt.domains' must be a list of domain names");
-	if (n > SESSIONS_MAX_DOMAINS)
-		luaL_error(L, "dnsagg.new: option 'dnstt.domains' names more than %d domains", SESSIONS_MAX_DOMAINS);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 0;
-		lua_rawgeti(L, -1, (int)i + 1);
-		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-		if (!name || !is_domain_name(name, len))
-			luaL_error(L, "dnsagg.new: option 'dnstt.domains' must be a list of domain names");
-		cfg->dnstt_domains[i] = lua_tostring(L, -1);
-		lua_pop(L, 1);
-	}
-	cfg->ndnstt_domains = n;
-	lua_pop(L, 1);
-	cfg->dnstt_window = opt_count_named(L, t, "active_window", "dnstt.active_window", SESSIONS_DEFAULT_WINDOW, 86400);
-	cfg->dnstt_max_sessions = opt_count_named(L, t, "max_sessions", "dnstt.max_sessions", SESSIONS_DEFAULT_MAX,
-	                                          SESSIONS_LIMIT_MAX);
-	lua_pop(L, 1);
-}
-
-struct geoip_opts {
-	const char *country, *asn; /* database paths, or NULL */
-};
-
-/* geoip = { country = "/path/Country.mmdb", asn = "/path/ASN.mmdb" }: labels
- * of the dnstt families, so it needs dnstt. */
-static void opt_geoip(lua_State *L, int opts, struct agg_config *cfg, struct geoip_opts *go)
-{
-	static const char *const keys[] = { "country", "asn", NULL };
-	lua_getfield(L, opts, "geoip");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		return;
-	}
-	if (!geoip_supported())
-		luaL_error(L, "dnsagg.new: option 'geoip' is not supported by this build (built without libmaxminddb)");
-	if (!lua_istable(L, -1))
-		luaL_error(L, "dnsagg.new: option 'geoip' must be a table, not %s", luaL_typename(L, -1));
-	int t = lua_gettop(L);
-	check_keys(L, t, UNKNOWN_OPTION, "geoip", keys);
-	go->country = opt_string(L, t, "country");
-	go->asn = opt_string(L, t, "asn");
-	if (!go->country && !go->asn)
-		luaL_error(L, "dnsagg.new: option 'geoip' needs 'country' or 'asn' (a path to a MaxMind DB file)");
-	if (!cfg->ndnstt_domains)
-		luaL_error(L, "dnsagg.new: option 'geoip' labels the DNSTT metrics: it needs option 'dnstt'");
-	cfg->geoip_country = go->country != NULL;
-	cfg->geoip_asn = go->asn != NULL;
-	lua_pop(L, 1); /* the strings stay alive in the options table */
-}
-
-/* NULL when signalling is switched off (false). */
-static const char *opt_pid_glob(lua_State *L, int opts)
-{
-	lua_getfield(L, opts, "dnsmasq_pidfile");
-	int type = lua_type(L, -1);
-	lua_pop(L, 1);
-	if (type == LUA_TBOOLEAN) {
-		lua_getfield(L, opts, "dnsmasq_pidfile");
-		int on = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (on)
-			luaL_error(L, "dnsagg.new: option 'dnsmasq_pidfile' must be a glob or false");
-		return NULL;
-	}
-	const char *glob = opt_string(L, opts, "dnsmasq_pidfile");
-	return glob ? glob : DEFAULT_PID_GLOB;
-}
-
-/* --- privacy and cardinality ------------------------------------------- */
-
 static struct names *handle_names(lua_State *L, struct handle *h)
 {
 	if (!h->names && !(h->names = names_new()))
@@ -304,73 +224,184 @@ static struct names *handle_names(lua_State *L, struct handle *h)
 	return h->names;
 }
 
-/* exclude_domains, include_domains: a domain name or a list of them. */
-static void opt_domain_list(lua_State *L, int opts, struct handle *h, const char *key, unsigned flag)
+/* The list option i on top of the stack (OPT_PATHS, OPT_RULES or
+ * OPT_DOMAINS), a string standing for a list of one but for dnstt.domains:
+ * the lease files copied, the rules added to the handle's names, the dnstt
+ * domains kept as the strings of the options table (alive until agg_new()
+ * copies them). */
+static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i, int type)
 {
-	lua_getfield(L, opts, key);
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		lua_newtable(L);
-		lua_pushvalue(L, -2);
-		lua_rawseti(L, -2, 1);
-		lua_replace(L, -2);
+	const struct opt_spec *s = &new_options[i];
+	int single = type == LUA_TSTRING && s->kind != OPT_DOMAINS; /* a list of one */
+	size_t n = single ? 1 : type == LUA_TTABLE ? lua_objlen(L, -1) : 0;
+	if (single)
+		type = LUA_TTABLE;
+	if (s->kind == OPT_PATHS) {
+		if (type != LUA_TTABLE)
+			bad_option(L, i, "must be a path or a list of paths, not %s", lua_typename(L, type));
+		if (n > s->max)
+			bad_option(L, i, "names more than %d files", (int)s->max);
+	} else if (s->kind == OPT_RULES) {
+		if (type != LUA_TTABLE || n > s->max)
+			bad_option(L, i, "must be a list of at most %d domain names", (int)s->max);
+	} else {
+		if (n == 0)
+			bad_option(L, i, "must be a list of domain names");
+		if (n > s->max)
+			bad_option(L, i, "names more than %d domains", (int)s->max);
+		o->cfg.ndnstt_domains = n;
 	}
-	size_t n = lua_istable(L, -1) ? lua_objlen(L, -1) : 0;
-	if (!lua_isnil(L, -1) && (!lua_istable(L, -1) || n > NAMES_MAX_LISTED))
-		luaL_error(L, "dnsagg.new: option '%s' must be a list of at most %d domain names", key,
-		           (int)NAMES_MAX_LISTED);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < n; k++) {
 		size_t len = 0;
-		lua_rawgeti(L, -1, (int)i + 1);
+		if (single)
+			lua_pushvalue(L, -1);
+		else
+			lua_rawgeti(L, -1, (int)k + 1);
 		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-		if (!name || !is_domain_name(name, len))
-			luaL_error(L, "dnsagg.new: option '%s' must be a list of domain names", key);
-		if (names_add(handle_names(L, h), name, len, flag) != 0)
+		if (s->kind == OPT_PATHS) {
+			if (!name)
+				bad_option(L, i, "must be a path or a list of paths");
+			if (!(h->lease_files[k] = strdup(name)))
+				luaL_error(L, "dnsagg.new: out of memory");
+			o->cfg.lease_files[k] = h->lease_files[k];
+			o->cfg.nlease_files = k + 1;
+		} else if (!name || !is_domain_name(name, len)) {
+			bad_option(L, i, "must be a list of domain names");
+		} else if (s->kind == OPT_DOMAINS) {
+			o->cfg.dnstt_domains[k] = name;
+		} else if (names_add(handle_names(L, h), name, len, s->at) != 0) {
 			luaL_error(L, "dnsagg.new: out of memory");
+		}
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
 }
 
-/* fold = "psl" | labels; clients = "keep" | "drop" | "hash", client_key.
- * Returns the public-suffix list to read, or NULL. */
-static const char *opt_privacy(lua_State *L, int opts, struct handle *h, struct agg_config *cfg)
+/* Checks the options table at index 1 against new_options[], each value
+ * stored where its option says; the strings stay alive in the table.  A
+ * table given stays on the stack, above the options and the handle, for
+ * its own options. */
+static void parse_options(lua_State *L, struct handle *h, struct options *o)
+{
+	int table_at[NEW_OPTIONS] = { 1 }; /* the stack index of each table given */
+	int top = 2;                       /* the options and the handle below the tables */
+	check_keys(L, 1, new_options, NEW_OPTIONS, 0, UNKNOWN_OPTION);
+	for (size_t i = 1; i < NEW_OPTIONS; i++) {
+		const struct opt_spec *s = &new_options[i];
+		char *value = (char *)o + s->at;
+		const char *text = NULL;
+		uint32_t count = 0;
+		if (!table_at[s->parent])
+			continue; /* its table was left out */
+		lua_getfield(L, table_at[s->parent], s->name);
+		int type = lua_type(L, -1);
+		if (type == LUA_TNIL && s->kind != OPT_DOMAINS) {
+			lua_pop(L, 1);
+			continue;
+		}
+		switch ((enum opt_kind)s->kind) {
+		case OPT_TABLE:
+			if (i == O_GEOIP && !geoip_supported())
+				bad_option(L, i, "is not supported by this build (built without libmaxminddb)");
+			if (type != LUA_TTABLE)
+				bad_option(L, i, "must be a table, not %s", lua_typename(L, type));
+			table_at[i] = ++top;
+			check_keys(L, table_at[i], new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
+			memcpy(value, &(int){ 1 }, sizeof(int));
+			continue; /* stays on the stack */
+		case OPT_PIDFILE:
+			if (type == LUA_TBOOLEAN) {
+				if (lua_toboolean(L, -1))
+					bad_option(L, i, "must be a glob or false");
+				memcpy(value, &text, sizeof text); /* no signal */
+				break;
+			}
+			/* fall through */
+		case OPT_STRING:
+			if (type != LUA_TSTRING) /* named by its key alone, in a table too */
+				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", s->name, lua_typename(L, type));
+			text = lua_tostring(L, -1);
+			memcpy(value, &text, sizeof text);
+			break;
+		case OPT_FOLD:
+			if (type == LUA_TSTRING && strcmp(lua_tostring(L, -1), "psl") == 0) {
+				o->fold_psl = 1;
+				break;
+			}
+			/* fall through */
+		case OPT_COUNT:
+			if (type != LUA_TNUMBER || number_round_up(lua_tonumber(L, -1), s->max, &count) != NUMBER_WHOLE ||
+			    count < 1)
+				bad_option(L, i,
+				           s->kind == OPT_FOLD ? "must be \"psl\" or a whole number from 1 to %d"
+				                               : "must be a whole number from 1 to %d",
+				           (int)s->max);
+			memcpy(value, &count, sizeof count);
+			break;
+		case OPT_PATHS:
+		case OPT_RULES:
+		case OPT_DOMAINS:
+			opt_list(L, h, o, i, type);
+			break;
+		}
+		lua_pop(L, 1);
+	}
+}
+
+/* What parse_options() cannot see in one option alone. */
+static void check_options(lua_State *L, struct handle *h, struct options *o)
 {
 	static const char *const modes[] = { "keep", "drop", "hash", NULL };
-	const char *psl = opt_string(L, opts, "psl");
-	opt_domain_list(L, opts, h, "exclude_domains", RULE_EXCLUDE);
-	opt_domain_list(L, opts, h, "include_domains", RULE_INCLUDE);
-	lua_getfield(L, opts, "fold");
-	int is_psl = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "psl") == 0;
-	if (!is_psl && !lua_isnil(L, -1)) {
-		lua_Number labels = lua_tonumber(L, -1);
-		if (lua_type(L, -1) != LUA_TNUMBER || !(labels >= 1 && labels < NAMES_MAX_LABELS) ||
-		    labels != (lua_Number)(int)labels)
-			luaL_error(L, "dnsagg.new: option 'fold' must be \"psl\" or a whole number from 1 to %d",
-			           NAMES_MAX_LABELS - 1);
-		handle_names(L, h)->fold = (int)labels;
-	}
-	lua_pop(L, 1);
-	cfg->max_series = opt_count(L, opts, "max_series", 0, AGG_LIMIT_ENTRIES);
+	if (o->interface && (!*o->interface || strlen(o->interface) >= 16))
+		bad_option(L, O_INTERFACE, "must be an interface name");
 
-	const char *mode = opt_string(L, opts, "clients");
+	/* queries = "log" (the default) | "packets": where the query counts
+	 * come from.  From packets, a query log given as well would count
+	 * each query twice: it is refused, and so is packets without a
+	 * capture. */
+	if (o->queries && strcmp(o->queries, "packets") == 0) {
+		if (!o->capture)
+			bad_option(L, O_QUERIES, "= \"packets\" needs the option 'capture'");
+		if (o->fifo || o->log)
+			bad_option(L, O_QUERIES, "= \"packets\" counts every query from the capture: "
+			              "leave out 'fifo' and 'log', or it would count each query twice");
+		o->cfg.queries = AGG_QUERIES_PACKETS;
+	} else if (o->queries && strcmp(o->queries, "log") != 0) {
+		bad_option(L, O_QUERIES, "must be \"log\" or \"packets\", not \"%s\"", o->queries);
+	}
+
+	/* geoip labels the dnstt families, so it needs dnstt */
+	if (o->geoip && !o->country && !o->asn)
+		bad_option(L, O_GEOIP, "needs 'country' or 'asn' (a path to a MaxMind DB file)");
+	if (o->geoip && !o->dnstt)
+		bad_option(L, O_GEOIP, "labels the DNSTT metrics: it needs option 'dnstt'");
+	o->cfg.geoip_country = o->country != NULL;
+	o->cfg.geoip_asn = o->asn != NULL;
+
+	if (o->fold)
+		handle_names(L, h)->fold = (int)o->fold;
+	const char *mode = o->clients;
 	for (int i = 0; mode && modes[i]; i++)
 		if (strcmp(mode, modes[i]) == 0) {
-			cfg->clients = (enum agg_clients)i;
+			o->cfg.clients = (enum agg_clients)i;
 			mode = NULL;
 		}
 	if (mode)
-		luaL_error(L, "dnsagg.new: option 'clients' must be \"keep\", \"drop\" or \"hash\"");
-	size_t keylen = 0;
-	const char *key = opt_string(L, opts, "client_key");
-	if (key && cfg->clients != AGG_CLIENTS_HASH)
-		luaL_error(L, "dnsagg.new: option 'client_key' needs clients = \"hash\"");
-	if (key && (keylen = strlen(key)) < 16)
-		luaL_error(L, "dnsagg.new: option 'client_key' must be at least 16 characters");
+		bad_option(L, O_CLIENTS, "must be \"keep\", \"drop\" or \"hash\"");
+	const char *key = o->client_key;
+	if (key && o->cfg.clients != AGG_CLIENTS_HASH)
+		bad_option(L, O_CLIENT_KEY, "needs clients = \"hash\"");
+	if (key && strlen(key) < 16)
+		bad_option(L, O_CLIENT_KEY, "must be at least 16 characters");
 	if (key)
-		hash_key_derive(&cfg->client_key, key, keylen);
-	else if (cfg->clients == AGG_CLIENTS_HASH)
-		hash_key_random(&cfg->client_key); /* pseudonyms change at every start */
-	return is_psl ? (psl ? psl : NAMES_DEFAULT_PSL) : NULL;
+		hash_key_derive(&o->cfg.client_key, key, strlen(key));
+	else if (o->cfg.clients == AGG_CLIENTS_HASH)
+		hash_key_random(&o->cfg.client_key); /* pseudonyms change at every start */
+	if (o->fold_psl && !o->psl)
+		o->psl = NAMES_DEFAULT_PSL;
+	else if (!o->fold_psl)
+		o->psl = NULL; /* read only for fold = "psl" */
+	if (o->cfg.clients != AGG_CLIENTS_KEEP)
+		o->cfg.nlease_files = 0; /* hostnames and MACs would name the client: never read */
 }
 
 static void free_handle(struct handle *h)
@@ -390,7 +421,12 @@ static void free_handle(struct handle *h)
 /* dnsagg.new(opts) -> aggregator | nil, message */
 static int l_new(lua_State *L)
 {
-	struct agg_config cfg = { 0 };
+	struct options o = { .cfg = { .max_entries = AGG_DEFAULT_MAX_ENTRIES, .max_clients = AGG_DEFAULT_MAX_CLIENTS,
+	                              .max_servers = AGG_DEFAULT_MAX_SERVERS, .max_leases = AGG_DEFAULT_MAX_LEASES,
+	                              .dnstt_window = SESSIONS_DEFAULT_WINDOW,
+	                              .dnstt_max_sessions = SESSIONS_DEFAULT_MAX },
+	                     .pid_glob = DEFAULT_PID_GLOB, .port = DNSPKT_PORT, .buffer = CAPTURE_DEFAULT_BUFFER };
+	struct agg_config *cfg = &o.cfg;
 	char err[256];
 
 	if (lua_isnoneornil(L, 1)) {
@@ -398,85 +434,70 @@ static int l_new(lua_State *L)
 		lua_newtable(L);
 	}
 	luaL_checktype(L, 1, LUA_TTABLE);
-	check_keys(L, 1, UNKNOWN_OPTION, NULL, known_options);
-	const char *fifo = opt_string(L, 1, "fifo");
-	const char *lock = opt_string(L, 1, "lock");
-	const char *log = opt_string(L, 1, "log");
-	const char *pid_glob = opt_pid_glob(L, 1);
-	cfg.max_entries = opt_count(L, 1, "max_entries", AGG_DEFAULT_MAX_ENTRIES, AGG_LIMIT_ENTRIES);
-	cfg.max_clients = opt_count(L, 1, "max_clients", AGG_DEFAULT_MAX_CLIENTS, AGG_LIMIT_ENTRIES);
-	cfg.max_servers = AGG_DEFAULT_MAX_SERVERS;
-	cfg.max_leases = AGG_DEFAULT_MAX_LEASES;
-	struct capture_opts co = { 0, NULL, DNSPKT_PORT, CAPTURE_DEFAULT_BUFFER };
-	opt_capture(L, 1, &co);
-	cfg.capture = co.on;
-	cfg.queries = opt_queries(L, 1, co.on, fifo || log);
-	opt_dnstt(L, 1, &cfg);
-	struct geoip_opts go = { NULL, NULL };
-	opt_geoip(L, 1, &cfg, &go);
-
+	lua_settop(L, 1);
+	/* the handle first: what the options hold (lease paths, rules) is
+	 * freed by its __gc when an option raises */
 	struct handle *h = lua_newuserdata(L, sizeof *h);
 	memset(h, 0, sizeof *h);
 	luaL_getmetatable(L, AGG_MT);
 	lua_setmetatable(L, -2);
-	opt_leases(L, 1, h, &cfg);
-	const char *psl = opt_privacy(L, 1, h, &cfg);
-	if (cfg.clients != AGG_CLIENTS_KEEP)
-		cfg.nlease_files = 0; /* hostnames and MACs would name the client: never read */
+	parse_options(L, h, &o);
+	check_options(L, h, &o);
+	lua_settop(L, 2); /* the handle on top */
+	cfg->capture = o.capture;
+	const char *fifo = o.fifo, *log = o.log, *psl = o.psl;
 
+	struct capture *cap = NULL;
 	if (fifo && access(fifo, F_OK) == 0 && access(fifo, R_OK) != 0) {
-		lua_pushnil(L);
 		lua_pushfstring(L, "dnsagg: no permission to read the FIFO %s: %s", fifo, strerror(errno));
-		return 2;
+		goto fail;
 	}
-	if ((go.country || go.asn) && !(cfg.geoip = geoip_open(go.country, go.asn, err, sizeof err))) {
-		lua_pushnil(L);
+	if ((o.country || o.asn) && !(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))) {
 		lua_pushstring(L, err);
-		return 2;
+		goto fail;
 	}
 	if (psl && names_load_psl(handle_names(L, h), psl) != 0) {
-		geoip_close(cfg.geoip);
-		lua_pushnil(L);
 		lua_pushfstring(L, "dnsagg: option 'psl': cannot read the public-suffix list %s: %s", psl,
 		                strerror(errno));
-		return 2;
+		goto fail;
 	}
-	cfg.names = h->names;
-	h->agg = agg_new(&cfg);
+	cfg->names = h->names;
+	h->agg = agg_new(cfg);
 	if (!h->agg) {
-		geoip_close(cfg.geoip);
+		geoip_close(cfg->geoip);
 		return luaL_error(L, "dnsagg.new: out of memory");
 	}
 	h->names = NULL; /* the aggregator's now */
 	agg_refresh_leases(h->agg);
 	if (log && reader_read_file(h->agg, log) != 0) {
-		int e = errno;
-		free_handle(h);
-		lua_pushnil(L);
-		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(e));
-		return 2;
+		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(errno));
+		goto fail;
 	}
-	struct capture *cap = NULL;
-	if (co.on && !(cap = capture_open(co.interface, co.port, co.buffer, err, sizeof err))) {
-		free_handle(h);
-		lua_pushnil(L);
+	if (o.capture && !(cap = capture_open(o.interface, (uint16_t)o.port, o.buffer, err, sizeof err))) {
 		lua_pushstring(L, err);
-		return 2;
+		goto fail;
 	}
 	if (cap)
 		h->agg->stats.capture_buffer_bytes = capture_buffer_bytes(cap); /* no thread yet */
 	if (fifo || cap) {
-		struct reader_opts ropts = { fifo, pid_glob, lock, cap };
+		struct reader_opts ropts = { fifo, o.pid_glob, o.lock, cap };
 		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
 		if (!h->reader) {
-			capture_close(cap);
-			free_handle(h);
-			lua_pushnil(L);
 			lua_pushstring(L, err);
-			return 2;
+			goto fail;
 		}
 	}
 	return 1;
+
+fail: /* an environment failure: nil and the message on top of the stack */
+	capture_close(cap);
+	if (h->agg)
+		free_handle(h); /* the aggregator owns the GeoIP databases */
+	else
+		geoip_close(cfg->geoip);
+	lua_pushnil(L);
+	lua_replace(L, 2); /* nil, message */
+	return 2;
 }
 
 /* --- methods ---------------------------------------------------------- */
@@ -754,12 +775,37 @@ static void set_string(lua_State *L, const char *key, const char *value)
 	lua_setfield(L, -2, key);
 }
 
+/* value as a lua_Number, rounded to the nearest (ties to even) above 2^53.
+ * The double's bits are built with integer arithmetic: on the router's
+ * soft-float MIPS a conversion is a routine of libgcc's (__floatundidf)
+ * that the module would carry. */
+static lua_Number u64_number(uint64_t value)
+{
+	uint64_t bits = 0;
+	if (value) {
+		int exponent = 1023 + 63;
+		for (int step = 32; step; step /= 2) /* shifted until its top bit is set */
+			if (!(value >> (64 - step))) {
+				value <<= step;
+				exponent -= step;
+			}
+		/* the 53 bits of the mantissa, its leading 1 included, and 11 below */
+		uint64_t mantissa = value >> 11, rest = value & 0x7ff;
+		mantissa += rest > 0x400 || (rest == 0x400 && (mantissa & 1));
+		/* the leading 1 adds one to the exponent, a carry out of the
+		 * rounding one more */
+		bits = ((uint64_t)(exponent - 1) << 52) + mantissa;
+	}
+	lua_Number n;
+	memcpy(&n, &bits, sizeof n);
+	return n;
+}
+
 /* Counters reach Lua as numbers (exact to 2^53), never as lua_Integer, 32
- * bits on OpenWrt's LNUM Lua.  One conversion here, not one per caller
- * (on 32-bit MIPS each is a call into libgcc). */
+ * bits on OpenWrt's LNUM Lua.  One conversion here, not one per caller. */
 static void set_number(lua_State *L, const char *key, uint64_t value)
 {
-	lua_pushnumber(L, (lua_Number)value);
+	lua_pushnumber(L, u64_number(value));
 	lua_setfield(L, -2, key);
 }
 
@@ -790,18 +836,32 @@ static const char *opt_field_string(lua_State *L, int t, const char *key)
 	return s;
 }
 
-static lua_Number opt_field_number(lua_State *L, int t, const char *key, lua_Number def)
+/* The top option `key`: a number of at least 0, rounded up to a whole
+ * number and at most max; def when left out.  *nan: it was NaN (0). */
+static uint32_t opt_field_count(lua_State *L, int t, const char *key, uint32_t def, uint32_t max, int *nan)
 {
 	lua_getfield(L, t, key);
-	lua_Number v = def;
+	uint32_t v = def;
 	if (!lua_isnil(L, -1)) {
-		if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) < 0)
+		enum number_class c =
+			lua_type(L, -1) == LUA_TNUMBER ? number_round_up(lua_tonumber(L, -1), max, &v) : NUMBER_NEGATIVE;
+		if (c == NUMBER_NEGATIVE)
 			luaL_error(L, "dnsagg: top option '%s' must be a number of at least 0", key);
-		v = lua_tonumber(L, -1);
+		*nan = c == NUMBER_NAN;
 	}
 	lua_pop(L, 1);
 	return v;
 }
+
+/* 1e9, more rows than any table holds: what n = 0 (all rows) stands for */
+#define TOP_ALL 1000000000u
+
+/* agg:top's options: check_keys() reads their names only. */
+static const struct opt_spec top_options[] = {
+	{ "", OPT_TABLE, 0, 0, 0 },       { "by", 0, 0, 0, 0 },   { "n", 0, 0, 0, 0 },
+	{ "client", 0, 0, 0, 0 },         { "domain", 0, 0, 0, 0 }, { "type", 0, 0, 0, 0 },
+	{ "since", 0, 0, 0, 0 },          { "blocked", 0, 0, 0, 0 },
+};
 
 /* agg:top{ by = "domain"|"client"|"entry", n = 10 (0: all), client = ip|hostname,
  *          domain = name|"*.suffix", type = "AAAA", since = seconds,
@@ -810,12 +870,12 @@ static int l_top(lua_State *L)
 {
 	struct handle *h = check_handle(L);
 	struct top_query q = { BY_DOMAIN, NULL, NULL, NULL, 0, 0, NULL };
-	lua_Number n = 10;
+	uint32_t n = 10;
 
 	if (!lua_isnoneornil(L, 2)) {
+		int nan = 0;
 		luaL_checktype(L, 2, LUA_TTABLE);
-		static const char *const keys[] = { "by", "n", "client", "domain", "type", "since", "blocked", NULL };
-		check_keys(L, 2, "dnsagg: unknown top option", NULL, keys);
+		check_keys(L, 2, top_options, sizeof top_options / sizeof top_options[0], 0, "dnsagg: unknown top option");
 		const char *by = opt_field_string(L, 2, "by");
 		if (by && strcmp(by, "client") == 0)
 			q.by = BY_CLIENT;
@@ -831,24 +891,17 @@ static int l_top(lua_State *L)
 			return luaL_error(L, "dnsagg: top option 'blocked' must be a boolean");
 		q.blocked = lua_toboolean(L, -1);
 		lua_pop(L, 1);
-		n = opt_field_number(L, 2, "n", 10);
-		/* 0 means all rows, as dnsagg-report -n 0 does; 1e9, more rows than
-		 * any table holds, keeps the casts below defined */
-		if (n == 0 || n > 1e9)
-			n = 1e9;
-		lua_Number since = opt_field_number(L, 2, "since", 0);
-		if (since > 0) {
-			/* now - since, rounded down, in whole numbers: no double
-			 * subtraction (a routine of its own on soft-float MIPS) */
-			uint32_t now = (uint32_t)time(NULL);
-			if (since >= (lua_Number)now) {
-				q.since = 1;
-			} else {
-				uint32_t whole = (uint32_t)since;
-				whole += (lua_Number)whole < since; /* the fraction takes a second more */
-				q.since = whole < now ? now - whole : 1;
-			}
-		}
+		/* rows up to n, rounded up; 0 means all rows, as dnsagg-report
+		 * -n 0 does; NaN none */
+		n = opt_field_count(L, 2, "n", 10, TOP_ALL, &nan);
+		if (n == 0 && !nan)
+			n = TOP_ALL;
+		/* since: now - since, rounded down (the fraction takes a second
+		 * more), at least 1 */
+		uint32_t now = (uint32_t)time(NULL);
+		uint32_t since = opt_field_count(L, 2, "since", 0, now, &nan);
+		if (since > 0)
+			q.since = since < now ? now - since : 1;
 	}
 
 	struct agg_view *v = new_view(L, h, 0);
@@ -864,8 +917,8 @@ static int l_top(lua_State *L)
 				rows[nrows++] = &table[i];
 		ngroups = build_groups(&q, rows, nrows, groups);
 	}
-	lua_createtable(L, (int)(ngroups < n ? ngroups : (size_t)n), 0);
-	for (size_t i = 0; rows && groups && i < ngroups && (lua_Number)i < n; i++) {
+	lua_createtable(L, (int)(ngroups < n ? ngroups : n), 0);
+	for (size_t i = 0; rows && groups && i < ngroups && i < n; i++) {
 		push_group(L, &q, &groups[i]);
 		lua_rawseti(L, -2, (int)i + 1);
 	}
@@ -892,52 +945,101 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 	set_number(L, "sessions", t->sessions);
 }
 
+/* When a counter of agg:stats() is there. */
+enum stat_when { STAT_ALWAYS, STAT_CAPTURE, STAT_DNSTT, STAT_GROUPS, STAT_FIFO };
+
+/* The counters of agg:stats() that are a field of the view: name, field,
+ * when shown.  An int field (STAT_INT) shows as 0 when below. */
+#define STAT_FIELDS(X, Y)                                                 \
+	X("unparsed", stats.lines[LOGLINE_UNPARSED], STAT_ALWAYS)             \
+	X("bytes_read", stats.bytes_read, STAT_ALWAYS)                        \
+	X("entries", nrows, STAT_ALWAYS)                                      \
+	X("max_entries", cfg.max_entries, STAT_ALWAYS)                        \
+	X("evictions", entry_evictions, STAT_ALWAYS)                          \
+	X("clients", nclients, STAT_ALWAYS)                                   \
+	X("max_clients", cfg.max_clients, STAT_ALWAYS)                        \
+	X("client_evictions", client_evictions, STAT_ALWAYS)                  \
+	X("servers", nservers, STAT_ALWAYS)                                   \
+	X("blocked", nblocked, STAT_ALWAYS)                                   \
+	X("blocked_evictions", blocked_evictions, STAT_ALWAYS)                \
+	X("lease_reloads", stats.lease_reloads, STAT_ALWAYS)                  \
+	X("memory_bytes", memory_bytes, STAT_ALWAYS)                          \
+	X("alloc_failures", stats.alloc_failures, STAT_ALWAYS)                \
+	X("excluded", stats.excluded, STAT_ALWAYS)                            \
+	X("packets_dropped", stats.packets_dropped, STAT_CAPTURE)             \
+	X("packet_queries", stats.packet_queries, STAT_CAPTURE)               \
+	X("packet_replies", stats.packet_replies, STAT_CAPTURE)               \
+	X("packet_forwards", stats.packet_forwards, STAT_CAPTURE)             \
+	Y("capture_buffer_bytes", stats.capture_buffer_bytes, STAT_CAPTURE)   \
+	X("dnstt_session_evictions", dnstt_evictions, STAT_DNSTT)             \
+	X("dnstt_group_overflows", dnstt_group_overflows, STAT_GROUPS)        \
+	X("fifo_opens", stats.fifo_opens, STAT_FIFO)                          \
+	Y("fifo_buffer_bytes", stats.fifo_buffer_bytes, STAT_FIFO)            \
+	X("reopen_signals", stats.reopen_signals, STAT_FIFO)
+
+/* Where a counter is in the view, how wide (or an int), when shown.  The
+ * names are apart, one string after the other in stat_names (no pointer
+ * to relocate at load time a name). */
+struct stat_field {
+	uint16_t at;
+	unsigned char size, is_int, when;
+};
+
+#define STAT_NAME(name, field, when) name "\0"
+#define STAT_ROW(name, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), 0, when },
+#define STAT_INT_ROW(name, field, when) { (uint16_t)offsetof(struct agg_view, field), sizeof(int), 1, when },
+
+static const char stat_names[] = STAT_FIELDS(STAT_NAME, STAT_NAME);
+static const struct stat_field stat_fields[] = { STAT_FIELDS(STAT_ROW, STAT_INT_ROW) };
+
+/* Pushes a table of n counters, counts[k] named names(k); returns their sum. */
+static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const char *(*names)(int))
+{
+	uint64_t sum = 0;
+	lua_createtable(L, 0, n);
+	for (int k = 0; k < n; k++) {
+		set_number(L, names(k), counts[k]);
+		sum += counts[k];
+	}
+	return sum;
+}
+
+static const char *line_kind_name(int k)
+{
+	return logline_kind_name((enum logline_kind)k);
+}
+
+static const char *packet_result_name(int st)
+{
+	return st == DNSPKT_OK ? "dns" : dnspkt_status_name(st);
+}
+
 /* agg:stats() -> table of the module's own counters */
 static int l_stats(lua_State *L)
 {
 	struct handle *h = check_handle(L);
 	struct agg_view *v = new_view(L, h, 0);
 	const struct agg_stats *s = &v->stats;
-	uint64_t lines = 0;
+	const int shown[] = { [STAT_ALWAYS] = 1,
+		              [STAT_CAPTURE] = v->cfg.capture,
+		              [STAT_DNSTT] = v->ndnstt != 0,
+		              [STAT_GROUPS] = v->ndnstt_groups != 0,
+		              [STAT_FIFO] = s->fifo != FIFO_NONE };
 
 	lua_createtable(L, 0, 24);
-	lua_createtable(L, 0, 6);
-	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		set_number(L, logline_kind_name((enum logline_kind)k), s->lines[k]);
-		lines += s->lines[k];
-	}
+	const char *name = stat_names;
+	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, name += strlen(name) + 1)
+		if (shown[stat_fields[i].when])
+			set_number(L, name, expo_field(v, stat_fields[i].at, stat_fields[i].size, stat_fields[i].is_int));
+	uint64_t lines = push_counters(L, s->lines, LOGLINE_OTHER + 1, line_kind_name);
 	lua_setfield(L, -2, "lines_by_kind");
 	set_number(L, "lines", lines);
-	set_number(L, "unparsed", s->lines[LOGLINE_UNPARSED]);
-	set_number(L, "bytes_read", s->bytes_read);
-	set_number(L, "entries", v->nrows);
-	set_number(L, "max_entries", v->cfg.max_entries);
-	set_number(L, "evictions", v->entry_evictions);
-	set_number(L, "clients", v->nclients);
-	set_number(L, "max_clients", v->cfg.max_clients);
-	set_number(L, "client_evictions", v->client_evictions);
-	set_number(L, "servers", v->nservers);
-	set_number(L, "blocked", v->nblocked);
-	set_number(L, "blocked_evictions", v->blocked_evictions);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
-	set_number(L, "lease_reloads", s->lease_reloads);
-	set_number(L, "memory_bytes", v->memory_bytes);
-	set_number(L, "alloc_failures", s->alloc_failures);
-	set_number(L, "excluded", s->excluded);
 	if (v->cfg.capture) {
-		uint64_t packets = 0;
-		lua_createtable(L, 0, DNSPKT_STATUS_COUNT);
-		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-			set_number(L, st == DNSPKT_OK ? "dns" : dnspkt_status_name(st), s->packets[st]);
-			packets += s->packets[st];
-		}
+		uint64_t packets = push_counters(L, s->packets, DNSPKT_STATUS_COUNT, packet_result_name);
 		lua_setfield(L, -2, "packets_by_result");
 		set_number(L, "packets", packets);
-		set_number(L, "packets_dropped", s->packets_dropped);
-		set_number(L, "packet_queries", s->packet_queries);
-		set_number(L, "packet_replies", s->packet_replies);
-		set_number(L, "packet_forwards", s->packet_forwards);
-		set_number(L, "capture_buffer_bytes", (uint64_t)(s->capture_buffer_bytes > 0 ? s->capture_buffer_bytes : 0));
 	}
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
@@ -946,32 +1048,24 @@ static int l_stats(lua_State *L)
 			lua_setfield(L, -2, v->dnstt[d].name);
 		}
 		lua_setfield(L, -2, "dnstt");
-		set_number(L, "dnstt_session_evictions", v->dnstt_evictions);
 	}
 	if (v->ndnstt_groups) {
 		lua_createtable(L, (int)v->ndnstt_groups, 0);
 		for (uint32_t i = 0; i < v->ndnstt_groups; i++) {
 			const struct sessions_group *g = &v->dnstt_groups[i];
 			push_tally(L, &g->n);
-			lua_pushstring(L, v->dnstt[g->domain].name);
-			lua_setfield(L, -2, "domain");
-			if (v->cfg.geoip_country) {
-				lua_pushstring(L, g->country);
-				lua_setfield(L, -2, "country");
-			}
+			set_string(L, "domain", v->dnstt[g->domain].name);
+			if (v->cfg.geoip_country)
+				set_string(L, "country", g->country);
 			if (v->cfg.geoip_asn)
 				set_number(L, "asn", g->asn);
 			lua_rawseti(L, -2, (int)i + 1);
 		}
 		lua_setfield(L, -2, "dnstt_groups");
-		set_number(L, "dnstt_group_overflows", v->dnstt_group_overflows);
 	}
 	if (s->fifo != FIFO_NONE) {
 		lua_pushboolean(L, s->fifo == FIFO_OPEN);
 		lua_setfield(L, -2, "fifo_up");
-		set_number(L, "fifo_opens", s->fifo_opens);
-		set_number(L, "fifo_buffer_bytes", (uint64_t)(s->fifo_buffer_bytes > 0 ? s->fifo_buffer_bytes : 0));
-		set_number(L, "reopen_signals", s->reopen_signals);
 	}
 	agg_view_free(v);
 	return 1;

@@ -74,32 +74,31 @@ static void sample(const struct expo_sink *sink, const char *name, const struct 
 	sink->sample(sink->ctx, name, labels, n, u64_text(value, text));
 }
 
-static void single(const struct expo_sink *sink, const char *name, const char *type,
-                   const char *help, uint64_t value)
-{
-	sink->family(sink->ctx, name, type, help);
-	sample(sink, name, NULL, 0, value);
-}
-
 static const char *hostname_of(const struct lease *lease)
 {
 	return lease ? lease->hostname : "";
 }
 
-static void walk_queries(const struct agg_view *v, const struct expo_sink *sink)
+/* dnsmasq_queries_total (rows: client, hostname, domain, type) or, for
+ * blocked, dnsmasq_blocked_queries_total (the same but type). */
+static void walk_rows(const struct agg_view *v, const struct expo_sink *sink, int blocked)
 {
-	static const char name[] = "dnsmasq_queries_total";
+	const char *name = blocked ? "dnsmasq_blocked_queries_total" : "dnsmasq_queries_total";
+	const struct view_row *rows = blocked ? v->blocked : v->rows;
+	uint32_t n = blocked ? v->nblocked : v->nrows - v->rows_omitted;
 	sink->family(sink->ctx, name, "counter",
-	             "DNS queries by client, domain and query type, for the most recently seen keys.");
-	for (uint32_t i = 0; i < v->nrows - v->rows_omitted; i++) {
-		const struct view_row *r = &v->rows[i];
+	             blocked ? "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most "
+	                       "recently seen keys."
+	                     : "DNS queries by client, domain and query type, for the most recently seen keys.");
+	for (uint32_t i = 0; i < n; i++) {
+		const struct view_row *r = &rows[i];
 		struct expo_label labels[] = {
 			{ "client", r->client },
 			{ "hostname", hostname_of(view_lease(v, r->client)) },
 			{ "domain", r->domain },
 			{ "type", r->type },
 		};
-		sample(sink, name, labels, 4, r->count);
+		sample(sink, name, labels, blocked ? 3 : 4, r->count);
 	}
 }
 
@@ -136,23 +135,6 @@ static void walk_replies(const struct agg_view *v, const struct expo_sink *sink)
 		}
 }
 
-static void walk_blocked(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_blocked_queries_total";
-	sink->family(sink->ctx, name, "counter",
-	             "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most recently "
-	             "seen keys.");
-	for (uint32_t i = 0; i < v->nblocked; i++) {
-		const struct view_row *r = &v->blocked[i];
-		struct expo_label labels[] = {
-			{ "client", r->client },
-			{ "hostname", hostname_of(view_lease(v, r->client)) },
-			{ "domain", r->domain },
-		};
-		sample(sink, name, labels, 3, r->count);
-	}
-}
-
 static void walk_servers(const struct agg_view *v, const struct expo_sink *sink)
 {
 	static const char name[] = "dnsmasq_forwarded_total";
@@ -181,122 +163,175 @@ static void walk_leases(const struct agg_view *v, const struct expo_sink *sink)
 	}
 }
 
+/* The module's own families, in the order written: name, type, help,
+ * where the value is (X: a field of the view; Y: one that is an int, 0
+ * when below; Z: a field of struct health_extra, the two computed; P: the
+ * packets by result, a series each), when written. */
+#define HEALTH_FAMILIES(X, Y, Z, P) \
+	X("dnsagg_read_bytes_total", COUNTER, "Bytes of log read.", stats.bytes_read, ALWAYS) \
+	X("dnsagg_table_entries", GAUGE, "(client, domain, type) keys in the table.", nrows, ALWAYS) \
+	X("dnsagg_table_capacity", GAUGE, "Most keys the table holds (max_entries).", cfg.max_entries, ALWAYS) \
+	X("dnsagg_table_evictions_total", COUNTER, "Keys evicted, least recently used first, to make room.", \
+	  entry_evictions, ALWAYS) \
+	X("dnsagg_clients", GAUGE, "Clients with a query total.", nclients, ALWAYS) \
+	X("dnsagg_clients_capacity", GAUGE, "Most clients kept (max_clients).", cfg.max_clients, ALWAYS) \
+	X("dnsagg_client_evictions_total", COUNTER, "Clients evicted to make room.", client_evictions, ALWAYS) \
+	X("dnsagg_blocked_evictions_total", COUNTER, "Keys of dnsmasq_blocked_queries_total evicted to make room.", \
+	  blocked_evictions, ALWAYS) \
+	X("dnsagg_query_series_limit", GAUGE, \
+	  "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.", cfg.max_series, \
+	  SERIES) \
+	X("dnsagg_query_series_omitted", GAUGE, \
+	  "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.", rows_omitted, SERIES) \
+	X("dnsagg_excluded_queries_total", COUNTER, \
+	  "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.", stats.excluded, RULES) \
+	Z("dnsagg_fifo_up", GAUGE, "1 when the dnsmasq log FIFO is open and read.", fifo_up, FIFO) \
+	X("dnsagg_fifo_opens_total", COUNTER, "Times the FIFO was opened.", stats.fifo_opens, FIFO) \
+	Y("dnsagg_fifo_buffer_bytes", GAUGE, "Capacity of the FIFO's pipe buffer.", stats.fifo_buffer_bytes, FIFO) \
+	X("dnsagg_dnsmasq_reopen_signals_total", COUNTER, "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", \
+	  stats.reopen_signals, FIFO) \
+	P("dnsagg_packets_total", COUNTER, \
+	  "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).", stats.packets, \
+	  CAPTURE) \
+	X("dnsagg_packets_dropped_total", COUNTER, \
+	  "Frames on the DNS port that the kernel dropped because the capture's ring was full " \
+	  "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.", \
+	  stats.packets_dropped, CAPTURE) \
+	X("dnsagg_packet_queries_total", COUNTER, \
+	  "Clients' queries counted from captured packets (queries = \"packets\").", stats.packet_queries, PACKETS) \
+	Y("dnsagg_capture_buffer_bytes", GAUGE, \
+	  "Size of the capture's ring in bytes (capture.buffer, in whole 64 KiB blocks).", \
+	  stats.capture_buffer_bytes, CAPTURE) \
+	X("dnsagg_dnstt_session_evictions_total", COUNTER, \
+	  "DNSTT sessions evicted from the session table (max_sessions) to make room.", dnstt_evictions, DNSTT) \
+	X("dnsagg_dnstt_group_overflows_total", COUNTER, \
+	  "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.", \
+	  dnstt_group_overflows, GROUPS) \
+	Z("dnsagg_leases", GAUGE, "DHCP leases known.", leases, LEASES) \
+	X("dnsagg_lease_reloads_total", COUNTER, "Times the lease files were read.", stats.lease_reloads, LEASES) \
+	X("dnsagg_lease_bad_lines", GAUGE, "Lines of the lease files that were not leases.", stats.lease_bad_lines, \
+	  LEASES) \
+	X("dnsagg_memory_bytes", GAUGE, "Memory held by the tables and strings.", memory_bytes, ALWAYS) \
+	X("dnsagg_alloc_failures_total", COUNTER, "Allocations that failed (counts lost).", stats.alloc_failures, ALWAYS)
+
+enum health_when { ALWAYS, SERIES, RULES, FIFO, CAPTURE, PACKETS, DNSTT, GROUPS, LEASES, HEALTH_WHEN };
+enum health_type { COUNTER, GAUGE };
+enum health_from { FROM_VIEW, FROM_VIEW_INT, FROM_EXTRA, FROM_PACKETS };
+
+/* The two values computed, not a field of the view. */
+struct health_extra {
+	uint64_t fifo_up, leases;
+};
+
+struct health_family {
+	uint16_t at;
+	unsigned char size, from, type, when;
+};
+
+#define HEALTH_STRING(name, type, help, field, when) name "\0"
+#define HEALTH_HELP(name, type, help, field, when) help "\0"
+#define HEALTH_VIEW(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), FROM_VIEW, type, when },
+#define HEALTH_INT(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct agg_view, field), sizeof(int), FROM_VIEW_INT, type, when },
+#define HEALTH_EXTRA(name, type, help, field, when) \
+	{ (uint16_t)offsetof(struct health_extra, field), sizeof(uint64_t), FROM_EXTRA, type, when },
+#define HEALTH_PACKETS(name, type, help, field, when) { 0, 0, FROM_PACKETS, type, when },
+
+/* The names and the help texts one after another: no pointer in the table
+ * for the loader to relocate. */
+static const char health_names[] = HEALTH_FAMILIES(HEALTH_STRING, HEALTH_STRING, HEALTH_STRING, HEALTH_STRING);
+static const char health_help[] = HEALTH_FAMILIES(HEALTH_HELP, HEALTH_HELP, HEALTH_HELP, HEALTH_HELP);
+static const struct health_family health[] = { HEALTH_FAMILIES(HEALTH_VIEW, HEALTH_INT, HEALTH_EXTRA, HEALTH_PACKETS) };
+
+uint64_t expo_field(const void *base, size_t at, size_t size, int is_int)
+{
+	const char *p = (const char *)base + at;
+	uint64_t u64 = 0;
+	uint32_t u32 = 0;
+	int i = 0;
+	if (is_int) {
+		memcpy(&i, p, sizeof i);
+		return i > 0 ? (uint64_t)i : 0;
+	}
+	if (size == sizeof u32) {
+		memcpy(&u32, p, sizeof u32);
+		return u32;
+	}
+	memcpy(&u64, p, sizeof u64);
+	return u64;
+}
+
 static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
 {
 	const struct agg_stats *s = &v->stats;
+	const struct health_extra extra = { s->fifo == FIFO_OPEN, v->leases ? v->leases->count : 0 };
+	const int shown[HEALTH_WHEN] = {
+		[ALWAYS] = 1,
+		[SERIES] = v->cfg.max_series != 0,
+		[RULES] = v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded),
+		[FIFO] = s->fifo != FIFO_NONE,
+		[CAPTURE] = v->cfg.capture,
+		[PACKETS] = v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS,
+		[DNSTT] = v->ndnstt != 0,
+		[GROUPS] = v->ndnstt_groups != 0,
+		[LEASES] = v->cfg.nlease_files != 0,
+	};
 
 	sink->family(sink->ctx, "dnsagg_lines_total", "counter", "Log lines read, by what they were.");
 	for (int k = 0; k <= LOGLINE_OTHER; k++) {
 		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
 		sample(sink, "dnsagg_lines_total", labels, 1, s->lines[k]);
 	}
-	single(sink, "dnsagg_read_bytes_total", "counter", "Bytes of log read.", s->bytes_read);
-	single(sink, "dnsagg_table_entries", "gauge", "(client, domain, type) keys in the table.", v->nrows);
-	single(sink, "dnsagg_table_capacity", "gauge", "Most keys the table holds (max_entries).",
-	       v->cfg.max_entries);
-	single(sink, "dnsagg_table_evictions_total", "counter",
-	       "Keys evicted, least recently used first, to make room.", v->entry_evictions);
-	single(sink, "dnsagg_clients", "gauge", "Clients with a query total.", v->nclients);
-	single(sink, "dnsagg_clients_capacity", "gauge", "Most clients kept (max_clients).",
-	       v->cfg.max_clients);
-	single(sink, "dnsagg_client_evictions_total", "counter", "Clients evicted to make room.",
-	       v->client_evictions);
-	single(sink, "dnsagg_blocked_evictions_total", "counter",
-	       "Keys of dnsmasq_blocked_queries_total evicted to make room.", v->blocked_evictions);
-	if (v->cfg.max_series) {
-		single(sink, "dnsagg_query_series_limit", "gauge",
-		       "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.",
-		       v->cfg.max_series);
-		single(sink, "dnsagg_query_series_omitted", "gauge",
-		       "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.",
-		       v->rows_omitted);
-	}
-	if (v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded))
-		single(sink, "dnsagg_excluded_queries_total", "counter",
-		       "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.",
-		       s->excluded);
-	if (s->fifo != FIFO_NONE) {
-		single(sink, "dnsagg_fifo_up", "gauge", "1 when the dnsmasq log FIFO is open and read.",
-		       s->fifo == FIFO_OPEN);
-		single(sink, "dnsagg_fifo_opens_total", "counter", "Times the FIFO was opened.", s->fifo_opens);
-		single(sink, "dnsagg_fifo_buffer_bytes", "gauge", "Capacity of the FIFO's pipe buffer.",
-		       s->fifo_buffer_bytes > 0 ? (uint64_t)s->fifo_buffer_bytes : 0);
-		single(sink, "dnsagg_dnsmasq_reopen_signals_total", "counter",
-		       "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", s->reopen_signals);
-	}
-	if (v->cfg.capture) {
-		sink->family(sink->ctx, "dnsagg_packets_total", "counter",
-		             "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).");
-		for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-			struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
-			sample(sink, "dnsagg_packets_total", labels, 1, s->packets[st]);
+	const char *name = health_names, *help = health_help;
+	for (size_t i = 0; i < sizeof health / sizeof health[0];
+	     i++, name += strlen(name) + 1, help += strlen(help) + 1) {
+		const struct health_family *f = &health[i];
+		if (!shown[f->when])
+			continue;
+		sink->family(sink->ctx, name, f->type == GAUGE ? "gauge" : "counter", help);
+		if (f->from == FROM_PACKETS) {
+			for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
+				struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
+				sample(sink, name, labels, 1, s->packets[st]);
+			}
+			continue;
 		}
-		single(sink, "dnsagg_packets_dropped_total", "counter",
-		       "Frames on the DNS port that the kernel dropped because the capture's ring was full "
-		       "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.",
-		       s->packets_dropped);
-		if (v->cfg.queries == AGG_QUERIES_PACKETS)
-			single(sink, "dnsagg_packet_queries_total", "counter",
-			       "Clients' queries counted from captured packets (queries = \"packets\").", s->packet_queries);
-		single(sink, "dnsagg_capture_buffer_bytes", "gauge",
-		       "Size of the capture's ring in bytes (capture.buffer, in whole 64 KiB blocks).",
-		       s->capture_buffer_bytes > 0 ? (uint64_t)s->capture_buffer_bytes : 0);
+		sample(sink, name, NULL, 0,
+		       expo_field(f->from == FROM_EXTRA ? (const void *)&extra : (const void *)v, f->at, f->size,
+		                  f->from == FROM_VIEW_INT));
 	}
-	if (v->ndnstt)
-		single(sink, "dnsagg_dnstt_session_evictions_total", "counter",
-		       "DNSTT sessions evicted from the session table (max_sessions) to make room.", v->dnstt_evictions);
-	if (v->ndnstt_groups)
-		single(sink, "dnsagg_dnstt_group_overflows_total", "counter",
-		       "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.",
-		       v->dnstt_group_overflows);
-	if (v->cfg.nlease_files) {
-		single(sink, "dnsagg_leases", "gauge", "DHCP leases known.", v->leases ? v->leases->count : 0);
-		single(sink, "dnsagg_lease_reloads_total", "counter", "Times the lease files were read.",
-		       s->lease_reloads);
-		single(sink, "dnsagg_lease_bad_lines", "gauge", "Lines of the lease files that were not leases.",
-		       s->lease_bad_lines);
-	}
-	single(sink, "dnsagg_memory_bytes", "gauge", "Memory held by the tables and strings.", v->memory_bytes);
-	single(sink, "dnsagg_alloc_failures_total", "counter", "Allocations that failed (counts lost).",
-	       s->alloc_failures);
 }
+
+/* The dnstt families: name, type, help, field of struct sessions_tally (a
+ * uint32_t or a uint64_t); rows of the same struct as health[]. */
+#define DNSTT_FAMILIES(X) \
+	X("dnstt_active_clients", GAUGE, "DNSTT sessions seen within the active window.", active) \
+	X("dnstt_peak_clients", GAUGE, "Most DNSTT sessions active at once since the start.", peak) \
+	X("dnstt_queries_total", COUNTER, "DNSTT tunnel queries.", queries) \
+	X("dnstt_bytes_in_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT queries.", bytes_in) \
+	X("dnstt_bytes_out_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT responses.", bytes_out) \
+	X("dnstt_sessions_total", COUNTER, "Distinct DNSTT sessions (client IDs) seen.", sessions)
+#define DNSTT_NAME(name, type, help, field) name "\0"
+#define DNSTT_HELP(name, type, help, field) help "\0"
+#define DNSTT_ROW(name, type, help, field) \
+	{ (uint16_t)offsetof(struct sessions_tally, field), sizeof(((struct sessions_tally *)0)->field), 0, type, 0 },
 
 /* One family per counter: a series per configured domain (at 0 until
  * traffic comes), or with GeoIP per (domain, country, ASN) group seen. */
 static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-		int is32;
-	} families[] = {
-		{ "dnstt_active_clients", "gauge", "DNSTT sessions seen within the active window.",
-		  offsetof(struct sessions_tally, active), 1 },
-		{ "dnstt_peak_clients", "gauge", "Most DNSTT sessions active at once since the start.",
-		  offsetof(struct sessions_tally, peak), 1 },
-		{ "dnstt_queries_total", "counter", "DNSTT tunnel queries.", offsetof(struct sessions_tally, queries), 0 },
-		{ "dnstt_bytes_in_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT queries.",
-		  offsetof(struct sessions_tally, bytes_in), 0 },
-		{ "dnstt_bytes_out_total", "counter", "Bytes of DNS messages (UDP payload) of DNSTT responses.",
-		  offsetof(struct sessions_tally, bytes_out), 0 },
-		{ "dnstt_sessions_total", "counter", "Distinct DNSTT sessions (client IDs) seen.",
-		  offsetof(struct sessions_tally, sessions), 0 },
-	};
+	static const char names[] = DNSTT_FAMILIES(DNSTT_NAME), helps[] = DNSTT_FAMILIES(DNSTT_HELP);
+	static const struct health_family families[] = { DNSTT_FAMILIES(DNSTT_ROW) };
+	const char *name = names, *help = helps;
 	uint32_t nseries = v->ndnstt_groups ? v->ndnstt_groups : v->ndnstt;
-	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0]; f++) {
-		sink->family(sink->ctx, families[f].name, families[f].type, families[f].help);
+	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0];
+	     f++, name += strlen(name) + 1, help += strlen(help) + 1) {
+		sink->family(sink->ctx, name, families[f].type == GAUGE ? "gauge" : "counter", help);
 		for (uint32_t i = 0; i < nseries; i++) {
 			const struct sessions_group *g = v->ndnstt_groups ? &v->dnstt_groups[i] : NULL;
 			const struct sessions_tally *t = g ? &g->n : &v->dnstt[i].n;
-			const char *base = (const char *)t + families[f].offset;
-			uint64_t value;
-			if (families[f].is32) {
-				uint32_t v32;
-				memcpy(&v32, base, sizeof v32);
-				value = v32;
-			} else {
-				memcpy(&value, base, sizeof value);
-			}
+			uint64_t value = expo_field(t, families[f].at, families[f].size, 0);
 			char asn[21];
 			struct expo_label labels[3] = { { "domain", v->dnstt[g ? g->domain : i].name } };
 			size_t nlabels = 1;
@@ -305,17 +340,17 @@ static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
 			if (g && v->cfg.geoip_asn) {
 				labels[nlabels++] = (struct expo_label){ "asn", u64_text(g->asn, asn) };
 			}
-			sample(sink, families[f].name, labels, nlabels, value);
+			sample(sink, name, labels, nlabels, value);
 		}
 	}
 }
 
 void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 {
-	walk_queries(v, sink);
+	walk_rows(v, sink, 0);
 	walk_clients(v, sink);
 	walk_replies(v, sink);
-	walk_blocked(v, sink);
+	walk_rows(v, sink, 1);
 	walk_servers(v, sink);
 	walk_leases(v, sink);
 	walk_dnstt(v, sink);

@@ -36,4 +36,8 @@ void expo_render(const struct agg_view *view, struct buf *out);
  * quote and newline escaped, bytes that are not UTF-8 replaced by U+FFFD. */
 void expo_escape(struct buf *out, const char *value);
 
+/* The unsigned integer of `size` bytes (4 or 8) at base + at, or (is_int)
+ * the int there, 0 when below: a counter found by a table of fields. */
+uint64_t expo_field(const void *base, size_t at, size_t size, int is_int);
+
 #endif

@@ -204,7 +204,7 @@ static int parse_line(const char *p, const char *end, struct lease *lease)
 	if (split(p, end, f, 5) != 5 || parse_expiry(f[0], &lease->expiry) != 0 ||
 	    parse_ip(f[2], lease->ip) != 0 || parse_hostname(f[3], lease->hostname) != 0)
 		return -1;
-	if (strchr(lease->ip, ':')) {
+	if (memchr(f[2].p, ':', f[2].len)) { /* IPv6 */
 		for (size_t i = 0; i < f[1].len; i++) /* the IAID, decimal */
 			if (f[1].p[i] < '0' || f[1].p[i] > '9')
 				return -1;

@@ -10,9 +10,10 @@
 #include "names.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define INITIAL_SLOTS 64u
 
@@ -139,11 +140,17 @@ int names_add(struct names *n, const char *suffix, size_t len, unsigned flag)
 	return 0;
 }
 
-/* One line of the list: its first word is a rule, or a comment. */
-static int add_psl_line(struct names *n, const char *line)
+/* One line of the list (len bytes, no newline): its first word is a rule,
+ * or a comment. */
+static int add_psl_line(struct names *n, const char *line, size_t len)
 {
-	size_t start = strspn(line, " \t"), len = strcspn(line + start, " \t\r\n");
-	const char *rule = line + start;
+	const char *end = line + len;
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	const char *rule = line;
+	while (line < end && *line != ' ' && *line != '\t' && *line != '\r' && *line != '\0')
+		line++;
+	len = (size_t)(line - rule);
 	unsigned flag = RULE_PSL;
 	if (len == 0 || (len >= 2 && rule[0] == '/' && rule[1] == '/'))
 		return 0;
@@ -175,26 +182,49 @@ static int add_psl_line(struct names *n, const char *line)
 	return 0;
 }
 
+/* Lines longer than this are skipped: longer than any name. */
+#define PSL_LINE_MAX (NAMES_MAX_NAME + 6)
+
 int names_load_psl(struct names *n, const char *path)
 {
-	char line[NAMES_MAX_NAME + 8];
-	int rc = 0, skipping = 0;
-	FILE *f = fopen(path, "re");
-	if (!f)
+	char buf[4096], line[PSL_LINE_MAX];
+	size_t len = 0;   /* of the line so far */
+	int too_long = 0; /* the line so far is longer than PSL_LINE_MAX */
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	while (rc == 0 && fgets(line, sizeof line, f)) {
-		int whole = strchr(line, '\n') != NULL || feof(f);
-		if (!skipping && whole)
-			rc = add_psl_line(n, line);
-		else if (!skipping)
-			n->psl_skipped++; /* longer than any name: its rest is skipped too */
-		skipping = !whole;
+	for (;;) {
+		ssize_t got = read(fd, buf, sizeof buf);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			errno = EIO;
+			rc = -1;
+		}
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; rc == 0 && i < got; i++) {
+			if (buf[i] != '\n') {
+				too_long |= len == sizeof line;
+				if (!too_long)
+					line[len++] = buf[i];
+				continue;
+			}
+			if (too_long)
+				n->psl_skipped++;
+			else
+				rc = add_psl_line(n, line, len);
+			len = 0;
+			too_long = 0;
+		}
+		if (rc != 0)
+			break;
 	}
-	if (rc == 0 && ferror(f)) {
-		errno = EIO;
-		rc = -1;
-	}
-	fclose(f);
+	if (rc == 0 && too_long) /* the last line, without a newline */
+		n->psl_skipped++;
+	else if (rc == 0 && len)
+		rc = add_psl_line(n, line, len);
+	close(fd);
 	char *text = rc == 0 && n->text_len ? realloc(n->text, n->text_len) : NULL;
 	if (text) { /* the list is read: give back the arena's slack */
 		n->text = text;
