@@ -99,6 +99,15 @@ local function reader_nices()
   return out, nice_of(tostring(unistd.getpid()))
 end
 
+-- dnsmasq.start's probes sent before dnsmasq listened are on the wire but
+-- never answered: from packets each is closed as (upstream, none) once it is
+-- PENDING_TIMEOUT (20 s) old, which a slow run reaches before its last
+-- sync; the log never saw them.  No query of the specs' own goes
+-- unanswered, so every `none` is such a probe.
+local function unanswered_probes(samples)
+  return expo.value(samples, "dnsmasq_replies_total", { source = "upstream", result = "none" }) or 0
+end
+
 describe("queries from packets", function()
   local dnsagg = require("dnsagg")
 
@@ -236,7 +245,7 @@ describe("queries from packets", function()
     local function by_result(samples)
       local t = {}
       for _, x in ipairs(samples) do
-        if x.name == "dnsmasq_replies_total" then
+        if x.name == "dnsmasq_replies_total" and x.labels.result ~= "none" then
           t[x.labels.result] = (t[x.labels.result] or 0) + x.value
         end
       end
@@ -251,7 +260,7 @@ describe("queries from packets", function()
     assert.equal(blocked, expo.value(log_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
     assert.equal(blocked, expo.value(packet_samples, "dnsmasq_replies_total", { source = "blocked", result = "address" }))
     assert.equal(queries - blocked, expo.sum(packet_samples, "dnsmasq_replies_total", { source = "resolver" }))
-    assert.equal(queries, expo.sum(packet_samples, "dnsmasq_replies_total", {}))
+    assert.equal(queries, expo.sum(packet_samples, "dnsmasq_replies_total", {}) - unanswered_probes(packet_samples))
     assert.equal(queries, from_packets:stats().packet_replies)
     assert.same(expo.value(log_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }),
                 expo.value(packet_samples, "dnsmasq_blocked_queries_total", { client = "127.0.0.12", domain = "blocked.test" }))
@@ -304,7 +313,7 @@ describe("queries from packets", function()
       local function sum(samples, source)
         local t = {}
         for _, x in ipairs(samples) do
-          if x.name == "dnsmasq_replies_total" and (x.labels.source == source or
+          if x.name == "dnsmasq_replies_total" and x.labels.result ~= "none" and (x.labels.source == source or
               (source == "resolver" and (x.labels.source == "cache" or x.labels.source == "local"))) then
             t[x.labels.result] = (t[x.labels.result] or 0) + x.value
           end
