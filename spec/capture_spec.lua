@@ -280,12 +280,7 @@ describe("capture", function()
   it("follows its interface when it is deleted and made again, and does not spin while it is gone", function()
     agg:close()
     local ns = "dnsagg-cap-" .. unistd.getpid()
-    local function ip(args)
-      local argv = { "ip" }
-      for _, a in ipairs(args) do argv[#argv + 1] = a end
-      local _, how, code, err = proc.run(argv, { timeout = 5 })
-      assert(how == "exited" and code == 0, table.concat(argv, " ") .. ": " .. tostring(err))
-    end
+    local ip = proc.ip
     local function make_pair()
       ip{ "link", "add", "dnsagg-c0", "type", "veth", "peer", "name", "dnsagg-c1", "netns", ns }
       ip{ "addr", "add", "10.252.0.1/30", "dev", "dnsagg-c0" }

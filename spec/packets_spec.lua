@@ -272,12 +272,7 @@ describe("queries from packets", function()
   -- that was forwarded from one dnsmasq gave itself, as the log does.
   it("tells forwarded replies from the resolver's own, with the servers, as the log does", function()
     local ns = "dnsagg-spec-" .. unistd.getpid()
-    local function ip(args)
-      local argv = { "ip" }
-      for _, a in ipairs(args) do argv[#argv + 1] = a end
-      local _, how, code, err = proc.run(argv, { timeout = 5 })
-      assert(how == "exited" and code == 0, table.concat(argv, " ") .. ": " .. tostring(err))
-    end
+    local ip = proc.ip
     -- a pair left by a run that was killed midway
     proc.run({ "ip", "link", "del", "dnsagg-v0" }, { timeout = 5 })
     local ok, err = pcall(function()

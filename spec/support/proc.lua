@@ -255,6 +255,15 @@ function M.run(argv, opts)
   return out, how, code, M.stderr(h)
 end
 
+-- ip ARGS... (iproute2), within 5 s; raises with the command line and its
+-- error output unless it exits 0 (the specs' network namespaces and veth pairs)
+function M.ip(args)
+  local argv = { "ip" }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  local _, how, code, err = M.run(argv, { timeout = 5 })
+  assert(how == "exited" and code == 0, table.concat(argv, " ") .. ": " .. tostring(err))
+end
+
 function M.run_host_cli(o)
   o = o or {}
   return M.run(M.host_argv(o, "cli"), { env = o.env, timeout = o.timeout })
