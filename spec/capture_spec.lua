@@ -211,6 +211,42 @@ describe("capture", function()
     assert.are.equal(2, agg:stats().dnstt[DOMAIN].queries)
   end)
 
+  -- uhttpd forks a child a scrape: formatting the tables there gives way to
+  -- the resolver (nice 10); a host that does not fork keeps its priority
+  it("scrapes at nice 10 in a forked child, and at the host's own priority in the host", function()
+    local function nice_now()
+      local f = assert(io.open("/proc/thread-self/stat"))
+      local fields = {}
+      for w in f:read("*a"):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+      f:close()
+      return tonumber(fields[17]) -- field 19 of proc(5)
+    end
+    local host = nice_now()
+    assert.truthy(agg:render():find("dnsagg_packets_total", 1, true))
+    agg:export(function() return function() end end)
+    assert.are.equal(host, nice_now())
+    local r, w = assert(unistd.pipe())
+    local pid = assert(unistd.fork())
+    if pid == 0 then
+      unistd.close(r)
+      local ok, text = pcall(function()
+        local before = nice_now()
+        agg:export(function() return function() end end)
+        local after_export = nice_now()
+        agg:render()
+        return before .. " " .. after_export .. " " .. nice_now()
+      end)
+      unistd.write(w, ok and text or ("error " .. tostring(text)))
+      unistd._exit(0)
+    end
+    unistd.close(w)
+    local got = unistd.read(r, 200)
+    unistd.close(r)
+    require("posix.sys.wait").wait(pid)
+    local high = math.max(10, host)
+    assert.are.equal(host .. " " .. high .. " " .. high, got)
+  end)
+
   -- DESIGN.md 7: with the default receive queue (212,992 bytes), both
   -- copies of each lo packet queued and 256 frames a round, a dnstt tunnel
   -- at 900 packets a second lost 1 frame in 6.  Here the real dnsmasq

@@ -544,8 +544,10 @@ static struct agg_view *new_view(lua_State *L, struct handle *h, int exposition)
 	struct agg_view *v = agg_view_new(h->agg);
 	if (!v)
 		luaL_error(L, "dnsagg: out of memory");
-	if (exposition)
+	if (exposition) {
 		agg_view_cap(v);
+		reader_scrape_gives_way(h->reader); /* a forked scrape: DNS first */
+	}
 	return v;
 }
 

@@ -41,6 +41,11 @@
  * socket's queue, never DNS.  A FIFO's reader keeps the host's priority:
  * a reader that falls behind would stall dnsmasq. */
 #define PACKETS_ONLY_NICE 10
+/* A forked child's scrape (uhttpd forks one a request) runs at this nice
+ * value: the child lives for one response, and formatting a large table
+ * through the host's metric() takes tens of milliseconds here, hundreds on
+ * the router, in which dnsmasq should never wait for a core. */
+#define SCRAPE_NICE 10
 
 struct reader {
 	struct agg *agg;
@@ -357,14 +362,21 @@ static int poll_timeout(const struct reader *r, int64_t now)
 	return until <= now ? 0 : (int)(until - now);
 }
 
-/* Linux's nice is a thread's own: PRIO_PROCESS with a thread's ID. */
-static void give_way_to_dns(void)
+/* The calling thread's nice raised to nice (never lowered).  Linux's
+ * nice is a thread's own: PRIO_PROCESS with a thread's ID. */
+static void give_way_to_dns(int nice)
 {
 	id_t self = (id_t)syscall(SYS_gettid);
 	errno = 0;
 	int now = getpriority(PRIO_PROCESS, self);
-	if (errno == 0 && now < PACKETS_ONLY_NICE)
-		(void)setpriority(PRIO_PROCESS, self, PACKETS_ONLY_NICE);
+	if (errno == 0 && now < nice)
+		(void)setpriority(PRIO_PROCESS, self, nice);
+}
+
+void reader_scrape_gives_way(const struct reader *r)
+{
+	if (r && r->owner != getpid())
+		give_way_to_dns(SCRAPE_NICE);
 }
 
 static void *reader_main(void *arg)
@@ -372,7 +384,7 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
 	if (!r->fifo_path)
-		give_way_to_dns();
+		give_way_to_dns(PACKETS_ONLY_NICE);
 	pthread_mutex_lock(&r->work_mu);
 	pthread_mutex_lock(&r->sync_mu);
 	r->started = 1;

@@ -46,6 +46,12 @@ uint32_t reader_wait_ms(double seconds);
  * the FIFO and the capture and frees r.  NULL is ignored. */
 void reader_stop(struct reader *r);
 
+/* Called by a scrape: in a process forked from r's owner (a scrape under
+ * uhttpd), raises the calling thread's nice to 10, so that the resolver
+ * comes first while the scrape formats the tables; in the owner itself
+ * (a host that does not fork) it does nothing.  NULL: nothing. */
+void reader_scrape_gives_way(const struct reader *r);
+
 /* Reads a plain log file to its end into agg (no thread), each line
  * counted at the time its prefix gives (first and last seen are those of
  * the log, not of the reading).  Returns 0, or -1 with errno set when it
