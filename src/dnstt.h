@@ -43,4 +43,9 @@ enum dnstt_result {
 int dnstt_match(const struct dnspkt_question *q, const char *domain, uint8_t session_id[DNSTT_ID_LEN],
                 size_t *payload_len, int *is_poll);
 
+/* dnstt_match() for a domain whose length, domain_len (strlen(domain)), is
+ * known: the capture's domains, matched against every frame. */
+int dnstt_match_n(const struct dnspkt_question *q, const char *domain, size_t domain_len,
+                  uint8_t session_id[DNSTT_ID_LEN], size_t *payload_len, int *is_poll);
+
 #endif
