@@ -370,10 +370,8 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
-	if (pending_is_open(&agg->pending, key, check)) {
-		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
-	} else {
-		pending_query(&agg->pending, key, check, agg->replies);
+	if (pending_query_new(&agg->pending, key, check, agg->replies))
 		forwards_query(&agg->forwards, question_of(agg, q), key);
-	}
+	else
+		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
 }
