@@ -307,7 +307,8 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 	q->arcount = be16(msg + 10);
 	if (q->qdcount == 0)
 		return DNSPKT_MALFORMED;
-	if ((status = dnspkt_name(msg, len, &off, &q->name)) != DNSPKT_OK)
+	/* dnspkt_name(), its walk inline: no call for every frame's question */
+	if ((status = walk_name(msg, len, &off, &q->name, 1)) != DNSPKT_OK)
 		return status;
 	if (len - off < 4)
 		return DNSPKT_TRUNCATED;
