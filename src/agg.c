@@ -81,6 +81,19 @@ HOT struct str *intern(struct agg *agg, struct logline_span span)
 	return s;
 }
 
+/* intern() of a query's name as stored (name), given name_fast, hash_fast()
+ * of the name as seen (NULL: none): reused when the two are the same text. */
+HOT struct str *intern_name(struct agg *agg, struct logline_span name, struct logline_span name_seen,
+                            const uint32_t *name_fast)
+{
+	if (!name_fast || name.ptr != name_seen.ptr || name.len != name_seen.len)
+		return intern(agg, name);
+	struct str *s = strpool_get_fast(&agg->pool, name.ptr, name.len, *name_fast);
+	if (!s)
+		agg->stats.alloc_failures++;
+	return s;
+}
+
 static uint32_t span_hash(const struct agg *agg, struct logline_span span)
 {
 	return (uint32_t)hash_bytes(&agg->key, span.ptr, span.len);
@@ -186,16 +199,18 @@ HOT struct str *query_type(struct agg *agg, struct str *type_had, struct logline
  * options, then the tie (with the serial for TIE_SERIAL, client_seen the
  * address as the line gave it).  The type is type_had when that is not
  * NULL (a reference handed over), else qtype's text, interned only when
- * the name is counted.  HOT (hot.h): inline in each source's path. */
+ * the name is counted.  name_fast, when not NULL, is hash_fast() of
+ * name_seen.  HOT (hot.h): inline in each source's path. */
 HOT void count_query_of(struct agg *agg, struct str *client, struct logline_span client_seen,
-                        struct logline_span name_seen, struct str *type_had, struct logline_span qtype,
-                        struct str_memo *type_memo, enum query_tie tie, uint64_t serial, uint32_t now)
+                        struct logline_span name_seen, const uint32_t *name_fast, struct str *type_had,
+                        struct logline_span qtype, struct str_memo *type_memo, enum query_tie tie,
+                        uint64_t serial, uint32_t now)
 {
 	struct logline_span name;
 	int counted = stored_name(agg, name_seen, &name);
 
 	agg->stats.excluded += !counted;
-	struct str *domain = counted ? intern(agg, name) : NULL;
+	struct str *domain = counted ? intern_name(agg, name, name_seen, name_fast) : NULL;
 	struct str *type = counted ? query_type(agg, type_had, qtype, type_memo) : NULL;
 	if (!counted)
 		strpool_put(&agg->pool, type_had);
@@ -223,7 +238,7 @@ HOT void count_query(struct agg *agg, struct logline_span client_seen, struct lo
 {
 	char pseudonym[AGG_PSEUDONYM_LEN];
 	struct str *client = intern(agg, stored_client(agg, client_seen, pseudonym));
-	count_query_of(agg, client, client_seen, name_seen, NULL, qtype, NULL, tie, serial, now);
+	count_query_of(agg, client, client_seen, name_seen, NULL, NULL, qtype, NULL, tie, serial, now);
 }
 
 /* A query answered by a blocking rule, by client ("" in the plain form,
@@ -309,12 +324,12 @@ struct str *agg_stored_client(struct agg *agg, struct logline_span client)
 	return intern(agg, stored_client(agg, client, pseudonym));
 }
 
-void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct str *type,
-                        struct logline_span qtype, struct str_memo *type_memo, uint32_t now)
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, uint32_t name_fast,
+                        struct str *type, struct logline_span qtype, struct str_memo *type_memo, uint32_t now)
 {
 	static const struct logline_span none = { "", 0 };
 	pending_step(&agg->pending, now, agg->replies);
-	count_query_of(agg, client, none, name, type, qtype, type_memo, TIE_NONE, 0, now);
+	count_query_of(agg, client, none, name, &name_fast, type, qtype, type_memo, TIE_NONE, 0, now);
 }
 
 void agg_count_blocked(struct agg *agg, struct logline_span client, struct logline_span name, uint32_t now)

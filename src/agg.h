@@ -171,12 +171,13 @@ void agg_count_query(struct agg *agg, struct logline_span client, struct logline
 struct str *agg_stored_client(struct agg *agg, struct logline_span client);
 
 /* With the lock held: agg_count_query() for a client already interned by
- * agg_stored_client() (or NULL, its failure), and a type: type, interned
- * already (strpool_recall()), else qtype's text, interned only when the
- * name is counted and then remembered in *type_memo.  Takes over the
- * references to client and type. */
-void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, struct str *type,
-                        struct logline_span qtype, struct str_memo *type_memo, uint32_t now);
+ * agg_stored_client() (or NULL, its failure), name_fast the name's
+ * hash_fast() (hash.h; the string pool's cache reuses it), and a type:
+ * type, interned already (strpool_recall()), else qtype's text, interned
+ * only when the name is counted and then remembered in *type_memo.  Takes
+ * over the references to client and type. */
+void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span name, uint32_t name_fast,
+                        struct str *type, struct logline_span qtype, struct str_memo *type_memo, uint32_t now);
 
 /* With the lock held: counts a query answered by a blocking rule into the
  * (client, domain) table, under the privacy options, as a blocked answer's

@@ -392,7 +392,9 @@ static void count_dnstt(struct agg *agg, const struct dnspkt_frame *fr, const st
 	struct sessions *s = agg->dnstt;
 	uint8_t id[DNSTT_ID_LEN];
 	for (uint32_t d = 0; d < s->ndomains; d++) {
-		if (dnstt_match(q, s->domain[d].name, id, NULL, NULL) != DNSTT_SESSION)
+		const struct sessions_domain *dom = &s->domain[d];
+		if (!dnstt_may_match(q, dom->name, dom->len) ||
+		    dnstt_match_n(q, dom->name, dom->len, id, NULL, NULL) != DNSTT_SESSION)
 			continue;
 		uint32_t g = 0;
 		if (agg->cfg.geoip) {

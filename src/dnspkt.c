@@ -229,8 +229,11 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 		b = msg[pos];
 		if (b == 0)
 			break;
-		if ((b & 0xc0) == 0xc0) { /* a compression pointer */
+		if (b > 0x3f) { /* a label type other than a label's length */
 			size_t target;
+			if (b < 0xc0) /* 0x40 (extended) and 0x80 (reserved) */
+				return DNSPKT_MALFORMED;
+			/* 0xc0: a compression pointer */
 			if (len - pos < 2)
 				return DNSPKT_TRUNCATED;
 			target = (size_t)(b & 0x3f) << 8 | msg[pos + 1];
@@ -246,8 +249,6 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 			shift = text ? text - from : (size_t)0 - (from + 1);
 			continue;
 		}
-		if (b & 0xc0) /* 0x40 (extended) and 0x80 (reserved) label types */
-			return DNSPKT_MALFORMED;
 		wire += b + 1;
 		if (wire > DNSPKT_NAME_WIRE_MAX)
 			return DNSPKT_MALFORMED;
@@ -307,7 +308,8 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 	q->arcount = be16(msg + 10);
 	if (q->qdcount == 0)
 		return DNSPKT_MALFORMED;
-	if ((status = dnspkt_name(msg, len, &off, &q->name)) != DNSPKT_OK)
+	/* dnspkt_name(), its walk inline: no call for every frame's question */
+	if ((status = walk_name(msg, len, &off, &q->name, 1)) != DNSPKT_OK)
 		return status;
 	if (len - off < 4)
 		return DNSPKT_TRUNCATED;

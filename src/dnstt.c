@@ -66,12 +66,11 @@ static int same_text(const char *a, const char *b, size_t n)
 }
 
 /*
- * How many labels of the name come before the domain, or -1 when the name
- * does not end with the domain's labels.
+ * How many labels of the name come before the domain, domain[0..end), or
+ * -1 when the name does not end with the domain's labels.
  */
-static int labels_before(const struct dnspkt_name *name, const char *domain)
+static int labels_before(const struct dnspkt_name *name, const char *domain, size_t end)
 {
-	size_t end = strlen(domain);
 	int i = name->nlabels;
 
 	if (end > 0 && domain[end - 1] == '.')
@@ -155,11 +154,19 @@ static int base32_decode(const struct dnspkt_name *name, int nlabels, uint8_t he
 int dnstt_match(const struct dnspkt_question *q, const char *domain, uint8_t session_id[DNSTT_ID_LEN],
                 size_t *payload_len, int *is_poll)
 {
+	if (!domain)
+		return DNSTT_OUTSIDE;
+	return dnstt_match_n(q, domain, strlen(domain), session_id, payload_len, is_poll);
+}
+
+int dnstt_match_n(const struct dnspkt_question *q, const char *domain, size_t domain_len,
+                  uint8_t session_id[DNSTT_ID_LEN], size_t *payload_len, int *is_poll)
+{
 	uint8_t d[HEAD_LEN];
 	int before, n, poll;
 	size_t packet;
 
-	if (!q || !domain || (before = labels_before(&q->name, domain)) < 0)
+	if (!q || !domain || (before = labels_before(&q->name, domain, domain_len)) < 0)
 		return DNSTT_OUTSIDE;
 	if (before == 0 || q->opcode != 0 || q->qtype != DNSPKT_TYPE_TXT || q->qclass != DNSPKT_CLASS_IN)
 		return DNSTT_INSIDE;

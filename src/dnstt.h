@@ -43,4 +43,20 @@ enum dnstt_result {
 int dnstt_match(const struct dnspkt_question *q, const char *domain, uint8_t session_id[DNSTT_ID_LEN],
                 size_t *payload_len, int *is_poll);
 
+/* dnstt_match() for a domain whose length, domain_len (strlen(domain)), is
+ * known: the capture's domains, matched against every frame. */
+int dnstt_match_n(const struct dnspkt_question *q, const char *domain, size_t domain_len,
+                  uint8_t session_id[DNSTT_ID_LEN], size_t *payload_len, int *is_poll);
+
+/* 0 when q's name cannot be under domain (domain_len bytes, no trailing
+ * dot): its last character is not the domain's, in either case.  1 tells
+ * nothing; dnstt_match_n() decides.  Inline, before the call, for every
+ * frame of a name outside the tunnel (most of them). */
+static inline int dnstt_may_match(const struct dnspkt_question *q, const char *domain, size_t domain_len)
+{
+	const struct dnspkt_name *name = &q->name;
+	return domain_len > 0 && name->text_len > 0 &&
+	       ((unsigned char)name->text[name->text_len - 1] | 0x20) == ((unsigned char)domain[domain_len - 1] | 0x20);
+}
+
 #endif

@@ -38,6 +38,20 @@ static int holds_open(const struct pending_slot *s, uint64_t key, uint64_t check
 	return s->state == PENDING_OPEN && s->key == key && s->check == check;
 }
 
+int pending_query_new(struct pending *p, uint64_t key, uint64_t check, pending_counts counts)
+{
+	struct pending_slot *s = slot_for(p, key);
+	if (holds_open(s, key, check))
+		return 0;
+	if (s->state == PENDING_OPEN)
+		close_unanswered(s, counts);
+	s->key = key;
+	s->check = check;
+	s->opened = p->now;
+	s->state = PENDING_OPEN;
+	return 1;
+}
+
 struct pending_slot *pending_find(struct pending *p, uint64_t key, uint64_t check)
 {
 	struct pending_slot *s = slot_for(p, key);

@@ -52,6 +52,11 @@ int pending_is_open(const struct pending *p, uint64_t key, uint64_t check);
 /* A query was seen: open a slot for it, at the clock's time. */
 void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_counts counts);
 
+/* pending_query() unless the query (key, check) is open already (a
+ * retransmission of it): returns 1 when it opened the query, 0 when it
+ * was open (and is left as it was).  One look at the slot for both. */
+int pending_query_new(struct pending *p, uint64_t key, uint64_t check, pending_counts counts);
+
 /* The slot of the open query (key, check), or NULL: for a caller that
  * has work to do between finding its query and closing it. */
 struct pending_slot *pending_find(struct pending *p, uint64_t key, uint64_t check);

@@ -276,7 +276,9 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 
 /* What a response's question must match of its query's beside the
  * exchange key: the name as sent (its octets, not the text dnsmasq would
- * log, so no second pass over them for a response). */
+ * log, so no second pass over them for a response).  hash_fast(), which
+ * the string pool's cache also takes: a counted query's name is hashed
+ * once. */
 static uint32_t name_check(const struct dnspkt_name *name)
 {
 	return hash_fast(name->text, name->text_len);
@@ -360,15 +362,16 @@ void pktquery_count(struct agg *agg, const struct dnspkt_frame *fr, const struct
 		tm->type.s = NULL;
 	}
 	agg->stats.packet_queries++;
-	agg_count_query_of(agg, stored_client(agg, fr), what, type, as, &tm->type, now);
+	/* the name as sent, hashed once: the pending check and, when its text
+	 * is the name's, the string pool's cache (name_check() is hash_fast()) */
+	uint32_t check = name_check(&q->name);
+	uint32_t name_fast = name == q->name.text ? check : hash_fast(name, name_len);
+	agg_count_query_of(agg, stored_client(agg, fr), what, name_fast, type, as, &tm->type, now);
 	/* a retransmission (same client, port, ID and question) is one query in
 	 * flight: dnsmasq answers it as a duplicate */
 	uint64_t key = exchange_key(agg, fr, fr->src_port, q);
-	uint32_t check = name_check(&q->name);
-	if (pending_is_open(&agg->pending, key, check)) {
-		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
-	} else {
-		pending_query(&agg->pending, key, check, agg->replies);
+	if (pending_query_new(&agg->pending, key, check, agg->replies))
 		forwards_query(&agg->forwards, question_of(agg, q), key);
-	}
+	else
+		agg->replies[SOURCE_UPSTREAM][RESULT_DUPLICATE]++;
 }

@@ -76,6 +76,7 @@ struct sessions *sessions_new(const char *const *domains, size_t ndomains, uint3
 			d->name[j] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 		}
 		d->name[n] = '\0';
+		d->len = (uint16_t)n;
 	}
 	s->nbuckets = pow2_at_least(s->max);
 	s->nodes = malloc((size_t)s->max * sizeof *s->nodes);

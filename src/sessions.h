@@ -39,6 +39,7 @@ struct sessions_tally {
 
 struct sessions_domain {
 	char name[SESSIONS_DOMAIN_MAX + 1]; /* lowercase, no trailing dot */
+	uint16_t len;                       /* strlen(name) */
 	struct sessions_tally n;
 };
 

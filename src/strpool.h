@@ -66,10 +66,15 @@ static inline struct str *str_ref(struct str *s)
 struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t len, struct str **slot);
 
 /* A string's set in the cache, its two slots: strings that share a set
- * only miss there, the third of them on. */
+ * only miss there, the third of them on.  fast is hash_fast() of its text. */
+HOT struct str **strpool_recent_set(struct strpool *pool, uint32_t fast)
+{
+	return &pool->recent[fast & (STRPOOL_RECENT_SLOTS - 2)];
+}
+
 HOT struct str **strpool_recent_slot(struct strpool *pool, const char *data, size_t len)
 {
-	return &pool->recent[hash_fast(data, len) & (STRPOOL_RECENT_SLOTS - 2)];
+	return strpool_recent_set(pool, hash_fast(data, len));
 }
 
 /* Whether s, a slot's string or NULL, is data[0..len). */
@@ -78,17 +83,24 @@ HOT int strpool_holds(const struct str *s, const char *data, size_t len)
 	return s && s->len == len && same_bytes(s->data, data, len); /* never for len > STRPOOL_MAX_LEN */
 }
 
-/* Returns the string equal to data[0..len) with one more reference, making
- * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN.  The
- * cache's hit inline (HOT: every line and packet interns two to four). */
-HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
+/* strpool_get() for a caller that has hash_fast(data, len) already, in
+ * fast (a packet's name, which its pending check hashes the same way). */
+HOT struct str *strpool_get_fast(struct strpool *pool, const char *data, size_t len, uint32_t fast)
 {
-	struct str **slot = strpool_recent_slot(pool, data, len);
+	struct str **slot = strpool_recent_set(pool, fast);
 	if (strpool_holds(slot[0], data, len))
 		return str_ref(slot[0]);
 	if (strpool_holds(slot[1], data, len))
 		return str_ref(slot[1]);
 	return strpool_get_uncached(pool, data, len, slot);
+}
+
+/* Returns the string equal to data[0..len) with one more reference, making
+ * it if needed; NULL when memory runs out or len > STRPOOL_MAX_LEN.  The
+ * cache's hit inline (HOT: every line and packet interns two to four). */
+HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
+{
+	return strpool_get_fast(pool, data, len, hash_fast(data, len));
 }
 
 /* A string remembered without a reference: the pointer, its set in the

@@ -287,6 +287,16 @@ static void test_design_vectors(void)
 		CHECK_INT(dnstt_match(&q, ".t.example.com", NULL, NULL, NULL), DNSTT_OUTSIDE);
 		CHECK_INT(dnstt_match(&q, NULL, NULL, NULL, NULL), DNSTT_OUTSIDE);
 		CHECK_INT(dnstt_match(NULL, DOMAIN, NULL, NULL, NULL), DNSTT_OUTSIDE);
+		/* the known length, and the capture's quick test before it */
+		CHECK_INT(dnstt_match_n(&q, DOMAIN, strlen(DOMAIN), NULL, NULL, NULL), DNSTT_SESSION);
+		CHECK_INT(dnstt_match_n(&q, "example.com", 11, NULL, NULL, NULL), DNSTT_INSIDE);
+		CHECK_INT(dnstt_match_n(&q, "", 0, NULL, NULL, NULL), DNSTT_OUTSIDE);
+		CHECK_INT(dnstt_may_match(&q, DOMAIN, strlen(DOMAIN)), 1);
+		CHECK_INT(dnstt_may_match(&q, "T.EXAMPLE.COM", 13), 1);
+		CHECK_INT(dnstt_may_match(&q, "u.example.com", 13), 1); /* only the last character */
+		CHECK_INT(dnstt_may_match(&q, "t.example.org", 13), 0);
+		CHECK_INT(dnstt_may_match(&q, "t.example.co", 12), 0);
+		CHECK_INT(dnstt_may_match(&q, "", 0), 0);
 	}
 }
 

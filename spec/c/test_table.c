@@ -843,6 +843,34 @@ static void test_pending_expires_after_timeout(void)
 	CHECK_U64(total(counts), 2);
 }
 
+/* pending_query_new(): opens a query unless it is open already (a
+ * retransmission, left as it was); a query of another check in the same
+ * slot is closed as unanswered, as by pending_query(). */
+static void test_pending_query_new_once(void)
+{
+	static struct pending p;
+	pending_counts counts = { { 0 } };
+	pending_init(&p);
+
+	CHECK_INT(pending_query_new(&p, 1, 5, counts), 1);
+	CHECK(pending_is_open(&p, 1, 5));
+	CHECK_INT(pending_query_new(&p, 1, 5, counts), 0);
+	CHECK(pending_is_open(&p, 1, 5));
+	CHECK_U64(total(counts), 0);
+	CHECK_INT(pending_outcome(&p, 1, 5, SOURCE_CACHE, RESULT_ADDRESS, counts), 1);
+	CHECK_INT(pending_query_new(&p, 1, 5, counts), 1); /* closed: a new query */
+	CHECK_U64(total(counts), 1);
+
+	CHECK_INT(pending_query_new(&p, 1, 6, counts), 1); /* same slot, another check */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 1);
+	CHECK(!pending_is_open(&p, 1, 5));
+	CHECK(pending_is_open(&p, 1, 6));
+	CHECK_INT(pending_query_new(&p, 1 + PENDING_SLOTS, 6, counts), 1); /* same slot, another key */
+	CHECK_U64(counts[SOURCE_UPSTREAM][RESULT_NONE], 2);
+	CHECK(pending_is_open(&p, 1 + PENDING_SLOTS, 6));
+	CHECK_U64(total(counts), 3);
+}
+
 /* A sweep of n slots looks at n slots, going round the ring: a query is
  * closed once the sweep reaches its slot, and every slot is reached within
  * PENDING_SLOTS / n sweeps. */
@@ -917,5 +945,5 @@ CHECK_MAIN(test_siphash_vectors, test_strpool_interns_equal_bytes_once, test_str
            test_lru_growth_never_passes_max, test_lru_memory_ceiling, test_lru_max_one,
            test_pending_outcome_counts_once, test_pending_unknown_key_not_counted,
            test_pending_reused_open_slot_counts_unanswered, test_pending_client_mismatch_not_counted,
-           test_pending_expires_after_timeout, test_pending_sweep_is_bounded, test_pending_clock_set_back,
+           test_pending_expires_after_timeout, test_pending_query_new_once, test_pending_sweep_is_bounded, test_pending_clock_set_back,
            test_pending_close_all)
