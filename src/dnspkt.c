@@ -242,7 +242,7 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 			if (jumps++ == 0)
 				resume = pos + 2;
 			if (copy && pos > from) { /* the run so far, then a dot before the next */
-				copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+				copy_bytes(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
 				text = (unsigned)(pos + shift);
 			}
 			pos = run = from = target;
@@ -264,7 +264,7 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 	}
 	if (copy) {
 		if (pos > from) {
-			copy_bytes(name->text + from + 1 + shift, msg + from + 1, pos - from - 1);
+			copy_bytes(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
 			text = (unsigned)(pos + shift);
 		}
 		for (unsigned i = 1; i < n; i++)

@@ -38,7 +38,7 @@
 /* With no FIFO to drain (queries counted from packets), the thread runs at
  * this nice value, so that on the router's one core the resolver and the
  * packets' own path come first: what waits meanwhile is frames in the
- * socket's queue, never DNS.  A FIFO's reader keeps the host's priority:
+ * capture's ring, never DNS.  A FIFO's reader keeps the host's priority:
  * a reader that falls behind would stall dnsmasq. */
 #define PACKETS_ONLY_NICE 10
 /* A forked child's scrape (uhttpd forks one a request) runs at this nice
@@ -440,7 +440,13 @@ static void *reader_main(void *arg)
 				for (int i = 0; i < SYNC_CAPTURE_BATCHES; i++)
 					if (capture_drain(r->capture, r->agg, CAPTURE_BATCH))
 						break;
-				if (round == 0 && !capture_wait_block(r->capture))
+				if (round > 0)
+					break;
+				/* a fork may happen while it waits (up to 110 ms) */
+				pthread_mutex_unlock(&r->work_mu);
+				int came = capture_wait_block(r->capture);
+				pthread_mutex_lock(&r->work_mu);
+				if (!came)
 					break;
 			}
 			if (r->capture)
