@@ -25,6 +25,24 @@ local function tunnel_name(id, data) return dnstt.tunnel_name(id, data, DOMAIN) 
 
 local metric = expo.value
 
+-- fn() run in a forked child (as uhttpd serves a scrape): what it returned,
+-- or "error ..." if it raised
+local function in_child(fn)
+  local r, w = assert(unistd.pipe())
+  local pid = assert(unistd.fork())
+  if pid == 0 then
+    unistd.close(r)
+    local ok, text = pcall(fn)
+    unistd.write(w, ok and tostring(text) or ("error " .. tostring(text)))
+    unistd._exit(0)
+  end
+  unistd.close(w)
+  local got = unistd.read(r, 200)
+  unistd.close(r)
+  require("posix.sys.wait").wait(pid)
+  return got
+end
+
 describe("capture", function()
   local dnsagg = require("dnsagg")
 
@@ -190,20 +208,9 @@ describe("capture", function()
   it("lets a forked child read the counts without the thread", function()
     exchange(query(1, tunnel_name(random_bytes(8), "data"), "TXT"))
     assert.is_true(agg:sync())
-    local r, w = assert(unistd.pipe())
-    local pid = assert(unistd.fork())
-    if pid == 0 then
-      unistd.close(r)
-      local ok, text = pcall(function()
-        return tostring(agg:sync(0.1)) .. " " .. tostring(agg:stats().dnstt[DOMAIN].queries)
-      end)
-      unistd.write(w, ok and text or "error")
-      unistd._exit(0)
-    end
-    unistd.close(w)
-    local got = unistd.read(r, 100)
-    unistd.close(r)
-    require("posix.sys.wait").wait(pid)
+    local got = in_child(function()
+      return tostring(agg:sync(0.1)) .. " " .. tostring(agg:stats().dnstt[DOMAIN].queries)
+    end)
     assert.are.equal("false 1", got)
     -- the parent's thread goes on counting
     exchange(query(2, tunnel_name(random_bytes(8), nil), "TXT"))
@@ -225,24 +232,13 @@ describe("capture", function()
     assert.truthy(agg:render():find("dnsagg_packets_total", 1, true))
     agg:export(function() return function() end end)
     assert.are.equal(host, nice_now())
-    local r, w = assert(unistd.pipe())
-    local pid = assert(unistd.fork())
-    if pid == 0 then
-      unistd.close(r)
-      local ok, text = pcall(function()
-        local before = nice_now()
-        agg:export(function() return function() end end)
-        local after_export = nice_now()
-        agg:render()
-        return before .. " " .. after_export .. " " .. nice_now()
-      end)
-      unistd.write(w, ok and text or ("error " .. tostring(text)))
-      unistd._exit(0)
-    end
-    unistd.close(w)
-    local got = unistd.read(r, 200)
-    unistd.close(r)
-    require("posix.sys.wait").wait(pid)
+    local got = in_child(function()
+      local before = nice_now()
+      agg:export(function() return function() end end)
+      local after_export = nice_now()
+      agg:render()
+      return before .. " " .. after_export .. " " .. nice_now()
+    end)
     local high = math.max(10, host)
     assert.are.equal(host .. " " .. high .. " " .. high, got)
   end)

@@ -22,15 +22,21 @@ static void close_unanswered(struct pending_slot *s, pending_counts counts)
 	s->state = PENDING_DONE;
 }
 
-void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_counts counts)
+/* The query (key, check) opens slot s, closing as unanswered the one it held. */
+static void open_slot(const struct pending *p, struct pending_slot *s, uint64_t key, uint64_t check,
+                      pending_counts counts)
 {
-	struct pending_slot *s = slot_for(p, key);
 	if (s->state == PENDING_OPEN)
 		close_unanswered(s, counts);
 	s->key = key;
 	s->check = check;
 	s->opened = p->now;
 	s->state = PENDING_OPEN;
+}
+
+void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_counts counts)
+{
+	open_slot(p, slot_for(p, key), key, check, counts);
 }
 
 static int holds_open(const struct pending_slot *s, uint64_t key, uint64_t check)
@@ -43,12 +49,7 @@ int pending_query_new(struct pending *p, uint64_t key, uint64_t check, pending_c
 	struct pending_slot *s = slot_for(p, key);
 	if (holds_open(s, key, check))
 		return 0;
-	if (s->state == PENDING_OPEN)
-		close_unanswered(s, counts);
-	s->key = key;
-	s->check = check;
-	s->opened = p->now;
-	s->state = PENDING_OPEN;
+	open_slot(p, s, key, check, counts);
 	return 1;
 }
 
