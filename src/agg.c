@@ -310,14 +310,6 @@ void agg_count_forwarded(struct agg *agg, struct logline_span server, uint32_t n
 	strpool_put(&agg->pool, s);
 }
 
-void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
-                     struct logline_span qtype, uint32_t now)
-{
-	/* the clock of the pending_query() the caller makes next */
-	pending_step(&agg->pending, now, agg->replies);
-	count_query(agg, client, name, qtype, TIE_NONE, 0, now);
-}
-
 struct str *agg_stored_client(struct agg *agg, struct logline_span client)
 {
 	char pseudonym[AGG_PSEUDONYM_LEN];
@@ -328,6 +320,7 @@ void agg_count_query_of(struct agg *agg, struct str *client, struct logline_span
                         struct str *type, struct logline_span qtype, struct str_memo *type_memo, uint32_t now)
 {
 	static const struct logline_span none = { "", 0 };
+	/* the clock of the pending_query_new() the caller makes next */
 	pending_step(&agg->pending, now, agg->replies);
 	count_query_of(agg, client, none, name, &name_fast, type, qtype, type_memo, TIE_NONE, 0, now);
 }

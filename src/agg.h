@@ -158,19 +158,15 @@ static inline void agg_unlock(struct agg *agg) { pthread_mutex_unlock(&agg->mu);
 /* With the lock held: counts one parsed line. */
 void agg_apply(struct agg *agg, const struct logline *line, uint32_t now);
 
-/* With the lock held: counts one query of client for name and type into
- * the (client, domain, type) and client tables, under the privacy options,
- * as a query line would be (the packet query source). */
-void agg_count_query(struct agg *agg, struct logline_span client, struct logline_span name,
-                     struct logline_span qtype, uint32_t now);
-
 /* With the lock held: the client as the privacy options store it (the
  * address, nothing or its pseudonym), interned: a reference for
  * agg_count_query_of(), or NULL
  * when memory ran out (counted in stats.alloc_failures). */
 struct str *agg_stored_client(struct agg *agg, struct logline_span client);
 
-/* With the lock held: agg_count_query() for a client already interned by
+/* With the lock held: counts one query of the packet query source, as a
+ * query line would be, into the (client, domain, type) and client tables
+ * under the privacy options: for a client already interned by
  * agg_stored_client() (or NULL, its failure), name_fast the name's
  * hash_fast() (hash.h; the string pool's cache reuses it), and a type:
  * type, interned already (strpool_recall()), else qtype's text, interned

@@ -59,11 +59,6 @@ struct pending_slot *pending_find(struct pending *p, uint64_t key, uint64_t chec
 	return holds_open(s, key, check) ? s : NULL;
 }
 
-int pending_is_open(const struct pending *p, uint64_t key, uint64_t check)
-{
-	return holds_open(&p->slot[key & (PENDING_SLOTS - 1)], key, check);
-}
-
 void pending_close(struct pending_slot *s, enum logline_source source, enum logline_result result,
                    pending_counts counts)
 {

@@ -46,9 +46,6 @@ typedef uint64_t pending_counts[SOURCE_COUNT][RESULT_COUNT];
 
 void pending_init(struct pending *p);
 
-/* Whether the query (key, check) is open: a retransmission of it. */
-int pending_is_open(const struct pending *p, uint64_t key, uint64_t check);
-
 /* A query was seen: open a slot for it, at the clock's time. */
 void pending_query(struct pending *p, uint64_t key, uint64_t check, pending_counts counts);
 

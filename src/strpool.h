@@ -122,8 +122,7 @@ struct str_memo {
 HOT struct str *strpool_recall(struct strpool *pool, const struct str_memo *m)
 {
 	struct str *s = m->s;
-	if (s && (pool->recent[m->slot] == s || pool->recent[m->slot + 1] == s) && s->len == m->len &&
-	    same_bytes(s->data, m->text, m->len))
+	if (s && (pool->recent[m->slot] == s || pool->recent[m->slot + 1] == s) && strpool_holds(s, m->text, m->len))
 		return str_ref(s);
 	return NULL;
 }

@@ -544,7 +544,7 @@ static void test_lines_sweep_the_ring(void)
 	agg_free(agg);
 }
 
-/* The packet source's queries (agg_count_query, then pending_query as
+/* The packet source's queries (agg_count_query_of, then pending_query as
  * src/pktquery.c opens them) expire the same way. */
 static void test_packet_queries_expire(void)
 {
@@ -553,12 +553,12 @@ static void test_packet_queries_expire(void)
 	struct agg *agg = new_agg(&cfg);
 	struct logline_span client = { "10.0.0.7", 8 }, name = { "slow.example", 12 }, type = { "A", 1 };
 	agg_lock(agg);
-	agg_count_query(agg, client, name, type, t);
+	agg_count_query_of(agg, agg_stored_client(agg, client), name, hash_fast(name.ptr, name.len), NULL, type, NULL, t);
 	pending_query(&agg->pending, 0x1234, 99, agg->replies);
 	agg_unlock(agg);
 	agg_expire_pending(agg, t + PENDING_TIMEOUT - 1);
 	agg_lock(agg);
-	CHECK(pending_is_open(&agg->pending, 0x1234, 99));
+	CHECK(pending_find(&agg->pending, 0x1234, 99) != NULL);
 	agg_unlock(agg);
 	agg_expire_pending(agg, t + PENDING_TIMEOUT);
 	struct agg_view *v = view_of(agg);
