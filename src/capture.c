@@ -300,13 +300,15 @@ int capture_buffer_bytes(const struct capture *c)
 }
 
 /* Counts the frames of one block the kernel handed over, the lock taken
- * per frame (a scrape never waits for a whole block).  The kernel wrote
- * the offsets; each is still checked against the block's end. */
+ * per CAPTURE_FRAMES_PER_LOCK frames (a scrape never waits for a whole
+ * block).  The kernel wrote the offsets; each is still checked against
+ * the block's end. */
 static void account_block(struct capture *c, struct agg *agg, const uint8_t *block)
 {
 	struct ring_block head;
 	memcpy(&head, block, sizeof head);
 	size_t at = head.offset_to_first_pkt;
+	agg_lock(agg);
 	for (uint32_t i = 0; i < head.num_pkts; i++) {
 		struct ring_frame f;
 		struct sockaddr_ll from;
@@ -316,13 +318,16 @@ static void account_block(struct capture *c, struct agg *agg, const uint8_t *blo
 		memcpy(&from, block + at + RING_FRAME_HEAD, sizeof from);
 		if (f.mac > RING_BLOCK - at || f.snaplen > RING_BLOCK - at - f.mac)
 			break;
-		agg_lock(agg);
+		if (i && i % CAPTURE_FRAMES_PER_LOCK == 0) { /* let a scrape or a fork in */
+			agg_unlock(agg);
+			agg_lock(agg);
+		}
 		capture_account(agg, block + at + f.mac, f.snaplen, c->port, from.sll_pkttype == PACKET_OUTGOING, f.sec);
-		agg_unlock(agg);
 		if (f.next_offset == 0)
 			break;
 		at += f.next_offset;
 	}
+	agg_unlock(agg);
 }
 
 int capture_drain(struct capture *c, struct agg *agg, unsigned max)

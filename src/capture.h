@@ -19,6 +19,10 @@
 #include "agg.h"
 
 #define CAPTURE_BATCH 4u  /* blocks of the ring read per round of the poll loop */
+/* Frames of a block counted under one taking of the lock: its cost (about
+ * 50 instructions) shared, and a scrape or a fork waits for at most this
+ * many frames (tens of microseconds on the router), never a whole block. */
+#define CAPTURE_FRAMES_PER_LOCK 16u
 /* The ring (TPACKET_V3, capture.buffer): what a burst can fill while the
  * thread is off the CPU, allocated by the kernel when the capture opens;
  * 4 MiB hold some 20,000 DNS packets, or 3.2 s of them at low rates (see
