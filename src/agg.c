@@ -24,6 +24,7 @@ struct agg *agg_new(const struct agg_config *cfg)
 	if (!agg->cfg.max_blocked)
 		agg->cfg.max_blocked = AGG_DEFAULT_MAX_BLOCKED;
 	hash_key_random(&agg->key);
+	hash_ms_key_derive(&agg->exchange_key, &agg->key);
 	if (pthread_mutex_init(&agg->mu, NULL) != 0) {
 		free(agg);
 		return NULL;

@@ -130,6 +130,7 @@ struct agg {
 	pthread_mutex_t mu;
 	struct agg_config cfg;
 	struct hash_key key;
+	struct hash_ms_key exchange_key; /* of a packet's exchange (pktquery.c) */
 	struct strpool pool;
 	struct lru entries;  /* (client, domain, type) */
 	struct lru clients;  /* (client) */

@@ -1,6 +1,7 @@
 /*
  * hash.c - the out-of-line SipHash (hash.h holds its inline core), the
- * random key that seeds it, and the out-of-line copy of hash_fast().
+ * random key that seeds it, the multiply-shift key drawn from it, and the
+ * out-of-line copy of hash_fast().
  */
 #include "hash.h"
 
@@ -46,4 +47,17 @@ void hash_key_random(struct hash_key *key)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	key->k0 = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)key;
 	key->k1 = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
+}
+
+void hash_ms_key_derive(struct hash_ms_key *ms, const struct hash_key *key)
+{
+	uint64_t i = 0;
+	for (int k = 0; k < 2; k++) {
+		ms->b[k] = hash_bytes(key, &i, sizeof i);
+		for (int j = 0; j < HASH_MS_WORDS; j++) {
+			i++;
+			ms->a[k][j] = hash_bytes(key, &i, sizeof i);
+		}
+		i++;
+	}
 }

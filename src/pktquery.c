@@ -212,23 +212,28 @@ static struct str *stored_client(struct agg *agg, const struct dnspkt_frame *fr)
 
 /* What ties a response to its query: the client's port, the DNS ID, the
  * question's type and the client's address, checked against the name's
- * hash.  Keyed (SipHash, hash.h), so that no one on the LAN can aim the
- * IDs and ports of queries of their own at another client's slot.  The
- * fields come first and the address last, as many bytes as its family
- * has: 10 bytes for IPv4, 22 for IPv6 (the length, which SipHash hashes
- * in, tells the families apart).  10 bytes are one block and a tail, 5
- * rounds; the 23 bytes of before (the address always 16 bytes, then a
- * family byte) were 6 rounds and a 7-byte tail. */
+ * hash.  Keyed (multiply-shift, hash.h), so that no one on the LAN can aim
+ * the IDs and ports of queries of their own at another client's slot, nor
+ * forge a response whose key is another client's.  Words of 32 bits: the
+ * port and ID, the type and family, then the address (1 word for IPv4, 4
+ * for IPv6; an IPv4 key is an IPv6 one whose last words are 0, told apart
+ * by the family). */
 static uint64_t exchange_key(const struct agg *agg, const struct dnspkt_frame *fr, uint16_t client_port,
                              const struct dnspkt_question *q)
 {
-	uint8_t b[6 + 16]; /* the fields in the host's byte order: the key is the process's own */
-	memcpy(b, &client_port, 2);
-	memcpy(b + 2, &q->id, 2);
-	memcpy(b + 4, &q->qtype, 2);
-	memcpy(b + 6, fr->resolver, 16);
-	/* inline, each length a constant: a call and the loops cost 30 instructions */
-	return fr->family == 4 ? hash_sip13(&agg->key, b, 6 + 4) : hash_sip13(&agg->key, b, 6 + 16);
+	const struct hash_ms_key *k = &agg->exchange_key;
+	uint64_t h[2] = { k->b[0], k->b[1] };
+	uint32_t a[4];
+	memcpy(a, fr->resolver, sizeof a);
+	hash_ms_add(h, k, 0, (uint32_t)client_port | (uint32_t)q->id << 16);
+	hash_ms_add(h, k, 1, (uint32_t)q->qtype | (uint32_t)fr->family << 16);
+	hash_ms_add(h, k, 2, a[0]);
+	if (fr->family != 4) { /* the rest of an IPv6 address, unrolled */
+		hash_ms_add(h, k, 3, a[1]);
+		hash_ms_add(h, k, 4, a[2]);
+		hash_ms_add(h, k, 5, a[3]);
+	}
+	return hash_ms_end(h);
 }
 
 static uint16_t be16(const uint8_t *p)

@@ -7,6 +7,7 @@
  * and puts it afterwards, so that the table's references can be counted.
  */
 #include "check.h"
+#include "hash.h"
 #include "lru.h"
 #include "pending.h"
 #include "strpool.h"
@@ -59,6 +60,74 @@ static void test_siphash_vectors(void)
 	CHECK(hash_fast("A", 1) != hash_fast("B", 1));                     /* under eight bytes */
 	CHECK(hash_fast("AAAA", 4) != hash_fast("AAA", 3));
 	CHECK(hash_fast("", 0) == hash_fast("", 0));
+}
+
+/* Multiply-shift: the formula on a key written by hand (the high 32 bits
+ * of each running sum); keys drawn from a SipHash key are the same for the
+ * same key and differ for another; and, with a drawn key, 2^16 ports times
+ * 4 IDs (the fields a sender picks) give 262,144 different 64-bit keys
+ * whose low 10 bits (a pending slot) spread evenly. */
+static void test_multiply_shift(void)
+{
+	struct hash_ms_key k;
+	memset(&k, 0, sizeof k);
+	k.b[0] = 7ULL << 32;
+	k.b[1] = 0xffffffffULL; /* carries into the high half only with a product */
+	k.a[0][0] = 1ULL << 32;
+	k.a[1][0] = 3ULL << 32;
+	k.a[0][1] = 0x80000000ULL; /* the product's carry reaches the high half */
+	k.a[1][1] = 1;
+	uint64_t h[2] = { k.b[0], k.b[1] };
+	hash_ms_add(h, &k, 0, 5);
+	hash_ms_add(h, &k, 1, 2);
+	CHECK(hash_ms_end(h) == ((7ULL + 5 + 1) << 32 | (15ULL + 1)));
+
+	const struct hash_key one = { 1, 2 }, other = { 1, 3 };
+	struct hash_ms_key a, b, c;
+	hash_ms_key_derive(&a, &one);
+	hash_ms_key_derive(&b, &one);
+	hash_ms_key_derive(&c, &other);
+	CHECK(memcmp(&a, &b, sizeof a) == 0);
+	CHECK(a.a[0][0] != c.a[0][0] && a.b[1] != c.b[1]);
+	CHECK(a.a[0][0] != a.a[1][0] && a.a[0][5] != a.a[1][5]); /* two draws, not one twice */
+
+	enum { N = 1 << 18, SLOTS = 1024 };
+	uint64_t *out = malloc(N * sizeof *out);
+	unsigned *slot = calloc(SLOTS, sizeof *slot);
+	CHECK(out && slot);
+	if (!out || !slot) {
+		free(out);
+		free(slot);
+		return;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint64_t s[2] = { a.b[0], a.b[1] };
+		hash_ms_add(s, &a, 0, (i & 0xffff) | (i >> 16) << 16); /* port, ID */
+		hash_ms_add(s, &a, 1, 1 | 4u << 16);                   /* type A, IPv4 */
+		hash_ms_add(s, &a, 2, 0x0100007f);                    /* one client */
+		out[i] = hash_ms_end(s);
+		slot[out[i] & (SLOTS - 1)]++;
+	}
+	unsigned most = 0, fewest = N;
+	for (unsigned i = 0; i < SLOTS; i++) {
+		most = slot[i] > most ? slot[i] : most;
+		fewest = slot[i] < fewest ? slot[i] : fewest;
+	}
+	CHECK(most < 256 * 3 / 2 && fewest > 256 / 2); /* 256 a slot on average */
+	/* no two equal: sorted, each differs from the next */
+	for (uint32_t gap = N / 2; gap; gap /= 2) /* a shell sort: no qsort callback */
+		for (uint32_t i = gap; i < N; i++)
+			for (uint32_t j = i; j >= gap && out[j - gap] > out[j]; j -= gap) {
+				uint64_t t = out[j];
+				out[j] = out[j - gap];
+				out[j - gap] = t;
+			}
+	unsigned equal = 0;
+	for (uint32_t i = 1; i < N; i++)
+		equal += out[i] == out[i - 1];
+	CHECK(equal == 0);
+	free(out);
+	free(slot);
 }
 
 /* ---- helpers ---- */
@@ -938,7 +1007,7 @@ static void test_pending_close_all(void)
 		CHECK(!(pending_find(&p, k * 300, 0) != NULL));
 }
 
-CHECK_MAIN(test_siphash_vectors, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
+CHECK_MAIN(test_siphash_vectors, test_multiply_shift, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
            test_strpool_recent_cache, test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
            test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
            test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
