@@ -77,6 +77,10 @@ struct sessions *sessions_new(const char *const *domains, size_t ndomains, uint3
 		}
 		d->name[n] = '\0';
 		d->len = (uint16_t)n;
+		if (n > 0) {
+			unsigned last = (unsigned char)d->name[n - 1] | 0x20u;
+			s->last_chars[last >> 3] |= (uint8_t)(1u << (last & 7));
+		}
 	}
 	s->nbuckets = pow2_at_least(s->max);
 	s->nodes = malloc((size_t)s->max * sizeof *s->nodes);

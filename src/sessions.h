@@ -63,6 +63,8 @@ struct sessions_node {
 struct sessions {
 	struct sessions_domain domain[SESSIONS_MAX_DOMAINS];
 	uint32_t ndomains;
+	uint8_t last_chars[32]; /* a bit for each domain's last byte (| 0x20): a name
+	                         * ending in none of them is in no domain */
 	uint32_t window;        /* seconds */
 	uint32_t max, used;
 	struct sessions_node *nodes;

@@ -404,6 +404,28 @@ static void test_account_dnstt(void)
 	agg_free(agg);
 }
 
+/* The filter in front of the domains' matching: a bit for each domain's
+ * last byte, folded as the matching folds it; a name ending otherwise is
+ * no tunnel's, one ending in upper case still is. */
+static void test_dnstt_last_chars(void)
+{
+	struct agg *agg = new_agg(100);
+	const struct sessions *s = agg->dnstt;
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(s->last_chars['e' >> 3] >> ('e' & 7) & 1); /* other.example */
+	CHECK(s->last_chars['m' >> 3] >> ('m' & 7) & 1); /* t.example.com */
+	CHECK(!(s->last_chars['g' >> 3] >> ('g' & 7) & 1));
+	char upper[sizeof VECTOR_DATA];
+	memcpy(upper, VECTOR_DATA, sizeof upper);
+	upper[sizeof upper - 2] = 'M'; /* ...t.example.coM */
+	account(agg, 0, 0, upper, 16, 0, 1000);
+	account(agg, 0, 0, "t.example.org", 16, 0, 1000);
+	CHECK_U64(s->domain[1].n.queries, 1);
+	agg_free(agg);
+}
+
 /* ---- the session table ---- */
 
 static void test_sessions_bounded(void)
@@ -856,5 +878,5 @@ static void test_packet_forwards(void)
 	agg_free(agg);
 }
 
-CHECK_MAIN(test_type_names, test_name_text, test_client_text, test_packet_queries, test_packet_replies, test_packet_forwards, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_sessions_bounded,
+CHECK_MAIN(test_type_names, test_name_text, test_client_text, test_packet_queries, test_packet_replies, test_packet_forwards, test_filter_accepts_dns, test_filter_outgoing, test_filter_drops_the_rest, test_account_dnstt, test_dnstt_last_chars, test_sessions_bounded,
            test_sessions_groups)
