@@ -397,8 +397,7 @@ static void count_dnstt(struct agg *agg, const struct dnspkt_frame *fr, const st
 	struct sessions *s = agg->dnstt;
 	uint8_t id[DNSTT_ID_LEN];
 	size_t n = q->name.text_len;
-	unsigned last = n ? (unsigned char)q->name.text[n - 1] | 0x20u : 0;
-	if (!n || !(s->last_chars[last >> 3] >> (last & 7) & 1))
+	if (!n || !sessions_may_end_with(s, (unsigned char)q->name.text[n - 1]))
 		return; /* most queries: no domain ends as the name does */
 	for (uint32_t d = 0; d < s->ndomains; d++) {
 		const struct sessions_domain *dom = &s->domain[d];

@@ -80,6 +80,14 @@ struct sessions {
 	struct hash_key key;
 };
 
+/* Whether some domain ends in the byte c (letters in either case): a name
+ * whose last byte no domain has is in no domain. */
+static inline int sessions_may_end_with(const struct sessions *s, unsigned char c)
+{
+	unsigned folded = c | 0x20u;
+	return s->last_chars[folded >> 3] >> (folded & 7) & 1;
+}
+
 /* NULL when memory runs out.  Domains are copied, lowercased, a trailing
  * dot dropped; at most SESSIONS_MAX_DOMAINS are taken.  max_groups 0: no
  * groups (no GeoIP); else at least one per domain is kept. */

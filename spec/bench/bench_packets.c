@@ -112,9 +112,8 @@ static size_t frame(uint8_t *f, const char *name, unsigned qtype, int response)
 
 #define NAMES 1000u
 
-/* Frame i of the run, as the reader thread accounts each. */
-/* As account_block() of capture.c takes the lock: once for each
- * CAPTURE_FRAMES_PER_LOCK frames of a block. */
+/* Frame i of the run, as the reader thread accounts each: the lock taken
+ * once for each CAPTURE_FRAMES_PER_LOCK frames, as account_block() does. */
 static void account(struct agg *agg, const uint8_t *frame, size_t len, uint32_t i)
 {
 	if (i % CAPTURE_FRAMES_PER_LOCK == 0)
