@@ -130,6 +130,7 @@ void strpool_release(struct strpool *pool, struct str *s)
 		slot[0] = NULL;
 	if (slot[1] == s)
 		slot[1] = NULL;
+	pool->frees[(slot - pool->recent) / 2]++;
 	pool->count--;
 	pool->bytes -= str_size(s->len);
 	free(s);

@@ -39,6 +39,7 @@ struct str {
 
 struct strpool {
 	struct str *recent[STRPOOL_RECENT_SLOTS]; /* no references */
+	uint32_t frees[STRPOOL_RECENT_SLOTS / 2]; /* strings of each set freed so far (str_memo) */
 	struct str **buckets;
 	uint32_t nbuckets; /* a power of two */
 	uint32_t count;
@@ -104,40 +105,36 @@ HOT struct str *strpool_get(struct strpool *pool, const char *data, size_t len)
 }
 
 /* A string remembered without a reference: the pointer, its set in the
- * cache of recent strings and a copy of its text.  strpool_recall() gives
- * it back, with a reference, while a slot of the set still holds it and its
- * text is the copy's: a string freed since has left the set
- * (strpool_release() clears its slot), and one made since at the same
- * address, in the same set, is told apart by its text.  So the holder of the memo need not make the
- * text again (a packet's client address, for one). */
-#define STR_MEMO_MAX 47
-
+ * cache of recent strings and how many strings of that set had been freed
+ * then.  strpool_recall() gives it back, with a reference, while no string
+ * of its set has been freed since (strpool_release() counts them): so it
+ * is alive, and the same string (another one at its address would have
+ * been made after it was freed, a free the count saw; the count comes
+ * round only after 2^32 frees in one set).  The holder need not make the
+ * text again (a packet's client address, for one) nor compare it; frees
+ * in the other 2047 sets leave the memo be.  The counts take 8 KiB. */
 struct str_memo {
 	struct str *s; /* NULL: nothing remembered */
-	uint16_t slot;
-	uint8_t len;
-	char text[STR_MEMO_MAX];
+	uint32_t frees;
+	uint16_t set;
 };
 
 HOT struct str *strpool_recall(struct strpool *pool, const struct str_memo *m)
 {
 	struct str *s = m->s;
-	if (s && (pool->recent[m->slot] == s || pool->recent[m->slot + 1] == s) && strpool_holds(s, m->text, m->len))
+	if (s && pool->frees[m->set] == m->frees)
 		return str_ref(s);
 	return NULL;
 }
 
-/* Remembers s, just had from strpool_get() (so in its set), in *m; nothing
- * for NULL or a text longer than STR_MEMO_MAX. */
+/* Remembers s (NULL: nothing) in *m. */
 static inline void strpool_remember(struct strpool *pool, struct str_memo *m, struct str *s)
 {
-	m->s = NULL;
-	if (!s || s->len > STR_MEMO_MAX)
-		return;
-	m->slot = (uint16_t)(strpool_recent_slot(pool, s->data, s->len) - pool->recent);
-	m->len = (uint8_t)s->len;
-	memcpy(m->text, s->data, s->len);
 	m->s = s;
+	if (!s)
+		return;
+	m->set = (uint16_t)((strpool_recent_slot(pool, s->data, s->len) - pool->recent) / 2);
+	m->frees = pool->frees[m->set];
 }
 
 /* Frees a string whose last reference was dropped. */

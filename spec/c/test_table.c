@@ -355,6 +355,57 @@ static void test_strpool_recent_cache(void)
 	strpool_free(&pool);
 }
 
+/* A memo gives its string back, with a reference, while no string of its
+ * set in the cache has been freed: out of the set's slots too, not after a
+ * string of its set was freed (a string made since, perhaps at the freed
+ * one's address, even of the same text, is not recalled), untouched by
+ * frees in other sets. */
+static void test_strpool_memo(void)
+{
+	struct strpool pool;
+	struct str_memo memo = { 0 };
+	char mate[32], third[32];
+	strpool_init(&pool, &test_key);
+	slot_mate("a.example", 0, mate, sizeof mate);
+	slot_mate("a.example", 1, third, sizeof third);
+
+	struct str *a = get(&pool, "a.example");
+	strpool_remember(&pool, &memo, a);
+	CHECK(strpool_recall(&pool, &memo) == a);
+	CHECK_INT(a->refs, 2);
+	struct str *b = get(&pool, mate);
+	struct str *c = get(&pool, third); /* a leaves the set's slots */
+	CHECK(pool.recent[memo.set * 2] != a && pool.recent[memo.set * 2 + 1] != a);
+	CHECK(strpool_recall(&pool, &memo) == a);
+	CHECK_INT(a->refs, 3);
+	struct str *other = get(&pool, "b.example");
+	CHECK((hash_fast("b.example", 9) & (STRPOOL_RECENT_SLOTS - 2)) / 2 != memo.set);
+	strpool_put(&pool, other); /* freed, in another set */
+	CHECK(strpool_recall(&pool, &memo) == a);
+	strpool_put(&pool, c); /* freed, in the set */
+	CHECK(strpool_recall(&pool, &memo) == NULL);
+	CHECK_INT(a->refs, 4);
+
+	strpool_remember(&pool, &memo, a);
+	for (int i = 0; i < 4; i++)
+		strpool_put(&pool, a); /* freed */
+	strpool_put(&pool, b);
+	CHECK_INT(pool.count, 0);
+	CHECK(strpool_recall(&pool, &memo) == NULL);
+	struct str *d = get(&pool, mate); /* the set again, made anew */
+	struct str *e = get(&pool, "a.example"); /* the memo's text, made anew */
+	CHECK(strpool_recall(&pool, &memo) == NULL);
+	CHECK_INT(d->refs, 1);
+	CHECK_INT(e->refs, 1);
+
+	strpool_remember(&pool, &memo, NULL);
+	CHECK(strpool_recall(&pool, &memo) == NULL);
+	strpool_put(&pool, d);
+	strpool_put(&pool, e);
+	CHECK_INT(pool.count, 0);
+	strpool_free(&pool);
+}
+
 static void test_strpool_find_takes_no_reference(void)
 {
 	struct strpool pool;
@@ -1008,7 +1059,7 @@ static void test_pending_close_all(void)
 }
 
 CHECK_MAIN(test_siphash_vectors, test_multiply_shift, test_strpool_interns_equal_bytes_once, test_strpool_frees_at_last_put,
-           test_strpool_recent_cache, test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
+           test_strpool_recent_cache, test_strpool_memo, test_strpool_find_takes_no_reference, test_strpool_refuses_overlong,
            test_strpool_growth_keeps_strings_findable, test_lru_touch_creates_then_finds, test_lru_recency_order,
            test_lru_evicts_least_recent_at_max, test_lru_eviction_releases_key_strings,
            test_lru_growth_never_passes_max, test_lru_memory_ceiling, test_lru_max_one,
