@@ -75,28 +75,32 @@ local function query_series(samples)
   return out
 end
 
--- the nice value of each of this process's threads called "dnsagg" (the
--- readers), sorted, and the main thread's: Linux's nice is a thread's own
-local function reader_nices()
+-- how each of this process's threads called "dnsagg" (the readers) is
+-- scheduled: "idle" under SCHED_IDLE, else its nice value as text, sorted;
+-- and the main thread's nice: Linux's policy and nice are a thread's own
+local function reader_priorities()
   local dirent = require("posix.dirent")
-  local function nice_of(task)
+  local function stat_of(task)
     local f = assert(io.open("/proc/self/task/" .. task .. "/stat"))
     local stat = f:read("*a")
     f:close()
     local fields = {}
     for w in stat:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
-    return tonumber(fields[17]) -- field 19 of proc(5), the third after the name
+    return fields -- fields[k] is field k + 2 of proc(5)
   end
   local out = {}
   for _, task in ipairs(dirent.dir("/proc/self/task")) do
     local f = task:match("^%d+$") and io.open("/proc/self/task/" .. task .. "/comm")
     if f then
-      if f:read("*l") == "dnsagg" then out[#out + 1] = nice_of(task) end
+      if f:read("*l") == "dnsagg" then
+        local fields = stat_of(task)
+        out[#out + 1] = tonumber(fields[39]) == 5 and "idle" or fields[17] -- policy 5: SCHED_IDLE; nice
+      end
       f:close()
     end
   end
   table.sort(out)
-  return out, nice_of(tostring(unistd.getpid()))
+  return out, tonumber(stat_of(tostring(unistd.getpid()))[17])
 end
 
 -- dnsmasq.start's probes sent before dnsmasq listened are on the wire but
@@ -197,9 +201,9 @@ describe("queries from packets", function()
     assert.equal(2 * #SENT, expo.value(s, "dnsagg_packets_total", { result = "dns" }))
     assert.equal(0, expo.value(s, "dnsagg_lines_total", { kind = "query" }))
     assert.is_nil(expo.value(s, "dnsagg_fifo_up", {}))
-    -- with no FIFO to drain the reader gives way to DNS: nice 10 (or the host's, if higher)
-    local readers, host = reader_nices()
-    assert.same({ math.max(10, host) }, readers)
+    -- with no FIFO to drain the reader gives way to DNS: SCHED_IDLE
+    local readers = reader_priorities()
+    assert.same({ "idle" }, readers)
   end)
 
   it("gives the same query series as dnsmasq's log for the same traffic", function()
@@ -216,8 +220,8 @@ describe("queries from packets", function()
                         args = v6 and { "--listen-address=::1" } or nil }
     -- the FIFO's reader keeps the host's priority (a slow one would stall
     -- dnsmasq), the packets' reader gives way
-    local readers, host = reader_nices()
-    assert.same({ host, math.max(10, host) }, readers)
+    local readers, host = reader_priorities()
+    assert.same({ tostring(host), "idle" }, readers)
     send_all()
     if v6 then send_all(SENT6, "::1") end
     assert.is_true(from_log:sync())

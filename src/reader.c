@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,16 +36,23 @@
  * (see pipesize.h: 1 MiB or more, 64 KiB at least) holds far more than
  * this many milliseconds of log at any rate dnsmasq can answer. */
 #define FIFO_REST_MS 10
-/* With no FIFO to drain (queries counted from packets), the thread runs at
- * this nice value, so that on the router's one core the resolver and the
- * packets' own path come first: what waits meanwhile is frames in the
- * capture's ring, never DNS.  A FIFO's reader keeps the host's priority:
- * a reader that falls behind would stall dnsmasq. */
+/* With no FIFO to drain (queries counted from packets), the thread runs
+ * under SCHED_IDLE (or, where that is refused, at PACKETS_ONLY_NICE), so
+ * that the resolver and the packets' own path come first: what waits
+ * meanwhile is frames in the capture's ring, never DNS.  At nice 10 a
+ * resolver woken on the thread's core waited for it: the scheduler
+ * preempts a running thread only once its lead in virtual time passes the
+ * wakeup granularity (a few milliseconds), and a ring block's frames take
+ * less; a SCHED_IDLE thread is preempted by any other at once.  A FIFO's
+ * reader keeps the host's priority: a reader that falls behind would
+ * stall dnsmasq. */
 #define PACKETS_ONLY_NICE 10
-/* A forked child's scrape (uhttpd forks one a request) runs at this nice
- * value: the child lives for one response, and formatting a large table
- * through the host's metric() takes tens of milliseconds here, hundreds on
- * the router, in which dnsmasq should never wait for a core. */
+/* A forked child's scrape (uhttpd forks one a request) runs under
+ * SCHED_IDLE too (else at this nice value): the child lives for one
+ * response, and formatting a large table through the host's metric() takes
+ * tens of milliseconds here, hundreds on the router, in which dnsmasq
+ * should never wait for a core.  On a core kept busy by others a scrape
+ * slows down, never DNS. */
 #define SCRAPE_NICE 10
 
 struct reader {
@@ -373,10 +381,20 @@ static void give_way_to_dns(int nice)
 		(void)setpriority(PRIO_PROCESS, self, nice);
 }
 
+/* The calling thread under SCHED_IDLE, else at nice.  A thread's own
+ * policy: the system call on its ID (musl's sched_setscheduler() is a
+ * stub, and pthread_setschedparam() would be one more import). */
+static void run_when_idle(int nice)
+{
+	struct sched_param param = { 0 };
+	if (syscall(SYS_sched_setscheduler, (long)syscall(SYS_gettid), (long)SCHED_IDLE, &param) != 0)
+		give_way_to_dns(nice);
+}
+
 void reader_scrape_gives_way(const struct reader *r)
 {
 	if (r && r->owner != getpid())
-		give_way_to_dns(SCRAPE_NICE);
+		run_when_idle(SCRAPE_NICE);
 }
 
 static void *reader_main(void *arg)
@@ -384,7 +402,7 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
 	if (!r->fifo_path)
-		give_way_to_dns(PACKETS_ONLY_NICE);
+		run_when_idle(PACKETS_ONLY_NICE);
 	pthread_mutex_lock(&r->work_mu);
 	pthread_mutex_lock(&r->sync_mu);
 	r->started = 1;

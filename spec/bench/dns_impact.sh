@@ -530,6 +530,47 @@ quiet_p99() { # quiet_p99 SCENARIO: "MEDIAN_P99 RUNS", or nothing
       printf "%.3f %d\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, n
     }' "$WORK/runs.tsv"
 }
+# and with steal taken out by a fit: p99 = a + b * steal + c * (run of
+# SCENARIO), least squares over the runs of both, then again without the
+# runs whose residual is over 4 median absolute deviations (a pause of
+# another kind); c is what SCENARIO adds to p99 at equal steal, a the
+# base's p99 at no steal
+steal_fit() { # steal_fit SCENARIO BASE: "A B C RUNS_KEPT RATIO", or nothing
+  awk -F'\t' -v s="$1" -v b="$2" '
+    function fit(use,   i, n, s1, s2, s3, s11, s12, s13, s22, s23, s33, d) {
+      n = s1 = s2 = s3 = s11 = s12 = s13 = s22 = s23 = s33 = 0
+      for (i = 1; i <= m; i++) if (use[i]) {
+        n++; s1 += x[i]; s2 += k[i]; s3 += y[i]
+        s11 += x[i] * x[i]; s12 += x[i] * k[i]; s13 += x[i] * y[i]; s22 += k[i]; s23 += k[i] * y[i]
+      }
+      # normal equations [n s1 s2; s1 s11 s12; s2 s12 s22] (a b c) = (s3 s13 s23), by Cramer
+      d = n * (s11 * s22 - s12 * s12) - s1 * (s1 * s22 - s12 * s2) + s2 * (s1 * s12 - s11 * s2)
+      if (d == 0) return 0
+      A = (s3 * (s11 * s22 - s12 * s12) - s1 * (s13 * s22 - s12 * s23) + s2 * (s13 * s12 - s11 * s23)) / d
+      B = (n * (s13 * s22 - s23 * s12) - s3 * (s1 * s22 - s12 * s2) + s2 * (s1 * s23 - s13 * s2)) / d
+      C = (n * (s11 * s23 - s12 * s13) - s1 * (s1 * s23 - s13 * s2) + s3 * (s1 * s12 - s11 * s2)) / d
+      kept = n
+      return 1
+    }
+    function median(v, n,   i, j, t) {
+      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    $1 == s || $1 == b { m++; y[m] = $4; x[m] = $21; k[m] = $1 == s; all[m] = 1 }
+    END {
+      if (m < 4 || !fit(all)) exit
+      for (i = 1; i <= m; i++) { r[i] = y[i] - A - B * x[i] - C * k[i]; t[i] = r[i] }
+      mr = median(t, m)
+      for (i = 1; i <= m; i++) t[i] = (r[i] > mr) ? r[i] - mr : mr - r[i]
+      mad = median(t, m)
+      for (i = 1; i <= m; i++) ok[i] = (r[i] > mr ? r[i] - mr : mr - r[i]) <= 4 * 1.4826 * mad
+      if (!fit(ok) || A <= 0) exit
+      printf "%.3f %.3f %+.3f %d %.2f\n", A, B, C, kept, (A + C) / A
+    }' "$WORK/runs.tsv"
+}
+read -r fit_a fit_b fit_c fit_n fit_ratio <<EOF
+$(steal_fit packets baseline)
+EOF
 read -r bquiet bquietn <<EOF
 $(quiet_p99 baseline)
 EOF
@@ -577,6 +618,10 @@ if [ -n "${krounds:-}" ]; then
   printf 'p99 ratio packets/baseline paired by round: median %s over %s rounds, packets above the baseline in %s\n' \
     "$kpair" "$krounds" "$kabove"
 fi
+if [ -n "${fit_n:-}" ]; then
+  printf 'p99 with steal taken out (least squares over %s runs of baseline and packets): baseline at no steal %s ms, %s ms a second of steal; packets adds %s ms: ratio %s\n' \
+    "$fit_n" "$fit_a" "$fit_b" "$fit_c" "$fit_ratio"
+fi
 if [ -n "${kquietn:-}" ] && [ -n "${bquietn:-}" ]; then
   printf 'p99 of the quiet runs (steal under 2%% of the run): baseline %s ms (%s runs), packets %s ms (%s runs), ratio %s\n' \
     "$bquiet" "$bquietn" "$kquiet" "$kquietn" "$kqratio"
@@ -617,6 +662,9 @@ tsv() {
   printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets "$kratio" ratio "dns_p99_packets_ms / dns_p99_baseline_ms (target <= 1.05: $kverdict)"
   if [ -n "${krounds:-}" ]; then
     printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets_paired "$kpair" ratio "median over $krounds rounds of p99(packets) / p99(baseline) of the same round; packets above the baseline in $kabove of them"
+  fi
+  if [ -n "${fit_n:-}" ]; then
+    printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets_steal_fit "$fit_ratio" ratio "p99 = a + b * steal + c * packets, least squares over $fit_n runs (those with residuals over 4 MADs left out): a = $fit_a ms (baseline, no steal), b = $fit_b ms per steal second, c = $fit_c ms; (a + c) / a"
   fi
   if [ -n "${kquietn:-}" ] && [ -n "${bquietn:-}" ]; then
     printf '%s\t%s\t%s\t%s\n' dns_p99_ratio_packets_quiet "$kqratio" ratio "median p99 of the packets runs with steal under 2% of the run ($kquietn runs, $kquiet ms) over the baseline's ($bquietn runs, $bquiet ms)"
