@@ -240,13 +240,18 @@ start_host() {
     --collectors "${1:-$ROOT/lua}" --cpath "$ROOT" --bind 127.0.0.1 --port 0 \
     >"$WORK/host.out" 2>"$WORK/host.err" &
   host_pid=$!
-  n=0
-  until grep -q '^listening on ' "$WORK/host.out" 2>/dev/null; do
+  # the whole line, HOST:PORT and its newline: a read between the host's
+  # write and this one once gave "listening on " alone, and every scrape
+  # of that run went to "http:///metrics"
+  n=0 addr=
+  until [ -n "$addr" ]; do
     alive "$host_pid" || die "the test host exited before listening"
-    [ "$n" -lt 100 ] || die "the test host did not print 'listening on' within 10 s"
+    [ "$n" -lt 100 ] || die "the test host did not print 'listening on HOST:PORT' within 10 s"
     sleep 0.1; n=$((n + 1))
+    [ "$(tail -c 1 "$WORK/host.out" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 0a ] || continue
+    addr=$(sed -n 's/^listening on \(.*:[0-9][0-9]*\)$/\1/p' "$WORK/host.out" | head -n 1)
   done
-  URL="http://$(sed -n 's/^listening on //p' "$WORK/host.out" | head -n 1)/metrics"
+  URL="http://$addr/metrics"
 }
 
 # one scrape of the dnsagg collector; prints the body (empty on failure)
