@@ -39,11 +39,12 @@
 /* With no FIFO to drain (queries counted from packets), the thread runs
  * under SCHED_IDLE (or, where that is refused, at PACKETS_ONLY_NICE), so
  * that the resolver and the packets' own path come first: what waits
- * meanwhile is frames in the capture's ring, never DNS.  At nice 10 a
- * resolver woken on the thread's core waited for it: the scheduler
- * preempts a running thread only once its lead in virtual time passes the
- * wakeup granularity (a few milliseconds), and a ring block's frames take
- * less; a SCHED_IDLE thread is preempted by any other at once.  A FIFO's
+ * meanwhile is frames in the capture's ring, never DNS.  The scheduler
+ * preempts a running thread at nice 10 only once its lead in virtual time
+ * passes the wakeup granularity (a few milliseconds), so a woken resolver
+ * may wait for it; a SCHED_IDLE thread is preempted by any other at once
+ * (measured with the forked scrape below: README, "Queries from
+ * packets").  A FIFO's
  * reader keeps the host's priority: a reader that falls behind would
  * stall dnsmasq. */
 #define PACKETS_ONLY_NICE 10
