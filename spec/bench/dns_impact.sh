@@ -36,7 +36,10 @@
 #             costs DNS (the target: p99 at most 1.05 times the baseline's)
 #
 # Per scenario it reports the median (over the runs) of p50, p99 and achieved
-# qps, and the total sent and lost queries; the ratio p99(module)/p99(baseline)
+# qps, and the total sent and lost queries; for packets against the baseline
+# also the p99 ratio paired by round, the median p99 of the runs with little
+# steal time, and what packets adds to p99 at equal steal (a least-squares
+# fit: steal moves p99 most on a shared machine); the ratio p99(module)/p99(baseline)
 # (and p99(packets)/p99(baseline), p99(packets)/p99(host): what the capture
 # adds to a host that is scraped anyway)
 # against the target of at most 1.1, and p99(module)/p99(scrapes), what
