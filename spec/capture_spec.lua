@@ -221,13 +221,7 @@ describe("capture", function()
   -- uhttpd forks a child a scrape: formatting the tables there gives way to
   -- the resolver (SCHED_IDLE); a host that does not fork keeps its priority
   it("scrapes under SCHED_IDLE in a forked child, and at the host's own priority in the host", function()
-    local function priority_now() -- "idle" under SCHED_IDLE, else the nice value
-      local f = assert(io.open("/proc/thread-self/stat"))
-      local fields = {}
-      for w in f:read("*a"):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
-      f:close()
-      return tonumber(fields[39]) == 5 and "idle" or fields[17] -- fields 41 (policy) and 19 of proc(5)
-    end
+    local function priority_now() return proc.thread_priority("/proc/thread-self/stat") end
     local host = priority_now()
     assert.are_not.equal("idle", host)
     assert.truthy(agg:render():find("dnsagg_packets_total", 1, true))

@@ -76,31 +76,20 @@ local function query_series(samples)
 end
 
 -- how each of this process's threads called "dnsagg" (the readers) is
--- scheduled: "idle" under SCHED_IDLE, else its nice value as text, sorted;
--- and the main thread's nice: Linux's policy and nice are a thread's own
+-- scheduled (proc.thread_priority: "idle" or a nice value as text), sorted;
+-- and the main thread's nice
 local function reader_priorities()
   local dirent = require("posix.dirent")
-  local function stat_of(task)
-    local f = assert(io.open("/proc/self/task/" .. task .. "/stat"))
-    local stat = f:read("*a")
-    f:close()
-    local fields = {}
-    for w in stat:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
-    return fields -- fields[k] is field k + 2 of proc(5)
-  end
   local out = {}
   for _, task in ipairs(dirent.dir("/proc/self/task")) do
     local f = task:match("^%d+$") and io.open("/proc/self/task/" .. task .. "/comm")
     if f then
-      if f:read("*l") == "dnsagg" then
-        local fields = stat_of(task)
-        out[#out + 1] = tonumber(fields[39]) == 5 and "idle" or fields[17] -- policy 5: SCHED_IDLE; nice
-      end
+      if f:read("*l") == "dnsagg" then out[#out + 1] = proc.thread_priority("/proc/self/task/" .. task .. "/stat") end
       f:close()
     end
   end
   table.sort(out)
-  return out, tonumber(stat_of(tostring(unistd.getpid()))[17])
+  return out, tonumber(proc.thread_priority("/proc/self/task/" .. unistd.getpid() .. "/stat"))
 end
 
 -- dnsmasq.start's probes sent before dnsmasq listened are on the wire but

@@ -44,9 +44,8 @@
  * passes the wakeup granularity (a few milliseconds), so a woken resolver
  * may wait for it; a SCHED_IDLE thread is preempted by any other at once
  * (measured with the forked scrape below: README, "Queries from
- * packets").  A FIFO's
- * reader keeps the host's priority: a reader that falls behind would
- * stall dnsmasq. */
+ * packets").  A FIFO's reader keeps the host's priority: a reader that
+ * falls behind would stall dnsmasq. */
 #define PACKETS_ONLY_NICE 10
 /* A forked child's scrape (uhttpd forks one a request) runs under
  * SCHED_IDLE too (else at this nice value): the child lives for one

@@ -28,6 +28,8 @@ their stdout with timeouts, wait for TCP ports, and kill them. Every wait is bou
   dir = proc.tmpdir()              -- fresh /tmp/dnsagg-spec-XXXXXX
   proc.write_file(path, text)      -- creates parent folders
   text = proc.read_file(path)      -- the whole file (raises if it cannot be read)
+  p = proc.thread_priority(stat)   -- of a thread's /proc/.../stat: "idle" under SCHED_IDLE,
+                                   -- else its nice value, as text
   proc.rmtree(dir)                 -- only removes paths under /tmp/
 ]]
 local unistd = require("posix.unistd")
@@ -67,6 +69,14 @@ function M.read_file(path)
   local text = f:read("*a")
   f:close()
   return text
+end
+
+-- proc(5): after the name's ")", fields[k] is field k + 2; field 41 the
+-- policy (5: SCHED_IDLE), field 19 the nice value (a thread's own on Linux)
+function M.thread_priority(stat_path)
+  local fields = {}
+  for w in M.read_file(stat_path):match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = w end
+  return tonumber(fields[39]) == 5 and "idle" or fields[17]
 end
 
 function M.rmtree(path)
