@@ -470,14 +470,16 @@ done
 
 # ------------------------------------------------------------ summary
 # per scenario: median p50, p99, qps, dnsmasq CPU; totals of sent, answered, lost
+# the median of v[1..n] (sorted in place), for the awk programs below
+AWK_MEDIAN='
+    function median(v, n,   i, j, t) {
+      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }'
 summary() {
-  awk -F'\t' -v s="$1" '
-    function med(a, n,   i, j, t) {
-      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+  awk -F'\t' -v s="$1" "$AWK_MEDIAN"'
     $1 == s { n++; p50[n] = $3; p99[n] = $4; sent += $5; done += $6; lost += $7; qps[n] = $8; cpu[n] = $9 }
-    END { if (n) printf "%.3f %.3f %d %d %d %.1f %.2f %d\n", med(p50, n), med(p99, n), sent, done, lost, med(qps, n), med(cpu, n), n }
+    END { if (n) printf "%.3f %.3f %d %d %d %.1f %.2f %d\n", median(p50, n), median(p99, n), sent, done, lost, median(qps, n), median(cpu, n), n }
   ' "$WORK/runs.tsv"
 }
 read -r b50 b99 bsent bdone blost bqps bcpu bn <<EOF
@@ -516,13 +518,12 @@ kverdict=$(awk -v r="$kratio" 'BEGIN { print ((r + 0 > 0 && r + 0 <= 1.05) ? "me
 # so the ratio of their p99s leaves out what drifts slowly on the machine;
 # the median over the rounds, and in how many rounds packets came out above
 paired() { # paired SCENARIO BASE: "MEDIAN_RATIO ABOVE ROUNDS", or nothing
-  awk -F'\t' -v s="$1" -v b="$2" '
+  awk -F'\t' -v s="$1" -v b="$2" "$AWK_MEDIAN"'
     $1 == s { x[$23] = $4 } $1 == b { y[$23] = $4 }
     END {
       for (r in x) if ((r in y) && y[r] > 0) { n++; v[n] = x[r] / y[r]; above += x[r] > y[r] }
       if (!n) exit
-      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-      printf "%.2f %d %d\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, above, n
+      printf "%.2f %d %d\n", median(v, n), above, n
     }' "$WORK/runs.tsv"
 }
 # and over the quiet runs only: the hypervisor's steal time is what moves
@@ -530,12 +531,11 @@ paired() { # paired SCENARIO BASE: "MEDIAN_RATIO ABOVE ROUNDS", or nothing
 # 10 s run, 2026-12-03), so the median p99 of each scenario's runs with
 # steal under 2% of the run
 quiet_p99() { # quiet_p99 SCENARIO: "MEDIAN_P99 RUNS", or nothing
-  awk -F'\t' -v s="$1" -v l="$SECONDS_PER_RUN" '
+  awk -F'\t' -v s="$1" -v l="$SECONDS_PER_RUN" "$AWK_MEDIAN"'
     $1 == s && $21 < 0.02 * l { n++; v[n] = $4 }
     END {
       if (!n) exit
-      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-      printf "%.3f %d\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, n
+      printf "%.3f %d\n", median(v, n), n
     }' "$WORK/runs.tsv"
 }
 # and with steal taken out by a fit: p99 = a + b * steal + c * (run of
@@ -544,9 +544,9 @@ quiet_p99() { # quiet_p99 SCENARIO: "MEDIAN_P99 RUNS", or nothing
 # another kind); c is what SCENARIO adds to p99 at equal steal, a the
 # base's p99 at no steal
 steal_fit() { # steal_fit SCENARIO BASE: "A B C RUNS_KEPT RATIO", or nothing
-  awk -F'\t' -v s="$1" -v b="$2" '
-    function fit(use,   i, n, s1, s2, s3, s11, s12, s13, s22, s23, s33, d) {
-      n = s1 = s2 = s3 = s11 = s12 = s13 = s22 = s23 = s33 = 0
+  awk -F'\t' -v s="$1" -v b="$2" "$AWK_MEDIAN"'
+    function fit(use,   i, n, s1, s2, s3, s11, s12, s13, s22, s23, d) {
+      n = s1 = s2 = s3 = s11 = s12 = s13 = s22 = s23 = 0
       for (i = 1; i <= m; i++) if (use[i]) {
         n++; s1 += x[i]; s2 += k[i]; s3 += y[i]
         s11 += x[i] * x[i]; s12 += x[i] * k[i]; s13 += x[i] * y[i]; s22 += k[i]; s23 += k[i] * y[i]
@@ -559,10 +559,6 @@ steal_fit() { # steal_fit SCENARIO BASE: "A B C RUNS_KEPT RATIO", or nothing
       C = (n * (s11 * s23 - s12 * s13) - s1 * (s1 * s23 - s13 * s2) + s3 * (s1 * s12 - s11 * s2)) / d
       kept = n
       return 1
-    }
-    function median(v, n,   i, j, t) {
-      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }
     $1 == s || $1 == b { m++; y[m] = $4; x[m] = $21; k[m] = $1 == s; all[m] = 1 }
     END {
