@@ -42,9 +42,9 @@ describe("DNS keeps working", function()
     dm = dnsmasq.start{ dir = dir, log = fifo, args = { "--address=/load.test/10.1.1.1" } }
 
     -- Batches of 3000 names a client, topped up until at least three full
-    -- scrapes have run under load: a forked scrape gives way to DNS (nice
-    -- 10), so on a slow machine (or under ASan) one scrape may outlast a
-    -- batch.  Bounded: at most 8 batches a client, 240 s.
+    -- scrapes have run under load: a forked scrape gives way to DNS
+    -- (SCHED_IDLE), so on a slow machine (or under ASan) one scrape may
+    -- outlast a batch.  Bounded: at most 8 batches a client, 240 s.
     local per_batch, max_batches, clients = 3000, 8, { "127.0.0.21", "127.0.0.22", "127.0.0.23" }
     local t0 = socket.gettime()
     local batches, current, sent = {}, {}, {}
