@@ -10,33 +10,34 @@
 
 /* dnsmasq 2.90's names of query types, read off its log for every type
  * from 1 to 300 and 32768 to 32769 ("-": none, logged as type=N).  Runs of
- * consecutive numbers, each a row of fixed-width names: no pointers, so no
- * relocations in the shared object. */
-#define TYPE_NAME_LEN 11
-static const char names_1[][TYPE_NAME_LEN] = {
-	"A", "NS", "MD", "MF", "CNAME", "SOA", "MB", "MG", "MR", "NULL", "WKS", "PTR", "HINFO", "MINFO", "MX",
-	"TXT", "RP", "AFSDB", "X25", "ISDN", "RT", "NSAP", "NSAP_PTR", "SIG", "KEY", "PX", "GPOS", "AAAA",
-	"LOC", "NXT", "EID", "NIMLOC", "SRV", "ATMA", "NAPTR", "KX", "CERT", "A6", "DNAME", "SINK", "OPT",
-	"APL", "DS", "SSHFP", "IPSECKEY", "RRSIG", "NSEC", "DNSKEY", "DHCID", "NSEC3", "NSEC3PARAM", "TLSA",
-	"SMIMEA", "-", "HIP", "NINFO", "RKEY", "TALINK", "CDS", "CDNSKEY", "OPENPGPKEY", "CSYNC", "ZONEMD",
-	"SVCB", "HTTPS"
-};
-static const char names_99[][TYPE_NAME_LEN] = {
-	"SPF", "UINFO", "UID", "GID", "UNSPEC", "NID", "L32", "L64", "LP", "EUI48", "EUI64"
-};
-static const char names_249[][TYPE_NAME_LEN] = {
-	"TKEY", "TSIG", "-", "AXFR", "MAILB", "MAILA", "ANY", "URI", "CAA", "AVC", "DOA", "AMTRELAY", "RESINFO"
-};
-static const char names_32768[][TYPE_NAME_LEN] = { "TA", "DLV" };
+ * consecutive numbers, their names one after another, each ended by a NUL
+ * (no padding: half the bytes of a table of fixed-width names).  A name is
+ * looked up only when the type memo misses (pktquery_count()): a walk of at
+ * most 65 short names. */
+static const char names_1[] =
+	"A\0" "NS\0" "MD\0" "MF\0" "CNAME\0" "SOA\0" "MB\0" "MG\0" "MR\0" "NULL\0" "WKS\0" "PTR\0"
+	"HINFO\0" "MINFO\0" "MX\0" "TXT\0" "RP\0" "AFSDB\0" "X25\0" "ISDN\0" "RT\0" "NSAP\0" "NSAP_PTR\0"
+	"SIG\0" "KEY\0" "PX\0" "GPOS\0" "AAAA\0" "LOC\0" "NXT\0" "EID\0" "NIMLOC\0" "SRV\0" "ATMA\0"
+	"NAPTR\0" "KX\0" "CERT\0" "A6\0" "DNAME\0" "SINK\0" "OPT\0" "APL\0" "DS\0" "SSHFP\0" "IPSECKEY\0"
+	"RRSIG\0" "NSEC\0" "DNSKEY\0" "DHCID\0" "NSEC3\0" "NSEC3PARAM\0" "TLSA\0" "SMIMEA\0" "-\0" "HIP\0"
+	"NINFO\0" "RKEY\0" "TALINK\0" "CDS\0" "CDNSKEY\0" "OPENPGPKEY\0" "CSYNC\0" "ZONEMD\0" "SVCB\0"
+	"HTTPS\0";
+static const char names_99[] =
+	"SPF\0" "UINFO\0" "UID\0" "GID\0" "UNSPEC\0" "NID\0" "L32\0" "L64\0" "LP\0" "EUI48\0" "EUI64\0";
+static const char names_249[] =
+	"TKEY\0" "TSIG\0" "-\0" "AXFR\0" "MAILB\0" "MAILA\0" "ANY\0" "URI\0" "CAA\0" "AVC\0" "DOA\0"
+	"AMTRELAY\0" "RESINFO\0";
+static const char names_32768[] =
+	"TA\0" "DLV\0";
 
 static const struct {
 	uint16_t first, count;
-	const char (*name)[TYPE_NAME_LEN];
+	const char *names;
 } type_runs[] = {
-	{ 1, sizeof names_1 / TYPE_NAME_LEN, names_1 },
-	{ 99, sizeof names_99 / TYPE_NAME_LEN, names_99 },
-	{ 249, sizeof names_249 / TYPE_NAME_LEN, names_249 },
-	{ 32768, sizeof names_32768 / TYPE_NAME_LEN, names_32768 },
+	{ 1, 65, names_1 },
+	{ 99, 11, names_99 },
+	{ 249, 13, names_249 },
+	{ 32768, 2, names_32768 },
 };
 
 /* v in decimal at out, no NUL; returns the digits' count (at most 5). */
@@ -56,15 +57,19 @@ static size_t put_decimal(char *out, unsigned v)
 const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_t *len)
 {
 	for (size_t r = 0; r < sizeof type_runs / sizeof type_runs[0]; r++) {
-		unsigned at = (unsigned)type - type_runs[r].first;
-		if (type >= type_runs[r].first && at < type_runs[r].count && type_runs[r].name[at][0] != '-') {
-			const char *name = type_runs[r].name[at];
-			size_t n = 1;
-			while (n < TYPE_NAME_LEN && name[n]) /* a few characters: no call to strlen */
-				n++;
-			*len = n;
-			return name;
-		}
+		unsigned skip = (unsigned)type - type_runs[r].first;
+		if (type < type_runs[r].first || skip >= type_runs[r].count)
+			continue;
+		const char *name = type_runs[r].names, *end;
+		for (; skip; skip--)
+			while (*name++)
+				;
+		for (end = name; *end; end++) /* a few characters: no call to strlen */
+			;
+		if (name[0] == '-')
+			break;
+		*len = (size_t)(end - name);
+		return name;
 	}
 	/* "type=N", N in decimal */
 	memcpy(buf, "type=", 5);
@@ -141,21 +146,10 @@ const char *pktquery_name_text(const struct dnspkt_name *name, size_t *len)
 	return name_text(name, len);
 }
 
-/* Each octet's decimal digits and their count: an octet is one 4-byte
- * copy, its digits and one byte the '.' or the NUL after them overwrites. */
-#define OCTET(v) { (char)('0' + ((v) >= 100 ? (v) / 100 : (v) >= 10 ? (v) / 10 : (v))), \
-	(char)((v) >= 100 ? '0' + (v) / 10 % 10 : (v) >= 10 ? '0' + (v) % 10 : 0), \
-	(char)((v) >= 100 ? '0' + (v) % 10 : 0), (char)((v) >= 100 ? 3 : (v) >= 10 ? 2 : 1) }
-#define OCTETS_4(v) OCTET(v), OCTET((v) + 1), OCTET((v) + 2), OCTET((v) + 3)
-#define OCTETS_16(v) OCTETS_4(v), OCTETS_4((v) + 4), OCTETS_4((v) + 8), OCTETS_4((v) + 12)
-#define OCTETS_64(v) OCTETS_16(v), OCTETS_16((v) + 16), OCTETS_16((v) + 32), OCTETS_16((v) + 48)
-static const char octet_text[256][4] = { OCTETS_64(0), OCTETS_64(64), OCTETS_64(128), OCTETS_64(192) };
-
 static char *put_ipv4(char *out, const uint8_t a[4])
 {
 	for (int i = 0; i < 4; i++) {
-		memcpy(out, octet_text[a[i]], 4);
-		out += octet_text[a[i]][3];
+		out += put_decimal(out, a[i]);
 		*out++ = '.';
 	}
 	return out - 1;
