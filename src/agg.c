@@ -491,32 +491,43 @@ static void copy_counters(const struct lru *t, struct view_counter *out, char **
 	}
 }
 
+/* The next part of a view's one allocation: n items of size bytes at *at,
+ * which moves on by a multiple of the largest alignment. */
+static void *carve(char **at, size_t n, size_t size)
+{
+	void *p = *at;
+	*at += (n * size + 7) & ~(size_t)7;
+	return p;
+}
+
 struct agg_view *agg_view_new(struct agg *agg)
 {
-	struct agg_view *v = calloc(1, sizeof *v);
-	if (!v)
-		return NULL;
-	v->agg = agg;
-
 	agg_lock(agg);
-	size_t text = table_text_bytes(&agg->entries) + table_text_bytes(&agg->clients) +
-	              table_text_bytes(&agg->servers) + table_text_bytes(&agg->blocked);
-	v->rows = malloc((agg->entries.used + 1u) * sizeof *v->rows);
-	v->clients = malloc((agg->clients.used + 1u) * sizeof *v->clients);
-	v->servers = malloc((agg->servers.used + 1u) * sizeof *v->servers);
-	v->blocked = malloc((agg->blocked.used + 1u) * sizeof *v->blocked);
-	v->arena = malloc(text + 1);
 	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
 	uint32_t ngroups = agg->dnstt ? agg->dnstt->ngroups : 0;
-	v->dnstt = malloc((ndnstt + 1u) * sizeof *v->dnstt);
-	v->dnstt_groups = malloc((ngroups + 1u) * sizeof *v->dnstt_groups);
-	if (!v->rows || !v->clients || !v->servers || !v->blocked || !v->arena || !v->dnstt || !v->dnstt_groups) {
+	size_t text = table_text_bytes(&agg->entries) + table_text_bytes(&agg->clients) +
+	              table_text_bytes(&agg->servers) + table_text_bytes(&agg->blocked);
+	/* the view, then its arrays and the text of their strings, in one block */
+	size_t rows = agg->entries.used + agg->blocked.used, counters = agg->clients.used + agg->servers.used;
+	struct agg_view *v = malloc(((sizeof *v + 7) & ~(size_t)7) + rows * sizeof *v->rows +
+	                            counters * sizeof *v->clients + ndnstt * sizeof *v->dnstt +
+	                            ngroups * sizeof *v->dnstt_groups + 6 * 8 + text + 1);
+	if (!v) {
 		agg_unlock(agg);
-		agg_view_free(v);
 		return NULL;
 	}
+	memset(v, 0, sizeof *v);
+	char *at = (char *)v;
+	carve(&at, 1, sizeof *v);
+	v->agg = agg;
+	v->rows = carve(&at, agg->entries.used, sizeof *v->rows);
+	v->blocked = carve(&at, agg->blocked.used, sizeof *v->blocked);
+	v->clients = carve(&at, agg->clients.used, sizeof *v->clients);
+	v->servers = carve(&at, agg->servers.used, sizeof *v->servers);
+	v->dnstt = carve(&at, ndnstt, sizeof *v->dnstt);
+	v->dnstt_groups = carve(&at, ngroups, sizeof *v->dnstt_groups);
 
-	char *arena = v->arena;
+	char *arena = at;
 	v->nrows = copy_rows(&agg->entries, v->rows, &arena);
 	v->nblocked = copy_rows(&agg->blocked, v->blocked, &arena);
 	copy_counters(&agg->clients, v->clients, &arena);
@@ -557,13 +568,6 @@ void agg_view_free(struct agg_view *v)
 		leases_unref(v->leases);
 		agg_unlock(v->agg);
 	}
-	free(v->rows);
-	free(v->clients);
-	free(v->servers);
-	free(v->blocked);
-	free(v->dnstt);
-	free(v->dnstt_groups);
-	free(v->arena);
 	free(v);
 }
 

@@ -245,8 +245,7 @@ struct agg_view {
 	struct agg_config cfg;
 	uint64_t entry_evictions, client_evictions, blocked_evictions;
 	size_t memory_bytes;
-	struct agg *agg;
-	char *arena;
+	struct agg *agg; /* the arrays above and their strings' text follow in the same allocation */
 };
 
 /* Takes the lock for the time of a copy. NULL when memory runs out. */
