@@ -321,7 +321,7 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 
 const char *dnspkt_status_name(int status)
 {
-	static const char *const names[DNSPKT_STATUS_COUNT] = {
+	static const char names[DNSPKT_STATUS_COUNT][13] = {
 		"ok", "not_ip", "not_udp", "not_dns_port", "fragment", "truncated", "malformed"
 	};
 	return (unsigned)status < DNSPKT_STATUS_COUNT ? names[status] : "unknown";

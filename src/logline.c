@@ -929,8 +929,8 @@ refused:
 
 const char *logline_kind_name(enum logline_kind kind)
 {
-	static const char *const names[] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
-	return (unsigned)kind <= LOGLINE_OTHER ? names[kind] : "unparsed";
+	static const char names[][10] = { "unparsed", "query", "forwarded", "answer", "duplicate", "other" };
+	return names[(unsigned)kind <= LOGLINE_OTHER ? kind : LOGLINE_UNPARSED];
 }
 
 /* n decimal digits at s (a leading space allowed where pad is set); -1 if not */
@@ -984,13 +984,13 @@ int logline_time(const char *line, size_t len, struct logline_time *out)
 
 const char *logline_source_name(enum logline_source source)
 {
-	static const char *const names[SOURCE_COUNT] = { "upstream", "cache", "local", "blocked", "resolver" };
+	static const char names[SOURCE_COUNT][9] = { "upstream", "cache", "local", "blocked", "resolver" };
 	return (unsigned)source < SOURCE_COUNT ? names[source] : "unknown";
 }
 
 const char *logline_result_name(enum logline_result result)
 {
-	static const char *const names[RESULT_COUNT] = {
+	static const char names[RESULT_COUNT][10] = {
 		"address", "cname", "record", "nxdomain", "nodata", "error", "duplicate", "none"
 	};
 	return (unsigned)result < RESULT_COUNT ? names[result] : "unknown";

@@ -11,33 +11,34 @@
 /* dnsmasq 2.90's names of query types, read off its log for every type
  * from 1 to 300 and 32768 to 32769 ("-": none, logged as type=N).  Runs of
  * consecutive numbers, their names one after another, each ended by a NUL
- * (no padding: half the bytes of a table of fixed-width names).  A name is
+ * (no padding: half the bytes of a table of fixed-width names), all in one
+ * string (no pointers: no relocations in the shared object).  A name is
  * looked up only when the type memo misses (pktquery_count()): a walk of at
  * most 65 short names. */
-static const char names_1[] =
-	"A\0" "NS\0" "MD\0" "MF\0" "CNAME\0" "SOA\0" "MB\0" "MG\0" "MR\0" "NULL\0" "WKS\0" "PTR\0"
-	"HINFO\0" "MINFO\0" "MX\0" "TXT\0" "RP\0" "AFSDB\0" "X25\0" "ISDN\0" "RT\0" "NSAP\0" "NSAP_PTR\0"
-	"SIG\0" "KEY\0" "PX\0" "GPOS\0" "AAAA\0" "LOC\0" "NXT\0" "EID\0" "NIMLOC\0" "SRV\0" "ATMA\0"
-	"NAPTR\0" "KX\0" "CERT\0" "A6\0" "DNAME\0" "SINK\0" "OPT\0" "APL\0" "DS\0" "SSHFP\0" "IPSECKEY\0"
-	"RRSIG\0" "NSEC\0" "DNSKEY\0" "DHCID\0" "NSEC3\0" "NSEC3PARAM\0" "TLSA\0" "SMIMEA\0" "-\0" "HIP\0"
-	"NINFO\0" "RKEY\0" "TALINK\0" "CDS\0" "CDNSKEY\0" "OPENPGPKEY\0" "CSYNC\0" "ZONEMD\0" "SVCB\0"
-	"HTTPS\0";
-static const char names_99[] =
-	"SPF\0" "UINFO\0" "UID\0" "GID\0" "UNSPEC\0" "NID\0" "L32\0" "L64\0" "LP\0" "EUI48\0" "EUI64\0";
-static const char names_249[] =
-	"TKEY\0" "TSIG\0" "-\0" "AXFR\0" "MAILB\0" "MAILA\0" "ANY\0" "URI\0" "CAA\0" "AVC\0" "DOA\0"
-	"AMTRELAY\0" "RESINFO\0";
-static const char names_32768[] =
-	"TA\0" "DLV\0";
+#define NAMES_1 \
+	"A\0" "NS\0" "MD\0" "MF\0" "CNAME\0" "SOA\0" "MB\0" "MG\0" "MR\0" "NULL\0" "WKS\0" "PTR\0" \
+	"HINFO\0" "MINFO\0" "MX\0" "TXT\0" "RP\0" "AFSDB\0" "X25\0" "ISDN\0" "RT\0" "NSAP\0" "NSAP_PTR\0" \
+	"SIG\0" "KEY\0" "PX\0" "GPOS\0" "AAAA\0" "LOC\0" "NXT\0" "EID\0" "NIMLOC\0" "SRV\0" "ATMA\0" \
+	"NAPTR\0" "KX\0" "CERT\0" "A6\0" "DNAME\0" "SINK\0" "OPT\0" "APL\0" "DS\0" "SSHFP\0" "IPSECKEY\0" \
+	"RRSIG\0" "NSEC\0" "DNSKEY\0" "DHCID\0" "NSEC3\0" "NSEC3PARAM\0" "TLSA\0" "SMIMEA\0" "-\0" "HIP\0" \
+	"NINFO\0" "RKEY\0" "TALINK\0" "CDS\0" "CDNSKEY\0" "OPENPGPKEY\0" "CSYNC\0" "ZONEMD\0" "SVCB\0" \
+	"HTTPS\0"
+#define NAMES_99 \
+	"SPF\0" "UINFO\0" "UID\0" "GID\0" "UNSPEC\0" "NID\0" "L32\0" "L64\0" "LP\0" "EUI48\0" "EUI64\0"
+#define NAMES_249 \
+	"TKEY\0" "TSIG\0" "-\0" "AXFR\0" "MAILB\0" "MAILA\0" "ANY\0" "URI\0" "CAA\0" "AVC\0" "DOA\0" \
+	"AMTRELAY\0" "RESINFO\0"
+#define NAMES_32768 \
+	"TA\0" "DLV\0"
+static const char type_names[] = NAMES_1 NAMES_99 NAMES_249 NAMES_32768;
 
 static const struct {
-	uint16_t first, count;
-	const char *names;
+	uint16_t first, count, at; /* at: where its first name is in type_names */
 } type_runs[] = {
-	{ 1, 65, names_1 },
-	{ 99, 11, names_99 },
-	{ 249, 13, names_249 },
-	{ 32768, 2, names_32768 },
+	{ 1, 65, 0 },
+	{ 99, 11, sizeof NAMES_1 - 1 },
+	{ 249, 13, sizeof NAMES_1 NAMES_99 - 1 },
+	{ 32768, 2, sizeof NAMES_1 NAMES_99 NAMES_249 - 1 },
 };
 
 /* v in decimal at out, no NUL; returns the digits' count (at most 5). */
@@ -60,7 +61,7 @@ const char *pktquery_type_text(uint16_t type, char buf[PKTQUERY_TYPE_MAX], size_
 		unsigned skip = (unsigned)type - type_runs[r].first;
 		if (type < type_runs[r].first || skip >= type_runs[r].count)
 			continue;
-		const char *name = type_runs[r].names, *end;
+		const char *name = type_names + type_runs[r].at, *end;
 		for (; skip; skip--)
 			while (*name++)
 				;
