@@ -122,12 +122,18 @@ build/nogeoip/dnsagg.so: $(CORE_SRC) src/dnsagg.c $(HEADERS)
 
 
 # The module and the guard for each of OPENWRT_ARCHES, against musl,
-# optimised for size and stripped: their sizes (the flash they take).
+# optimised for size, stripped and sstripped as OpenWrt's own musl builds
+# are: their sizes (the flash they take).
 cross: $(foreach a,$(OPENWRT_ARCHES),build/$(a)/dnsagg.so build/$(a)/dnsagg-guard)
 	@for a in $(OPENWRT_ARCHES); do \
-		echo "build/$$a/dnsagg.so: $$(wc -c < build/$$a/dnsagg.so) bytes, stripped, musl"; \
-		echo "build/$$a/dnsagg-guard: $$(wc -c < build/$$a/dnsagg-guard) bytes, stripped, musl"; \
+		echo "build/$$a/dnsagg.so: $$(wc -c < build/$$a/dnsagg.so) bytes, sstripped, musl"; \
+		echo "build/$$a/dnsagg-guard: $$(wc -c < build/$$a/dnsagg-guard) bytes, sstripped, musl"; \
 	done
+
+# OpenWrt's sstrip, as its musl builds apply it (spec/support/cross/sstrip.c)
+build/sstrip: spec/support/cross/sstrip.c
+	@mkdir -p build
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARNINGS) -Werror -O2 -o $@ $<
 
 build/musl-%/.done: spec/support/cross_musl.sh spec/support/cross/sfp-machine.h spec/support/cross/mulc3.c
 	sh spec/support/cross_musl.sh $*
@@ -135,15 +141,17 @@ build/musl-%/.done: spec/support/cross_musl.sh spec/support/cross/sfp-machine.h 
 # cross_rules ARCH MUSL_ARCH: the module, the guard, the C tests and the
 # spec/lnum helpers module (spec/lnum/module.c, for spec/mips_spec.lua) for ARCH
 define cross_rules
-build/$(1)/dnsagg.so: $$(CORE_SRC) src/dnsagg.c $$(HEADERS) build/musl-$(2)/.done
+build/$(1)/dnsagg.so: $$(CORE_SRC) src/dnsagg.c $$(HEADERS) build/musl-$(2)/.done build/sstrip
 	@mkdir -p $$(@D)
 	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) $$(DNSAGG_CFLAGS) -Werror -shared $$(CROSS_MODULE_LDFLAGS) \
 		-o $$@ $$(CORE_SRC) src/dnsagg.c
+	build/sstrip $$@
 
-build/$(1)/dnsagg-guard: src/guard.c src/pipesize.h build/musl-$(2)/.done
+build/$(1)/dnsagg-guard: src/guard.c src/pipesize.h build/musl-$(2)/.done build/sstrip
 	@mkdir -p $$(@D)
 	build/musl-$(2)/bin/cc $$(SIZE_CFLAGS) $$(ISA_FLAGS_$(1)) -std=c99 $$(WARNINGS) -Werror -o $$@ src/guard.c \
 		$$(CROSS_LDFLAGS)
+	build/sstrip $$@
 
 build/$(1)/test_%: spec/c/test_%.c spec/c/check.h $$(TESTED_SRC) $$(HEADERS) build/musl-$(2)/.done
 	@mkdir -p $$(@D)

@@ -6,6 +6,7 @@
 -- scripts/ipkg-build), and the binaries inside are the musl builds for the
 -- package's CPU.  `make test` builds the packages first.
 local proc = require("spec.support.proc")
+local elf = require("spec.support.elf")
 local unistd = require("posix.unistd")
 
 local ROOT = unistd.getcwd()
@@ -303,7 +304,8 @@ describe("the OpenWrt package made without an SDK (make ipk)", function()
         local guard = dir .. "/data/usr/sbin/dnsagg-guard"
         local file_so, file_guard = sh("file -b " .. shq(so)), sh("file -b " .. shq(guard))
         assert.is_truthy(file_so:find(t.so), file_so)
-        assert.is_truthy(file_so:find("stripped", 1, true) and not file_so:find("not stripped", 1, true), file_so)
+        -- sstripped, as OpenWrt's musl builds are: `file` sees no section header
+        assert.is_truthy(file_so:find("no section header", 1, true), file_so)
         assert.is_truthy(file_guard:find(t.guard), file_guard)
         for _, f in ipairs({ so, guard }) do
           local needed = {}
@@ -312,14 +314,11 @@ describe("the OpenWrt package made without an SDK (make ipk)", function()
           end
           assert.same({ "libc.so" }, needed)   -- musl's libc (glibc's would be libc.so.6)
           if t.soft_float then
-            assert.is_truthy(sh(t.binutils .. "-readelf -A " .. shq(f)):find("FP ABI: Soft float", 1, true), f)
+            assert.equal("soft", elf.mips_fp_abi(f), f)
           end
         end
-        local exports = {}
-        for sym in sh(t.binutils .. "-nm -D --defined-only " .. shq(so)):gmatch("%x+ [TtDdBbRr] (%S+)") do
-          if sym ~= "_init" and sym ~= "_fini" then exports[#exports + 1] = sym end   -- crti.o's, in every .so
-        end
-        assert.same({ "luaopen_dnsagg" }, exports)   -- the module's only symbol of its own
+        -- the module's only symbol (linked without crti.o's _init and _fini)
+        assert.same({ "luaopen_dnsagg" }, elf.exports(so, t.binutils .. "-readelf"))
       end)
     end)
   end

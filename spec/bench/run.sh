@@ -132,7 +132,7 @@ row "memory of the pending tables at their bound" "$(($(size_of pending_bytes) +
 # mips_24kc packages) and glibc's hard-float one, for comparison
 make -s cross cross-glibc >/dev/null
 row "size of the MIPS module (musl)" "$(wc -c <build/mips_24kc/dnsagg.so)" bytes \
-	"make cross: build/mips_24kc/dnsagg.so, musl 1.2.3, -Os -mips32r2 -mtune=24kc -msoft-float -mips16, LTO, stripped, big-endian"
+	"make cross: build/mips_24kc/dnsagg.so, musl 1.2.3, -Os -mips32r2 -mtune=24kc -msoft-float -mips16, LTO, no start files, stripped and sstripped (as OpenWrt's musl builds), big-endian"
 row "size of the MIPS module (glibc)" "$(wc -c <build/mips/dnsagg.so)" bytes \
 	"make cross-glibc: mips-linux-gnu-gcc -Os -mips16, hard float, LTO, stripped, big-endian"
 
