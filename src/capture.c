@@ -4,7 +4,6 @@
  */
 #include "capture.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -86,6 +85,13 @@ struct capture {
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
+/* htons(ETH_P_ALL), which musl makes a call */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ETH_P_ALL_NET ETH_P_ALL
+#else
+#define ETH_P_ALL_NET ((uint16_t)(ETH_P_ALL >> 8 | (ETH_P_ALL & 0xff) << 8))
+#endif
+
 /* Binds to one interface (0: every one).  A loopback interface shows each
  * packet twice, going out and coming in: the copy going out is then not
  * even handed to the socket (no filter run, no copy of the packet, in the
@@ -98,7 +104,7 @@ static int bind_to(int fd, unsigned ifindex)
 	socklen_t len = sizeof sll;
 	memset(&sll, 0, sizeof sll);
 	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_protocol = ETH_P_ALL_NET;
 	sll.sll_ifindex = (int)ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
 		return -1;
