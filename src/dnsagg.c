@@ -447,18 +447,20 @@ static int l_new(lua_State *L)
 	cfg->capture = o.capture;
 	const char *fifo = o.fifo, *log = o.log, *psl = o.psl;
 
+	/* an environment failure: nil and the message why, fmt formatting
+	 * what (a path, or err) and strerror(errno) */
 	struct capture *cap = NULL;
+	const char *fmt = "%s", *what = err;
 	if (fifo && access(fifo, F_OK) == 0 && access(fifo, R_OK) != 0) {
-		lua_pushfstring(L, "dnsagg: no permission to read the FIFO %s: %s", fifo, strerror(errno));
+		fmt = "dnsagg: no permission to read the FIFO %s: %s";
+		what = fifo;
 		goto fail;
 	}
-	if ((o.country || o.asn) && !(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))) {
-		lua_pushstring(L, err);
+	if ((o.country || o.asn) && !(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err)))
 		goto fail;
-	}
 	if (psl && names_load_psl(handle_names(L, h), psl) != 0) {
-		lua_pushfstring(L, "dnsagg: option 'psl': cannot read the public-suffix list %s: %s", psl,
-		                strerror(errno));
+		fmt = "dnsagg: option 'psl': cannot read the public-suffix list %s: %s";
+		what = psl;
 		goto fail;
 	}
 	cfg->names = h->names;
@@ -470,33 +472,30 @@ static int l_new(lua_State *L)
 	h->names = NULL; /* the aggregator's now */
 	agg_refresh_leases(h->agg);
 	if (log && reader_read_file(h->agg, log) != 0) {
-		lua_pushfstring(L, "dnsagg: cannot read the log %s: %s", log, strerror(errno));
+		fmt = "dnsagg: cannot read the log %s: %s";
+		what = log;
 		goto fail;
 	}
-	if (o.capture && !(cap = capture_open(o.interface, (uint16_t)o.port, o.buffer, err, sizeof err))) {
-		lua_pushstring(L, err);
+	if (o.capture && !(cap = capture_open(o.interface, (uint16_t)o.port, o.buffer, err, sizeof err)))
 		goto fail;
-	}
 	if (cap)
 		h->agg->stats.capture_buffer_bytes = capture_buffer_bytes(cap); /* no thread yet */
 	if (fifo || cap) {
 		struct reader_opts ropts = { fifo, o.pid_glob, o.lock, cap };
 		h->reader = reader_start(h->agg, &ropts, err, sizeof err);
-		if (!h->reader) {
-			lua_pushstring(L, err);
+		if (!h->reader)
 			goto fail;
-		}
 	}
 	return 1;
 
-fail: /* an environment failure: nil and the message on top of the stack */
+fail:
+	lua_pushnil(L);
+	lua_pushfstring(L, fmt, what, strerror(errno)); /* nil, message */
 	capture_close(cap);
 	if (h->agg)
 		free_handle(h); /* the aggregator owns the GeoIP databases */
 	else
 		geoip_close(cfg->geoip);
-	lua_pushnil(L);
-	lua_replace(L, 2); /* nil, message */
 	return 2;
 }
 
