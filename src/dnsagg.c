@@ -108,8 +108,9 @@ struct options {
 	int capture, dnstt, geoip, fold_psl;   /* the tables were given; fold = "psl" */
 };
 
+/* One option of new_options[]: its name is the same index's in
+ * new_option_names (no pointer for the loader to relocate). */
 struct opt_spec {
-	const char *name;
 	unsigned char kind;   /* enum opt_kind */
 	unsigned char parent; /* the index of its table in the list; 0: the options themselves */
 	uint16_t at;          /* offsetof its value in struct options; OPT_RULES: the RULE_* flag */
@@ -118,53 +119,67 @@ struct opt_spec {
 
 #define OPT_AT(field) ((uint16_t)offsetof(struct options, field))
 
-/* Every option, in the order they are checked; a table's options follow it. */
-enum {
-	O_OPTIONS, O_FIFO, O_LOCK, O_LOG, O_PIDFILE, O_MAX_ENTRIES, O_MAX_CLIENTS,
-	O_CAPTURE, O_INTERFACE, O_PORT, O_BUFFER, O_QUERIES,
-	O_DNSTT, O_DOMAINS, O_WINDOW, O_MAX_SESSIONS, O_GEOIP, O_COUNTRY, O_ASN,
-	O_LEASES, O_PSL, O_EXCLUDE, O_INCLUDE, O_FOLD, O_MAX_SERIES, O_CLIENTS, O_CLIENT_KEY,
-	NEW_OPTIONS
-};
+/* Every option, in the order they are checked, a table's options after it:
+ * X(id, name, kind, parent, at, max). */
+#define NEW_OPTION_LIST(X)                                                                       \
+	X(O_OPTIONS, "", OPT_TABLE, 0, 0, 0) /* the options table itself */                          \
+	X(O_FIFO, "fifo", OPT_STRING, 0, OPT_AT(fifo), 0)                                            \
+	X(O_LOCK, "lock", OPT_STRING, 0, OPT_AT(lock), 0)                                            \
+	X(O_LOG, "log", OPT_STRING, 0, OPT_AT(log), 0)                                               \
+	X(O_PIDFILE, "dnsmasq_pidfile", OPT_PIDFILE, 0, OPT_AT(pid_glob), 0)                         \
+	X(O_MAX_ENTRIES, "max_entries", OPT_COUNT, 0, OPT_AT(cfg.max_entries), AGG_LIMIT_ENTRIES)    \
+	X(O_MAX_CLIENTS, "max_clients", OPT_COUNT, 0, OPT_AT(cfg.max_clients), AGG_LIMIT_ENTRIES)    \
+	/* capture = { interface = "br-lan", port = 53, buffer = bytes } */                          \
+	X(O_CAPTURE, "capture", OPT_TABLE, 0, OPT_AT(capture), 0)                                    \
+	X(O_INTERFACE, "interface", OPT_STRING, O_CAPTURE, OPT_AT(interface), 0)                     \
+	X(O_PORT, "port", OPT_COUNT, O_CAPTURE, OPT_AT(port), 65535)                                 \
+	X(O_BUFFER, "buffer", OPT_COUNT, O_CAPTURE, OPT_AT(buffer), CAPTURE_MAX_BUFFER)              \
+	X(O_QUERIES, "queries", OPT_STRING, 0, OPT_AT(queries), 0)                                   \
+	/* dnstt = { domains = { "t.example.com" }, active_window = 30, max_sessions = 1000 } */     \
+	X(O_DNSTT, "dnstt", OPT_TABLE, 0, OPT_AT(dnstt), 0)                                          \
+	X(O_DOMAINS, "domains", OPT_DOMAINS, O_DNSTT, 0, SESSIONS_MAX_DOMAINS)                       \
+	X(O_WINDOW, "active_window", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_window), 86400)            \
+	X(O_MAX_SESSIONS, "max_sessions", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_max_sessions),        \
+	  SESSIONS_LIMIT_MAX)                                                                        \
+	/* geoip = { country = "/path/Country.mmdb", asn = "/path/ASN.mmdb" } */                     \
+	X(O_GEOIP, "geoip", OPT_TABLE, 0, OPT_AT(geoip), 0)                                          \
+	X(O_COUNTRY, "country", OPT_STRING, O_GEOIP, OPT_AT(country), 0)                             \
+	X(O_ASN, "asn", OPT_STRING, O_GEOIP, OPT_AT(asn), 0)                                         \
+	X(O_LEASES, "leases", OPT_PATHS, 0, 0, AGG_MAX_LEASE_FILES)                                  \
+	X(O_PSL, "psl", OPT_STRING, 0, OPT_AT(psl), 0)                                               \
+	X(O_EXCLUDE, "exclude_domains", OPT_RULES, 0, RULE_EXCLUDE, NAMES_MAX_LISTED)                \
+	X(O_INCLUDE, "include_domains", OPT_RULES, 0, RULE_INCLUDE, NAMES_MAX_LISTED)                \
+	X(O_FOLD, "fold", OPT_FOLD, 0, OPT_AT(fold), NAMES_MAX_LABELS - 1)                           \
+	X(O_MAX_SERIES, "max_series", OPT_COUNT, 0, OPT_AT(cfg.max_series), AGG_LIMIT_ENTRIES)       \
+	X(O_CLIENTS, "clients", OPT_STRING, 0, OPT_AT(clients), 0)                                   \
+	X(O_CLIENT_KEY, "client_key", OPT_STRING, 0, OPT_AT(client_key), 0)
 
-static const struct opt_spec new_options[NEW_OPTIONS] = {
-	[O_OPTIONS] = { "", OPT_TABLE, 0, 0, 0 }, /* the options table itself */
-	[O_FIFO] = { "fifo", OPT_STRING, 0, OPT_AT(fifo), 0 },
-	[O_LOCK] = { "lock", OPT_STRING, 0, OPT_AT(lock), 0 },
-	[O_LOG] = { "log", OPT_STRING, 0, OPT_AT(log), 0 },
-	[O_PIDFILE] = { "dnsmasq_pidfile", OPT_PIDFILE, 0, OPT_AT(pid_glob), 0 },
-	[O_MAX_ENTRIES] = { "max_entries", OPT_COUNT, 0, OPT_AT(cfg.max_entries), AGG_LIMIT_ENTRIES },
-	[O_MAX_CLIENTS] = { "max_clients", OPT_COUNT, 0, OPT_AT(cfg.max_clients), AGG_LIMIT_ENTRIES },
-	/* capture = { interface = "br-lan", port = 53, buffer = bytes } */
-	[O_CAPTURE] = { "capture", OPT_TABLE, 0, OPT_AT(capture), 0 },
-	[O_INTERFACE] = { "interface", OPT_STRING, O_CAPTURE, OPT_AT(interface), 0 },
-	[O_PORT] = { "port", OPT_COUNT, O_CAPTURE, OPT_AT(port), 65535 },
-	[O_BUFFER] = { "buffer", OPT_COUNT, O_CAPTURE, OPT_AT(buffer), CAPTURE_MAX_BUFFER },
-	[O_QUERIES] = { "queries", OPT_STRING, 0, OPT_AT(queries), 0 },
-	/* dnstt = { domains = { "t.example.com" }, active_window = 30, max_sessions = 1000 } */
-	[O_DNSTT] = { "dnstt", OPT_TABLE, 0, OPT_AT(dnstt), 0 },
-	[O_DOMAINS] = { "domains", OPT_DOMAINS, O_DNSTT, 0, SESSIONS_MAX_DOMAINS },
-	[O_WINDOW] = { "active_window", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_window), 86400 },
-	[O_MAX_SESSIONS] = { "max_sessions", OPT_COUNT, O_DNSTT, OPT_AT(cfg.dnstt_max_sessions), SESSIONS_LIMIT_MAX },
-	/* geoip = { country = "/path/Country.mmdb", asn = "/path/ASN.mmdb" } */
-	[O_GEOIP] = { "geoip", OPT_TABLE, 0, OPT_AT(geoip), 0 },
-	[O_COUNTRY] = { "country", OPT_STRING, O_GEOIP, OPT_AT(country), 0 },
-	[O_ASN] = { "asn", OPT_STRING, O_GEOIP, OPT_AT(asn), 0 },
-	[O_LEASES] = { "leases", OPT_PATHS, 0, 0, AGG_MAX_LEASE_FILES },
-	[O_PSL] = { "psl", OPT_STRING, 0, OPT_AT(psl), 0 },
-	[O_EXCLUDE] = { "exclude_domains", OPT_RULES, 0, RULE_EXCLUDE, NAMES_MAX_LISTED },
-	[O_INCLUDE] = { "include_domains", OPT_RULES, 0, RULE_INCLUDE, NAMES_MAX_LISTED },
-	[O_FOLD] = { "fold", OPT_FOLD, 0, OPT_AT(fold), NAMES_MAX_LABELS - 1 },
-	[O_MAX_SERIES] = { "max_series", OPT_COUNT, 0, OPT_AT(cfg.max_series), AGG_LIMIT_ENTRIES },
-	[O_CLIENTS] = { "clients", OPT_STRING, 0, OPT_AT(clients), 0 },
-	[O_CLIENT_KEY] = { "client_key", OPT_STRING, 0, OPT_AT(client_key), 0 },
-};
+#define OPT_ID(id, name, kind, parent, at, max) id,
+#define OPT_NAME(id, name, kind, parent, at, max) name "\0"
+#define OPT_SPEC(id, name, kind, parent, at, max) { kind, parent, at, max },
 
-/* Every key of the table at index t names one of the options whose parent
- * is `parent` in specs[] (the message then says "table.key").  Else raises
- * "<what> '<key>'". */
-static void check_keys(lua_State *L, int t, const struct opt_spec *specs, size_t n, size_t parent,
-                       const char *what)
+enum { NEW_OPTION_LIST(OPT_ID) NEW_OPTIONS };
+static const char new_option_names[] = NEW_OPTION_LIST(OPT_NAME);
+static const struct opt_spec new_options[NEW_OPTIONS] = { NEW_OPTION_LIST(OPT_SPEC) };
+
+/* agg:top's options, after the 0th name "": check_keys() reads their names only. */
+static const char top_option_names[] = "\0by\0n\0client\0domain\0type\0since\0blocked";
+#define TOP_OPTIONS 8 /* its names, "" included */
+
+/* The i-th of the names one after the other in names. */
+static const char *nth_name(const char *names, size_t i)
+{
+	while (i--)
+		names += strlen(names) + 1;
+	return names;
+}
+
+/* Every key of the table at index t is one of names 1 to n - 1 whose
+ * parent is `parent` in specs[] (specs NULL: every name's parent is 0).
+ * Else raises "<what> '<key>'", the key after its table's name and a dot
+ * when parent is not 0. */
+static void check_keys(lua_State *L, int t, const char *names, const struct opt_spec *specs, size_t n,
+                       size_t parent, const char *what)
 {
 	lua_pushnil(L);
 	while (lua_next(L, t)) {
@@ -172,9 +187,9 @@ static void check_keys(lua_State *L, int t, const struct opt_spec *specs, size_t
 		const char *key = type == LUA_TSTRING ? lua_tostring(L, -2) : lua_typename(L, type);
 		lua_pop(L, 1);
 		for (size_t i = 1; i < n && type == LUA_TSTRING; i++)
-			known |= specs[i].parent == parent && strcmp(key, specs[i].name) == 0;
+			known |= (specs ? specs[i].parent : 0) == parent && strcmp(key, nth_name(names, i)) == 0;
 		if (!known)
-			luaL_error(L, "%s '%s%s%s'", what, specs[parent].name, parent ? "." : "", key);
+			luaL_error(L, "%s '%s%s%s'", what, nth_name(names, parent), parent ? "." : "", key);
 	}
 }
 
@@ -187,8 +202,8 @@ static int bad_option(lua_State *L, size_t i, const char *what, ...)
 	va_start(args, what);
 	const char *text = lua_pushvfstring(L, what, args);
 	va_end(args);
-	return luaL_error(L, "dnsagg.new: option '%s%s%s' %s", new_options[s->parent].name, s->parent ? "." : "",
-	                  s->name, text);
+	return luaL_error(L, "dnsagg.new: option '%s%s%s' %s", nth_name(new_option_names, s->parent),
+	                  s->parent ? "." : "", nth_name(new_option_names, i), text);
 }
 
 /* A name of labels of 1 to 63 letters, digits, '-' or '_', at most 253
@@ -284,7 +299,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 {
 	int table_at[NEW_OPTIONS] = { 1 }; /* the stack index of each table given */
 	int top = 2;                       /* the options and the handle below the tables */
-	check_keys(L, 1, new_options, NEW_OPTIONS, 0, UNKNOWN_OPTION);
+	check_keys(L, 1, new_option_names, new_options, NEW_OPTIONS, 0, UNKNOWN_OPTION);
 	for (size_t i = 1; i < NEW_OPTIONS; i++) {
 		const struct opt_spec *s = &new_options[i];
 		char *value = (char *)o + s->at;
@@ -292,7 +307,8 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 		uint32_t count = 0;
 		if (!table_at[s->parent])
 			continue; /* its table was left out */
-		lua_getfield(L, table_at[s->parent], s->name);
+		const char *name = nth_name(new_option_names, i);
+		lua_getfield(L, table_at[s->parent], name);
 		int type = lua_type(L, -1);
 		if (type == LUA_TNIL && s->kind != OPT_DOMAINS) {
 			lua_pop(L, 1);
@@ -305,7 +321,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 			if (type != LUA_TTABLE)
 				bad_option(L, i, "must be a table, not %s", lua_typename(L, type));
 			table_at[i] = ++top;
-			check_keys(L, table_at[i], new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
+			check_keys(L, table_at[i], new_option_names, new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
 			memcpy(value, &(int){ 1 }, sizeof(int));
 			continue; /* stays on the stack */
 		case OPT_PIDFILE:
@@ -318,7 +334,7 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 			/* fall through */
 		case OPT_STRING:
 			if (type != LUA_TSTRING) /* named by its key alone, in a table too */
-				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", s->name, lua_typename(L, type));
+				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", name, lua_typename(L, type));
 			text = lua_tostring(L, -1);
 			memcpy(value, &text, sizeof text);
 			break;
@@ -857,13 +873,6 @@ static uint32_t opt_field_count(lua_State *L, int t, const char *key, uint32_t d
 /* 1e9, more rows than any table holds: what n = 0 (all rows) stands for */
 #define TOP_ALL 1000000000u
 
-/* agg:top's options: check_keys() reads their names only. */
-static const struct opt_spec top_options[] = {
-	{ "", OPT_TABLE, 0, 0, 0 },       { "by", 0, 0, 0, 0 },   { "n", 0, 0, 0, 0 },
-	{ "client", 0, 0, 0, 0 },         { "domain", 0, 0, 0, 0 }, { "type", 0, 0, 0, 0 },
-	{ "since", 0, 0, 0, 0 },          { "blocked", 0, 0, 0, 0 },
-};
-
 /* agg:top{ by = "domain"|"client"|"entry", n = 10 (0: all), client = ip|hostname,
  *          domain = name|"*.suffix", type = "AAAA", since = seconds,
  *          blocked = true } -> rows */
@@ -876,7 +885,7 @@ static int l_top(lua_State *L)
 	if (!lua_isnoneornil(L, 2)) {
 		int nan = 0;
 		luaL_checktype(L, 2, LUA_TTABLE);
-		check_keys(L, 2, top_options, sizeof top_options / sizeof top_options[0], 0, "dnsagg: unknown top option");
+		check_keys(L, 2, top_option_names, NULL, TOP_OPTIONS, 0, "dnsagg: unknown top option");
 		const char *by = opt_field_string(L, 2, "by");
 		if (by && strcmp(by, "client") == 0)
 			q.by = BY_CLIENT;
