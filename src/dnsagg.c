@@ -366,7 +366,6 @@ static void parse_options(lua_State *L, struct handle *h, struct options *o)
 /* What parse_options() cannot see in one option alone. */
 static void check_options(lua_State *L, struct handle *h, struct options *o)
 {
-	static const char *const modes[] = { "keep", "drop", "hash", NULL };
 	if (o->interface && (!*o->interface || strlen(o->interface) >= 16))
 		bad_option(L, O_INTERFACE, "must be an interface name");
 
@@ -396,8 +395,8 @@ static void check_options(lua_State *L, struct handle *h, struct options *o)
 	if (o->fold)
 		handle_names(L, h)->fold = (int)o->fold;
 	const char *mode = o->clients;
-	for (int i = 0; mode && modes[i]; i++)
-		if (strcmp(mode, modes[i]) == 0) {
+	for (int i = AGG_CLIENTS_KEEP; mode && i <= AGG_CLIENTS_HASH; i++)
+		if (strcmp(mode, nth_name("keep\0drop\0hash", (size_t)i)) == 0) {
 			o->cfg.clients = (enum agg_clients)i;
 			mode = NULL;
 		}
@@ -1096,15 +1095,22 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg methods[] = {
-	{ "feed", l_feed },     { "sync", l_sync },   { "top", l_top },     { "render", l_render },
-	{ "export", l_export }, { "stats", l_stats }, { "close", l_close }, { NULL, NULL },
-};
+/* What luaopen_dnsagg() sets, named one after the other in function_names:
+ * the methods (FUNCTIONS_METHODS of them, the metatable's __index), the
+ * metatable's __gc and __tostring, dnsagg.new. */
+static const char function_names[] = "feed\0sync\0top\0render\0export\0stats\0close\0__gc\0__tostring\0new";
+static const lua_CFunction functions[] = { l_feed,  l_sync,  l_top,   l_render,   l_export,
+	                                   l_stats, l_close, l_close, l_tostring, l_new };
+enum { FUNCTIONS_METHODS = 7, FUNCTIONS_META = 9, FUNCTIONS = 10 };
 
-static const luaL_Reg functions[] = {
-	{ "new", l_new },
-	{ NULL, NULL },
-};
+/* Sets functions[from] to functions[to - 1] in the table on top of the stack. */
+static void set_functions(lua_State *L, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		lua_pushcfunction(L, functions[i]);
+		lua_setfield(L, -2, nth_name(function_names, i));
+	}
+}
 
 /* The one symbol the module exports: everything else is built hidden. */
 #define DNSAGG_EXPORT __attribute__((visibility("default")))
@@ -1115,16 +1121,13 @@ DNSAGG_EXPORT int luaopen_dnsagg(lua_State *L)
 {
 	if (luaL_newmetatable(L, AGG_MT)) {
 		lua_newtable(L);
-		luaL_register(L, NULL, methods);
+		set_functions(L, 0, FUNCTIONS_METHODS);
 		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, l_close);
-		lua_setfield(L, -2, "__gc");
-		lua_pushcfunction(L, l_tostring);
-		lua_setfield(L, -2, "__tostring");
+		set_functions(L, FUNCTIONS_METHODS, FUNCTIONS_META);
 	}
 	lua_pop(L, 1);
-	lua_newtable(L); /* no global: luaL_register(L, NULL, ...) fills this table only */
-	luaL_register(L, NULL, functions);
+	lua_newtable(L); /* no global: the module's table only */
+	set_functions(L, FUNCTIONS_META, FUNCTIONS);
 	lua_pushliteral(L, DNSAGG_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_pushboolean(L, geoip_supported()); /* built with libmaxminddb: the geoip option works */
