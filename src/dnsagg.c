@@ -590,22 +590,21 @@ static int l_render(lua_State *L)
 struct export_ctx {
 	struct agg_view *view;
 	struct buf scratch;
-	int metric_ref;
 };
 
+/* export_walk()'s stack: its arguments, then what each family calls */
 enum { EXPORT_CTX = 1, EXPORT_METRIC, EXPORT_OUTPUTTER, EXPORT_LABELS };
 
 static void export_family(void *ctx, const char *name, const char *type, const char *help)
 {
 	lua_State *L = ctx;
 	(void)help; /* the host writes no HELP lines */
+	lua_settop(L, EXPORT_METRIC);
 	lua_pushvalue(L, EXPORT_METRIC);
 	lua_pushstring(L, name);
 	lua_pushstring(L, type);
-	lua_call(L, 2, 1);
-	lua_replace(L, EXPORT_OUTPUTTER);
-	lua_newtable(L);
-	lua_replace(L, EXPORT_LABELS);
+	lua_call(L, 2, 1); /* the outputter */
+	lua_newtable(L);   /* the labels */
 }
 
 static void export_sample(void *ctx, const char *name, const struct expo_label *labels, size_t n,
@@ -628,13 +627,13 @@ static void export_sample(void *ctx, const char *name, const struct expo_label *
 	lua_call(L, 2, 0);
 }
 
+/* export_walk(ctx, metric), called protected: the view freed whatever
+ * metric() raises. */
 static int export_walk(lua_State *L)
 {
 	struct export_ctx *ec = lua_touserdata(L, EXPORT_CTX);
 	struct expo_sink sink = { export_family, export_sample, L };
-	lua_rawgeti(L, LUA_REGISTRYINDEX, ec->metric_ref);
-	lua_pushnil(L);
-	lua_pushnil(L);
+	lua_settop(L, EXPORT_LABELS);
 	expo_walk(ec->view, &sink);
 	return 0;
 }
@@ -642,15 +641,17 @@ static int export_walk(lua_State *L)
 static int l_export(lua_State *L)
 {
 	struct handle *h = check_handle(L);
-	struct export_ctx ec = { NULL, { 0 }, LUA_NOREF };
 	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_pushvalue(L, 2);
-	ec.metric_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-	ec.view = new_view(L, h, 1);
-	int status = lua_cpcall(L, export_walk, &ec);
-	agg_view_free(ec.view);
-	buf_free(&ec.scratch);
-	luaL_unref(L, LUA_REGISTRYINDEX, ec.metric_ref);
+	lua_settop(L, 2);
+	struct export_ctx *ec = lua_newuserdata(L, sizeof *ec);
+	memset(ec, 0, sizeof *ec);
+	ec->view = new_view(L, h, 1);
+	lua_pushcfunction(L, export_walk);
+	lua_pushvalue(L, 3); /* ec */
+	lua_pushvalue(L, 2); /* metric */
+	int status = lua_pcall(L, 2, 0, 0);
+	agg_view_free(ec->view);
+	buf_free(&ec->scratch);
 	if (status != 0)
 		return lua_error(L);
 	return 0;
@@ -942,18 +943,6 @@ static int l_top(lua_State *L)
 
 /* --- stats, close ----------------------------------------------------- */
 
-/* Pushes a DNSTT tally as a table. */
-static void push_tally(lua_State *L, const struct sessions_tally *t)
-{
-	lua_createtable(L, 0, 9);
-	set_number(L, "active", t->active);
-	set_number(L, "peak", t->peak);
-	set_number(L, "queries", t->queries);
-	set_number(L, "bytes_in", t->bytes_in);
-	set_number(L, "bytes_out", t->bytes_out);
-	set_number(L, "sessions", t->sessions);
-}
-
 /* When a counter of agg:stats() is there. */
 enum stat_when { STAT_ALWAYS, STAT_CAPTURE, STAT_DNSTT, STAT_GROUPS, STAT_FIFO };
 
@@ -994,13 +983,43 @@ struct stat_field {
 	unsigned char size, is_int, when;
 };
 
+#define FIELD_ROW(type, field, is_int, when) \
+	{ (uint16_t)offsetof(type, field), sizeof(((type *)0)->field), is_int, when },
 #define STAT_NAME(name, field, when) name "\0"
-#define STAT_ROW(name, field, when) \
-	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), 0, when },
-#define STAT_INT_ROW(name, field, when) { (uint16_t)offsetof(struct agg_view, field), sizeof(int), 1, when },
+#define STAT_ROW(name, field, when) FIELD_ROW(struct agg_view, field, 0, when)
+#define STAT_INT_ROW(name, field, when) FIELD_ROW(struct agg_view, field, 1, when)
 
 static const char stat_names[] = STAT_FIELDS(STAT_NAME, STAT_NAME);
 static const struct stat_field stat_fields[] = { STAT_FIELDS(STAT_ROW, STAT_INT_ROW) };
+
+/* The counters of a DNSTT tally (struct sessions_tally): name, field. */
+#define TALLY_FIELDS(X) \
+	X("active", active) X("peak", peak) X("queries", queries) X("bytes_in", bytes_in) \
+	X("bytes_out", bytes_out) X("sessions", sessions)
+
+#define TALLY_NAME(name, field) name "\0"
+#define TALLY_ROW(name, field) FIELD_ROW(struct sessions_tally, field, 0, STAT_ALWAYS)
+
+static const char tally_names[] = TALLY_FIELDS(TALLY_NAME);
+static const struct stat_field tally_fields[] = { TALLY_FIELDS(TALLY_ROW) };
+
+/* Sets in the table on top the counters fields[0] to fields[n - 1] of the
+ * struct at base whose when is in shown (a set of 1 << enum stat_when),
+ * named one after the other in names. */
+static void set_fields(lua_State *L, const void *base, const char *names, const struct stat_field *fields, size_t n,
+                       unsigned shown)
+{
+	for (size_t i = 0; i < n; i++, names += strlen(names) + 1)
+		if (shown >> fields[i].when & 1)
+			set_number(L, names, expo_field(base, fields[i].at, fields[i].size, fields[i].is_int));
+}
+
+/* Pushes a DNSTT tally as a table. */
+static void push_tally(lua_State *L, const struct sessions_tally *t)
+{
+	lua_createtable(L, 0, 9);
+	set_fields(L, t, tally_names, tally_fields, sizeof tally_fields / sizeof tally_fields[0], 1u << STAT_ALWAYS);
+}
 
 /* Pushes a table of n counters, counts[k] named names(k); returns their sum. */
 static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const char *(*names)(int))
@@ -1030,17 +1049,12 @@ static int l_stats(lua_State *L)
 	struct handle *h = check_handle(L);
 	struct agg_view *v = new_view(L, h, 0);
 	const struct agg_stats *s = &v->stats;
-	const int shown[] = { [STAT_ALWAYS] = 1,
-		              [STAT_CAPTURE] = v->cfg.capture,
-		              [STAT_DNSTT] = v->ndnstt != 0,
-		              [STAT_GROUPS] = v->ndnstt_groups != 0,
-		              [STAT_FIFO] = s->fifo != FIFO_NONE };
+	unsigned shown = 1u << STAT_ALWAYS | (unsigned)(v->cfg.capture != 0) << STAT_CAPTURE |
+	                 (unsigned)(v->ndnstt != 0) << STAT_DNSTT | (unsigned)(v->ndnstt_groups != 0) << STAT_GROUPS |
+	                 (unsigned)(s->fifo != FIFO_NONE) << STAT_FIFO;
 
 	lua_createtable(L, 0, 24);
-	const char *name = stat_names;
-	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, name += strlen(name) + 1)
-		if (shown[stat_fields[i].when])
-			set_number(L, name, expo_field(v, stat_fields[i].at, stat_fields[i].size, stat_fields[i].is_int));
+	set_fields(L, v, stat_names, stat_fields, sizeof stat_fields / sizeof stat_fields[0], shown);
 	uint64_t lines = push_counters(L, s->lines, LOGLINE_OTHER + 1, line_kind_name);
 	lua_setfield(L, -2, "lines_by_kind");
 	set_number(L, "lines", lines);
