@@ -162,10 +162,6 @@ enum { NEW_OPTION_LIST(OPT_ID) NEW_OPTIONS };
 static const char new_option_names[] = NEW_OPTION_LIST(OPT_NAME);
 static const struct opt_spec new_options[NEW_OPTIONS] = { NEW_OPTION_LIST(OPT_SPEC) };
 
-/* agg:top's options, after the 0th name "": check_keys() reads their names only. */
-static const char top_option_names[] = "\0by\0n\0client\0domain\0type\0since\0blocked";
-#define TOP_OPTIONS 8 /* its names, "" included */
-
 /* The i-th of the names one after the other in names. */
 static const char *nth_name(const char *names, size_t i)
 {
@@ -843,35 +839,12 @@ static void push_group(lua_State *L, const struct top_query *q, const struct gro
 	set_number(L, "last_seen", g->last_seen);
 }
 
-static const char *opt_field_string(lua_State *L, int t, const char *key)
-{
-	lua_getfield(L, t, key);
-	if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) /* checked before lua_tostring() converts it */
-		luaL_error(L, "dnsagg: top option '%s' must be a string", key);
-	const char *s = lua_isnil(L, -1) ? NULL : lua_tostring(L, -1);
-	lua_pop(L, 1);
-	return s;
-}
-
-/* The top option `key`: a number of at least 0, rounded up to a whole
- * number and at most max; def when left out.  *nan: it was NaN (0). */
-static uint32_t opt_field_count(lua_State *L, int t, const char *key, uint32_t def, uint32_t max, int *nan)
-{
-	lua_getfield(L, t, key);
-	uint32_t v = def;
-	if (!lua_isnil(L, -1)) {
-		enum number_class c =
-			lua_type(L, -1) == LUA_TNUMBER ? number_round_up(lua_tonumber(L, -1), max, &v) : NUMBER_NEGATIVE;
-		if (c == NUMBER_NEGATIVE)
-			luaL_error(L, "dnsagg: top option '%s' must be a number of at least 0", key);
-		*nan = c == NUMBER_NAN;
-	}
-	lua_pop(L, 1);
-	return v;
-}
-
 /* 1e9, more rows than any table holds: what n = 0 (all rows) stands for */
 #define TOP_ALL 1000000000u
+
+/* agg:top's options, after the 0th name "", in the order they are checked. */
+static const char top_option_names[] = "\0by\0client\0domain\0type\0blocked\0n\0since";
+enum { TOP_BY = 1, TOP_CLIENT, TOP_DOMAIN, TOP_TYPE, TOP_BLOCKED, TOP_N, TOP_SINCE, TOP_OPTIONS };
 
 /* agg:top{ by = "domain"|"client"|"entry", n = 10 (0: all), client = ip|hostname,
  *          domain = name|"*.suffix", type = "AAAA", since = seconds,
@@ -883,33 +856,55 @@ static int l_top(lua_State *L)
 	uint32_t n = 10;
 
 	if (!lua_isnoneornil(L, 2)) {
-		int nan = 0;
+		const char *text[TOP_OPTIONS] = { NULL }; /* the strings given */
+		uint32_t now = (uint32_t)time(NULL), since = 0;
 		luaL_checktype(L, 2, LUA_TTABLE);
 		check_keys(L, 2, top_option_names, NULL, TOP_OPTIONS, 0, "dnsagg: unknown top option");
-		const char *by = opt_field_string(L, 2, "by");
-		if (by && strcmp(by, "client") == 0)
-			q.by = BY_CLIENT;
-		else if (by && strcmp(by, "entry") == 0)
-			q.by = BY_ENTRY;
-		else if (by && strcmp(by, "domain") != 0)
-			return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
-		q.client = opt_field_string(L, 2, "client");
-		q.domain = opt_field_string(L, 2, "domain");
-		q.type = opt_field_string(L, 2, "type");
-		lua_getfield(L, 2, "blocked");
-		if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-			return luaL_error(L, "dnsagg: top option 'blocked' must be a boolean");
-		q.blocked = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		/* rows up to n, rounded up; 0 means all rows, as dnsagg-report
-		 * -n 0 does; NaN none */
-		n = opt_field_count(L, 2, "n", 10, TOP_ALL, &nan);
-		if (n == 0 && !nan)
-			n = TOP_ALL;
+		for (size_t i = TOP_BY; i < TOP_OPTIONS; i++) {
+			const char *key = nth_name(top_option_names, i);
+			lua_getfield(L, 2, key);
+			int type = lua_type(L, -1);
+			uint32_t count = 0;
+			if (type == LUA_TNIL) {
+				/* left out */
+			} else if (i == TOP_BLOCKED) {
+				if (type != LUA_TBOOLEAN)
+					return luaL_error(L, "dnsagg: top option 'blocked' must be a boolean");
+				q.blocked = lua_toboolean(L, -1);
+			} else if (i >= TOP_N) {
+				/* a number of at least 0, rounded up, at most TOP_ALL or
+				 * now; NaN is 0 */
+				enum number_class c = type == LUA_TNUMBER
+				                      ? number_round_up(lua_tonumber(L, -1), i == TOP_N ? TOP_ALL : now, &count)
+				                      : NUMBER_NEGATIVE;
+				if (c == NUMBER_NEGATIVE)
+					return luaL_error(L, "dnsagg: top option '%s' must be a number of at least 0", key);
+				/* rows up to n; 0 means all rows, as dnsagg-report -n 0
+				 * does; NaN none */
+				if (i == TOP_N)
+					n = count == 0 && c != NUMBER_NAN ? TOP_ALL : count;
+				else
+					since = count;
+			} else if (type != LUA_TSTRING) { /* checked before lua_tostring() converts it */
+				return luaL_error(L, "dnsagg: top option '%s' must be a string", key);
+			} else {
+				text[i] = lua_tostring(L, -1);
+			}
+			lua_pop(L, 1);
+			if (i == TOP_BY && text[i]) {
+				int by = BY_DOMAIN;
+				while (by <= BY_ENTRY && strcmp(text[i], nth_name("domain\0client\0entry", (size_t)by)) != 0)
+					by++;
+				if (by > BY_ENTRY)
+					return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
+				q.by = (enum group_by)by;
+			}
+		}
+		q.client = text[TOP_CLIENT];
+		q.domain = text[TOP_DOMAIN];
+		q.type = text[TOP_TYPE];
 		/* since: now - since, rounded down (the fraction takes a second
 		 * more), at least 1 */
-		uint32_t now = (uint32_t)time(NULL);
-		uint32_t since = opt_field_count(L, 2, "since", 0, now, &nan);
 		if (since > 0)
 			q.since = since < now ? now - since : 1;
 	}
