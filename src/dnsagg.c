@@ -667,11 +667,20 @@ struct top_query {
 	const struct agg_view *view;
 };
 
+/* The text fields of a row, as a group shows them (push_group()). */
+enum row_field { F_CLIENT, F_DOMAIN, F_TYPE, ROW_FIELDS };
+#define ROW_FIELD_NAMES "client\0domain\0type"
+
+static const char *row_field(const struct view_row *r, int f)
+{
+	return f == F_CLIENT ? r->client : f == F_DOMAIN ? r->domain : r->type;
+}
+
 struct group {
 	const struct view_row *first; /* the row whose fields the group shows */
 	uint64_t count;
 	uint32_t first_seen, last_seen;
-	unsigned mixed_client : 1, mixed_domain : 1, mixed_type : 1;
+	unsigned mixed; /* the fields (1 << enum row_field) whose rows differ */
 	enum group_by by;
 };
 
@@ -739,14 +748,11 @@ static int cmp_count(const void *a, const void *b)
 	if (x->last_seen != y->last_seen)
 		return x->last_seen < y->last_seen ? 1 : -1;
 	/* the group's key first; then only what both groups have one value of */
-	const char *xf[3] = { x->first->domain, x->first->client, x->first->type };
-	const char *yf[3] = { y->first->domain, y->first->client, y->first->type };
-	unsigned mixed[3] = { x->mixed_domain | y->mixed_domain, x->mixed_client | y->mixed_client,
-	                      x->mixed_type | y->mixed_type };
-	static const int order[2][3] = { { 0, 1, 2 }, { 1, 0, 2 } };
-	for (int i = 0; i < 3; i++) {
+	static const unsigned char order[2][ROW_FIELDS] = { { F_DOMAIN, F_CLIENT, F_TYPE },
+		                                            { F_CLIENT, F_DOMAIN, F_TYPE } };
+	for (int i = 0; i < ROW_FIELDS; i++) {
 		int f = order[x->by == BY_CLIENT][i];
-		if (!mixed[f] && (c = strcmp(xf[f], yf[f])) != 0)
+		if (!((x->mixed | y->mixed) >> f & 1) && (c = strcmp(row_field(x->first, f), row_field(y->first, f))) != 0)
 			return c;
 	}
 	return 0;
@@ -774,9 +780,8 @@ static size_t build_groups(const struct top_query *q, const struct view_row **ro
 		g->count += r->count;
 		g->first_seen = r->first_seen < g->first_seen ? r->first_seen : g->first_seen;
 		g->last_seen = r->last_seen > g->last_seen ? r->last_seen : g->last_seen;
-		g->mixed_client |= strcmp(r->client, g->first->client) != 0;
-		g->mixed_domain |= strcmp(r->domain, g->first->domain) != 0;
-		g->mixed_type |= strcmp(r->type, g->first->type) != 0;
+		for (int f = 0; f < ROW_FIELDS; f++)
+			g->mixed |= (unsigned)(strcmp(row_field(r, f), row_field(g->first, f)) != 0) << f;
 	}
 	qsort(out, ngroups, sizeof *out, cmp_count);
 	return ngroups;
@@ -825,15 +830,16 @@ static void set_number(lua_State *L, const char *key, uint64_t value)
 static void push_group(lua_State *L, const struct top_query *q, const struct group *g)
 {
 	lua_createtable(L, 0, 7);
-	if (!g->mixed_client) {
-		const struct lease *lease = view_lease(q->view, g->first->client);
-		set_string(L, "client", g->first->client);
-		set_string(L, "hostname", lease ? lease->hostname : "");
+	for (int f = 0; f < ROW_FIELDS; f++) {
+		const char *value = row_field(g->first, f);
+		if (g->mixed >> f & 1 || (f == F_TYPE && !value[0])) /* type "": a blocked query's */
+			continue;
+		set_string(L, nth_name(ROW_FIELD_NAMES, (size_t)f), value);
+		if (f == F_CLIENT) {
+			const struct lease *lease = view_lease(q->view, value);
+			set_string(L, "hostname", lease ? lease->hostname : "");
+		}
 	}
-	if (!g->mixed_domain)
-		set_string(L, "domain", g->first->domain);
-	if (!g->mixed_type && g->first->type[0])
-		set_string(L, "type", g->first->type);
 	set_number(L, "count", g->count);
 	set_number(L, "first_seen", g->first_seen);
 	set_number(L, "last_seen", g->last_seen);
@@ -923,7 +929,7 @@ static int l_top(lua_State *L)
 		ngroups = build_groups(&q, rows, nrows, groups);
 	}
 	lua_createtable(L, (int)(ngroups < n ? ngroups : n), 0);
-	for (size_t i = 0; rows && groups && i < ngroups && i < n; i++) {
+	for (size_t i = 0; i < ngroups && i < n; i++) { /* none when memory ran out */
 		push_group(L, &q, &groups[i]);
 		lua_rawseti(L, -2, (int)i + 1);
 	}
