@@ -1022,8 +1022,10 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 	set_fields(L, t, tally_names, tally_fields, sizeof tally_fields / sizeof tally_fields[0], 1u << STAT_ALWAYS);
 }
 
-/* Pushes a table of n counters, counts[k] named names(k); returns their sum. */
-static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const char *(*names)(int))
+/* Sets `field` to a table of n counters, counts[k] named names(k), and
+ * sum_field to their sum, in the table on top. */
+static void set_counters(lua_State *L, const char *field, const char *sum_field, const uint64_t *counts, int n,
+                         const char *(*names)(int))
 {
 	uint64_t sum = 0;
 	lua_createtable(L, 0, n);
@@ -1031,7 +1033,8 @@ static uint64_t push_counters(lua_State *L, const uint64_t *counts, int n, const
 		set_number(L, names(k), counts[k]);
 		sum += counts[k];
 	}
-	return sum;
+	lua_setfield(L, -2, field);
+	set_number(L, sum_field, sum);
 }
 
 static const char *line_kind_name(int k)
@@ -1056,15 +1059,10 @@ static int l_stats(lua_State *L)
 
 	lua_createtable(L, 0, 24);
 	set_fields(L, v, stat_names, stat_fields, sizeof stat_fields / sizeof stat_fields[0], shown);
-	uint64_t lines = push_counters(L, s->lines, LOGLINE_OTHER + 1, line_kind_name);
-	lua_setfield(L, -2, "lines_by_kind");
-	set_number(L, "lines", lines);
+	set_counters(L, "lines_by_kind", "lines", s->lines, LOGLINE_OTHER + 1, line_kind_name);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
-	if (v->cfg.capture) {
-		uint64_t packets = push_counters(L, s->packets, DNSPKT_STATUS_COUNT, packet_result_name);
-		lua_setfield(L, -2, "packets_by_result");
-		set_number(L, "packets", packets);
-	}
+	if (v->cfg.capture)
+		set_counters(L, "packets_by_result", "packets", s->packets, DNSPKT_STATUS_COUNT, packet_result_name);
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
 		for (uint32_t d = 0; d < v->ndnstt; d++) {
