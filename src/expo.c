@@ -67,182 +67,131 @@ void expo_escape(struct buf *out, const char *value)
 
 /* --- the families ----------------------------------------------------- */
 
-static void sample(const struct expo_sink *sink, const char *name, const struct expo_label *labels,
-                   size_t n, uint64_t value)
-{
-	char text[21];
-	sink->sample(sink->ctx, name, labels, n, u64_text(value, text));
-}
-
-static const char *hostname_of(const struct lease *lease)
-{
-	return lease ? lease->hostname : "";
-}
-
-/* dnsmasq_queries_total (rows: client, hostname, domain, type) or, for
- * blocked, dnsmasq_blocked_queries_total (the same but type). */
-static void walk_rows(const struct agg_view *v, const struct expo_sink *sink, int blocked)
-{
-	const char *name = blocked ? "dnsmasq_blocked_queries_total" : "dnsmasq_queries_total";
-	const struct view_row *rows = blocked ? v->blocked : v->rows;
-	uint32_t n = blocked ? v->nblocked : v->nrows - v->rows_omitted;
-	sink->family(sink->ctx, name, "counter",
-	             blocked ? "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most "
-	                       "recently seen keys."
-	                     : "DNS queries by client, domain and query type, for the most recently seen keys.");
-	for (uint32_t i = 0; i < n; i++) {
-		const struct view_row *r = &rows[i];
-		struct expo_label labels[] = {
-			{ "client", r->client },
-			{ "hostname", hostname_of(view_lease(v, r->client)) },
-			{ "domain", r->domain },
-			{ "type", r->type },
-		};
-		sample(sink, name, labels, blocked ? 3 : 4, r->count);
-	}
-}
-
-static void walk_clients(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_client_queries_total";
-	sink->family(sink->ctx, name, "counter", "DNS queries by client, all domains together.");
-	for (uint32_t i = 0; i < v->nclients; i++) {
-		const struct view_counter *c = &v->clients[i];
-		const struct lease *lease = view_lease(v, c->key);
-		struct expo_label labels[] = {
-			{ "client", c->key },
-			{ "hostname", hostname_of(lease) },
-			{ "mac", lease ? lease->mac : "" },
-		};
-		sample(sink, name, labels, 3, c->count);
-	}
-}
-
-static void walk_replies(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_replies_total";
-	sink->family(sink->ctx, name, "counter",
-	             "Outcomes of counted queries, by where the answer came from and what it was.");
-	for (int s = 0; s < SOURCE_COUNT; s++)
-		for (int r = 0; r < RESULT_COUNT; r++) {
-			if (!v->replies[s][r])
-				continue;
-			struct expo_label labels[] = {
-				{ "source", logline_source_name((enum logline_source)s) },
-				{ "result", logline_result_name((enum logline_result)r) },
-			};
-			sample(sink, name, labels, 2, v->replies[s][r]);
-		}
-}
-
-static void walk_servers(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_forwarded_total";
-	sink->family(sink->ctx, name, "counter", "Queries forwarded, by upstream server.");
-	for (uint32_t i = 0; i < v->nservers; i++) {
-		struct expo_label labels[] = { { "server", v->servers[i].key } };
-		sample(sink, name, labels, 1, v->servers[i].count);
-	}
-}
-
-static void walk_leases(const struct agg_view *v, const struct expo_sink *sink)
-{
-	static const char name[] = "dnsmasq_lease_expiry_timestamp_seconds";
-	sink->family(sink->ctx, name, "gauge",
-	             "When each DHCP lease expires, in unix seconds; +Inf for a lease that never does.");
-	for (uint32_t i = 0; v->leases && i < v->leases->count; i++) {
-		const struct lease *l = &v->leases->lease[i];
-		char text[21];
-		struct expo_label labels[] = {
-			{ "client", l->ip },
-			{ "mac", l->mac },
-			{ "hostname", l->hostname },
-		};
-		sink->sample(sink->ctx, name, labels, 3,
-		             l->expiry > 0 ? u64_text((uint64_t)l->expiry, text) : "+Inf");
-	}
-}
-
-/* The module's own families, in the order written: name, type, help,
- * where the value is (X: a field of the view; Y: one that is an int, 0
- * when below; Z: a field of struct health_extra, the two computed; P: the
- * packets by result, a series each), when written. */
-#define HEALTH_FAMILIES(X, Y, Z, P) \
-	X("dnsagg_read_bytes_total", COUNTER, "Bytes of log read.", stats.bytes_read, ALWAYS) \
-	X("dnsagg_table_entries", GAUGE, "(client, domain, type) keys in the table.", nrows, ALWAYS) \
-	X("dnsagg_table_capacity", GAUGE, "Most keys the table holds (max_entries).", cfg.max_entries, ALWAYS) \
-	X("dnsagg_table_evictions_total", COUNTER, "Keys evicted, least recently used first, to make room.", \
-	  entry_evictions, ALWAYS) \
-	X("dnsagg_clients", GAUGE, "Clients with a query total.", nclients, ALWAYS) \
-	X("dnsagg_clients_capacity", GAUGE, "Most clients kept (max_clients).", cfg.max_clients, ALWAYS) \
-	X("dnsagg_client_evictions_total", COUNTER, "Clients evicted to make room.", client_evictions, ALWAYS) \
+/* Every family, in the order written: name, type, help, what its series
+ * are (enum family_series), where the value is (IN_VIEW: a field of the
+ * view; IN_EXTRA: of struct health_extra, the two computed; IN_TALLY: of
+ * struct sessions_tally, a uint32_t or a uint64_t; NOWHERE: the series
+ * say), when written. */
+#define FAMILIES(X) \
+	X("dnsmasq_queries_total", COUNTER, \
+	  "DNS queries by client, domain and query type, for the most recently seen keys.", ROWS, NOWHERE, ALWAYS) \
+	X("dnsmasq_client_queries_total", COUNTER, "DNS queries by client, all domains together.", CLIENTS, NOWHERE, \
+	  ALWAYS) \
+	X("dnsmasq_replies_total", COUNTER, \
+	  "Outcomes of counted queries, by where the answer came from and what it was.", REPLIES, NOWHERE, ALWAYS) \
+	X("dnsmasq_blocked_queries_total", COUNTER, \
+	  "Queries answered 0.0.0.0 or :: by a blocking rule, by client and domain, for the most recently seen keys.", \
+	  BLOCKED, NOWHERE, ALWAYS) \
+	X("dnsmasq_forwarded_total", COUNTER, "Queries forwarded, by upstream server.", SERVERS, NOWHERE, ALWAYS) \
+	X("dnsmasq_lease_expiry_timestamp_seconds", GAUGE, \
+	  "When each DHCP lease expires, in unix seconds; +Inf for a lease that never does.", LEASE_EXPIRY, NOWHERE, \
+	  ALWAYS) \
+	X("dnstt_active_clients", GAUGE, "DNSTT sessions seen within the active window.", DNSTT_TALLY, \
+	  IN_TALLY(active), DNSTT) \
+	X("dnstt_peak_clients", GAUGE, "Most DNSTT sessions active at once since the start.", DNSTT_TALLY, \
+	  IN_TALLY(peak), DNSTT) \
+	X("dnstt_queries_total", COUNTER, "DNSTT tunnel queries.", DNSTT_TALLY, IN_TALLY(queries), DNSTT) \
+	X("dnstt_bytes_in_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT queries.", DNSTT_TALLY, \
+	  IN_TALLY(bytes_in), DNSTT) \
+	X("dnstt_bytes_out_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT responses.", DNSTT_TALLY, \
+	  IN_TALLY(bytes_out), DNSTT) \
+	X("dnstt_sessions_total", COUNTER, "Distinct DNSTT sessions (client IDs) seen.", DNSTT_TALLY, \
+	  IN_TALLY(sessions), DNSTT) \
+	X("dnsagg_lines_total", COUNTER, "Log lines read, by what they were.", LINES, NOWHERE, ALWAYS) \
+	X("dnsagg_read_bytes_total", COUNTER, "Bytes of log read.", VALUE, IN_VIEW(stats.bytes_read), ALWAYS) \
+	X("dnsagg_table_entries", GAUGE, "(client, domain, type) keys in the table.", VALUE, IN_VIEW(nrows), ALWAYS) \
+	X("dnsagg_table_capacity", GAUGE, "Most keys the table holds (max_entries).", VALUE, IN_VIEW(cfg.max_entries), \
+	  ALWAYS) \
+	X("dnsagg_table_evictions_total", COUNTER, "Keys evicted, least recently used first, to make room.", VALUE, \
+	  IN_VIEW(entry_evictions), ALWAYS) \
+	X("dnsagg_clients", GAUGE, "Clients with a query total.", VALUE, IN_VIEW(nclients), ALWAYS) \
+	X("dnsagg_clients_capacity", GAUGE, "Most clients kept (max_clients).", VALUE, IN_VIEW(cfg.max_clients), \
+	  ALWAYS) \
+	X("dnsagg_client_evictions_total", COUNTER, "Clients evicted to make room.", VALUE, IN_VIEW(client_evictions), \
+	  ALWAYS) \
 	X("dnsagg_blocked_evictions_total", COUNTER, "Keys of dnsmasq_blocked_queries_total evicted to make room.", \
-	  blocked_evictions, ALWAYS) \
+	  VALUE, IN_VIEW(blocked_evictions), ALWAYS) \
 	X("dnsagg_query_series_limit", GAUGE, \
-	  "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.", cfg.max_series, \
-	  SERIES) \
+	  "Most dnsmasq_queries_total series a scrape writes (max_series), the most counted first.", VALUE, \
+	  IN_VIEW(cfg.max_series), SERIES) \
 	X("dnsagg_query_series_omitted", GAUGE, \
-	  "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.", rows_omitted, SERIES) \
+	  "Keys of the table left out of this scrape's dnsmasq_queries_total by max_series.", VALUE, \
+	  IN_VIEW(rows_omitted), SERIES) \
 	X("dnsagg_excluded_queries_total", COUNTER, \
-	  "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.", stats.excluded, RULES) \
-	Z("dnsagg_fifo_up", GAUGE, "1 when the dnsmasq log FIFO is open and read.", fifo_up, FIFO) \
-	X("dnsagg_fifo_opens_total", COUNTER, "Times the FIFO was opened.", stats.fifo_opens, FIFO) \
-	Y("dnsagg_fifo_buffer_bytes", GAUGE, "Capacity of the FIFO's pipe buffer.", stats.fifo_buffer_bytes, FIFO) \
-	X("dnsagg_dnsmasq_reopen_signals_total", COUNTER, "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", \
-	  stats.reopen_signals, FIFO) \
-	P("dnsagg_packets_total", COUNTER, \
-	  "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).", stats.packets, \
-	  CAPTURE) \
+	  "Queries whose name the include/exclude rules left out of dnsmasq_queries_total.", VALUE, \
+	  IN_VIEW(stats.excluded), RULES) \
+	X("dnsagg_fifo_up", GAUGE, "1 when the dnsmasq log FIFO is open and read.", EXTRA_VALUE, IN_EXTRA(fifo_up), \
+	  FIFO) \
+	X("dnsagg_fifo_opens_total", COUNTER, "Times the FIFO was opened.", VALUE, IN_VIEW(stats.fifo_opens), FIFO) \
+	X("dnsagg_fifo_buffer_bytes", GAUGE, "Capacity of the FIFO's pipe buffer.", INT_VALUE, \
+	  IN_VIEW(stats.fifo_buffer_bytes), FIFO) \
+	X("dnsagg_dnsmasq_reopen_signals_total", COUNTER, \
+	  "SIGUSR2 signals sent to dnsmasq to make it reopen its log.", VALUE, IN_VIEW(stats.reopen_signals), FIFO) \
+	X("dnsagg_packets_total", COUNTER, \
+	  "Frames captured on the DNS port, by what they were (dns: a DNS message with a question).", PACKETS, \
+	  NOWHERE, CAPTURE) \
 	X("dnsagg_packets_dropped_total", COUNTER, \
 	  "Frames on the DNS port that the kernel dropped because the capture's ring was full " \
 	  "(the reader fell behind): neither counted nor decoded. Raise capture.buffer if it grows.", \
-	  stats.packets_dropped, CAPTURE) \
+	  VALUE, IN_VIEW(stats.packets_dropped), CAPTURE) \
 	X("dnsagg_packet_queries_total", COUNTER, \
-	  "Clients' queries counted from captured packets (queries = \"packets\").", stats.packet_queries, PACKETS) \
-	Y("dnsagg_capture_buffer_bytes", GAUGE, \
-	  "Size of the capture's ring in bytes (capture.buffer, in whole 64 KiB blocks).", \
-	  stats.capture_buffer_bytes, CAPTURE) \
+	  "Clients' queries counted from captured packets (queries = \"packets\").", VALUE, \
+	  IN_VIEW(stats.packet_queries), PACKET_QUERIES) \
+	X("dnsagg_capture_buffer_bytes", GAUGE, \
+	  "Size of the capture's ring in bytes (capture.buffer, in whole 64 KiB blocks).", INT_VALUE, \
+	  IN_VIEW(stats.capture_buffer_bytes), CAPTURE) \
 	X("dnsagg_dnstt_session_evictions_total", COUNTER, \
-	  "DNSTT sessions evicted from the session table (max_sessions) to make room.", dnstt_evictions, DNSTT) \
+	  "DNSTT sessions evicted from the session table (max_sessions) to make room.", VALUE, \
+	  IN_VIEW(dnstt_evictions), DNSTT) \
 	X("dnsagg_dnstt_group_overflows_total", COUNTER, \
 	  "DNSTT messages counted as country ZZ, ASN 0 because the (domain, country, ASN) groups were all taken.", \
-	  dnstt_group_overflows, GROUPS) \
-	Z("dnsagg_leases", GAUGE, "DHCP leases known.", leases, LEASES) \
-	X("dnsagg_lease_reloads_total", COUNTER, "Times the lease files were read.", stats.lease_reloads, LEASES) \
-	X("dnsagg_lease_bad_lines", GAUGE, "Lines of the lease files that were not leases.", stats.lease_bad_lines, \
-	  LEASES) \
-	X("dnsagg_memory_bytes", GAUGE, "Memory held by the tables and strings.", memory_bytes, ALWAYS) \
-	X("dnsagg_alloc_failures_total", COUNTER, "Allocations that failed (counts lost).", stats.alloc_failures, ALWAYS)
+	  VALUE, IN_VIEW(dnstt_group_overflows), GROUPS) \
+	X("dnsagg_leases", GAUGE, "DHCP leases known.", EXTRA_VALUE, IN_EXTRA(leases), LEASES) \
+	X("dnsagg_lease_reloads_total", COUNTER, "Times the lease files were read.", VALUE, \
+	  IN_VIEW(stats.lease_reloads), LEASES) \
+	X("dnsagg_lease_bad_lines", GAUGE, "Lines of the lease files that were not leases.", VALUE, \
+	  IN_VIEW(stats.lease_bad_lines), LEASES) \
+	X("dnsagg_memory_bytes", GAUGE, "Memory held by the tables and strings.", VALUE, IN_VIEW(memory_bytes), \
+	  ALWAYS) \
+	X("dnsagg_alloc_failures_total", COUNTER, "Allocations that failed (counts lost).", VALUE, \
+	  IN_VIEW(stats.alloc_failures), ALWAYS)
 
-enum health_when { ALWAYS, SERIES, RULES, FIFO, CAPTURE, PACKETS, DNSTT, GROUPS, LEASES, HEALTH_WHEN };
-enum health_type { COUNTER, GAUGE };
-enum health_from { FROM_VIEW, FROM_VIEW_INT, FROM_EXTRA, FROM_PACKETS };
+/* What a family's series are: ROWS and BLOCKED, the rows of the view's
+ * table and of the blocked one; CLIENTS, SERVERS; REPLIES, by source and
+ * result; LEASE_EXPIRY, a series per lease; DNSTT_TALLY, per DNSTT domain
+ * or group; LINES and PACKETS, by kind of line and by result; VALUE and
+ * INT_VALUE, one series without labels (INT_VALUE: an int, 0 when below),
+ * EXTRA_VALUE the same of struct health_extra. */
+enum family_series {
+	ROWS, CLIENTS, REPLIES, BLOCKED, SERVERS, LEASE_EXPIRY, DNSTT_TALLY, LINES, PACKETS, VALUE, INT_VALUE,
+	EXTRA_VALUE
+};
+enum family_when { ALWAYS, SERIES, RULES, FIFO, CAPTURE, PACKET_QUERIES, DNSTT, GROUPS, LEASES, WHEN_COUNT };
+enum family_type { COUNTER, GAUGE };
 
 /* The two values computed, not a field of the view. */
 struct health_extra {
 	uint64_t fifo_up, leases;
 };
 
-struct health_family {
+struct family {
 	uint16_t at;
-	unsigned char size, from, type, when;
+	unsigned size : 4, series : 4, type : 1, when : 4;
 };
 
-#define HEALTH_STRING(name, type, help, field, when) name "\0"
-#define HEALTH_HELP(name, type, help, field, when) help "\0"
-#define HEALTH_VIEW(name, type, help, field, when) \
-	{ (uint16_t)offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field), FROM_VIEW, type, when },
-#define HEALTH_INT(name, type, help, field, when) \
-	{ (uint16_t)offsetof(struct agg_view, field), sizeof(int), FROM_VIEW_INT, type, when },
-#define HEALTH_EXTRA(name, type, help, field, when) \
-	{ (uint16_t)offsetof(struct health_extra, field), sizeof(uint64_t), FROM_EXTRA, type, when },
-#define HEALTH_PACKETS(name, type, help, field, when) { 0, 0, FROM_PACKETS, type, when },
+#define IN_VIEW(field) offsetof(struct agg_view, field), sizeof(((struct agg_view *)0)->field)
+#define IN_EXTRA(field) offsetof(struct health_extra, field), sizeof(uint64_t)
+#define IN_TALLY(field) offsetof(struct sessions_tally, field), sizeof(((struct sessions_tally *)0)->field)
+#define NOWHERE 0, 0
+#define FAMILY_NAME(name, type, help, series, where, when) name "\0"
+#define FAMILY_HELP(name, type, help, series, where, when) help "\0"
+#define FAMILY_ROW(name, type, help, series, where, when) { where, series, type, when },
 
 /* The names and the help texts one after another: no pointer in the table
  * for the loader to relocate. */
-static const char health_names[] = HEALTH_FAMILIES(HEALTH_STRING, HEALTH_STRING, HEALTH_STRING, HEALTH_STRING);
-static const char health_help[] = HEALTH_FAMILIES(HEALTH_HELP, HEALTH_HELP, HEALTH_HELP, HEALTH_HELP);
-static const struct health_family health[] = { HEALTH_FAMILIES(HEALTH_VIEW, HEALTH_INT, HEALTH_EXTRA, HEALTH_PACKETS) };
+static const char family_names[] = FAMILIES(FAMILY_NAME);
+static const char family_helps[] = FAMILIES(FAMILY_HELP);
+static const struct family families[] = { FAMILIES(FAMILY_ROW) };
 
 uint64_t expo_field(const void *base, size_t at, size_t size, int is_int)
 {
@@ -262,115 +211,191 @@ uint64_t expo_field(const void *base, size_t at, size_t size, int is_int)
 	return u64;
 }
 
-static void walk_health(const struct agg_view *v, const struct expo_sink *sink)
+static void sample(const struct expo_sink *sink, const char *name, const struct expo_label *labels,
+                   size_t n, uint64_t value)
 {
-	const struct agg_stats *s = &v->stats;
-	const struct health_extra extra = { s->fifo == FIFO_OPEN, v->leases ? v->leases->count : 0 };
-	const int shown[HEALTH_WHEN] = {
-		[ALWAYS] = 1,
-		[SERIES] = v->cfg.max_series != 0,
-		[RULES] = v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded),
-		[FIFO] = s->fifo != FIFO_NONE,
-		[CAPTURE] = v->cfg.capture,
-		[PACKETS] = v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS,
-		[DNSTT] = v->ndnstt != 0,
-		[GROUPS] = v->ndnstt_groups != 0,
-		[LEASES] = v->cfg.nlease_files != 0,
-	};
+	char text[21];
+	sink->sample(sink->ctx, name, labels, n, u64_text(value, text));
+}
 
-	sink->family(sink->ctx, "dnsagg_lines_total", "counter", "Log lines read, by what they were.");
-	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
-		sample(sink, "dnsagg_lines_total", labels, 1, s->lines[k]);
-	}
-	const char *name = health_names, *help = health_help;
-	for (size_t i = 0; i < sizeof health / sizeof health[0];
-	     i++, name += strlen(name) + 1, help += strlen(help) + 1) {
-		const struct health_family *f = &health[i];
-		if (!shown[f->when])
-			continue;
-		sink->family(sink->ctx, name, f->type == GAUGE ? "gauge" : "counter", help);
-		if (f->from == FROM_PACKETS) {
-			for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-				struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
-				sample(sink, name, labels, 1, s->packets[st]);
-			}
-			continue;
-		}
-		sample(sink, name, NULL, 0,
-		       expo_field(f->from == FROM_EXTRA ? (const void *)&extra : (const void *)v, f->at, f->size,
-		                  f->from == FROM_VIEW_INT));
+static const char *hostname_of(const struct lease *lease)
+{
+	return lease ? lease->hostname : "";
+}
+
+/* The rows of the table (client, hostname, domain, type) or, for blocked,
+ * of the blocked one (the same but type). */
+static void walk_rows(const struct agg_view *v, const struct expo_sink *sink, const char *name, int blocked)
+{
+	const struct view_row *rows = blocked ? v->blocked : v->rows;
+	uint32_t n = blocked ? v->nblocked : v->nrows - v->rows_omitted;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct view_row *r = &rows[i];
+		struct expo_label labels[] = {
+			{ "client", r->client },
+			{ "hostname", hostname_of(view_lease(v, r->client)) },
+			{ "domain", r->domain },
+			{ "type", r->type },
+		};
+		sample(sink, name, labels, blocked ? 3 : 4, r->count);
 	}
 }
 
-/* The dnstt families: name, type, help, field of struct sessions_tally (a
- * uint32_t or a uint64_t); rows of the same struct as health[]. */
-#define DNSTT_FAMILIES(X) \
-	X("dnstt_active_clients", GAUGE, "DNSTT sessions seen within the active window.", active) \
-	X("dnstt_peak_clients", GAUGE, "Most DNSTT sessions active at once since the start.", peak) \
-	X("dnstt_queries_total", COUNTER, "DNSTT tunnel queries.", queries) \
-	X("dnstt_bytes_in_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT queries.", bytes_in) \
-	X("dnstt_bytes_out_total", COUNTER, "Bytes of DNS messages (UDP payload) of DNSTT responses.", bytes_out) \
-	X("dnstt_sessions_total", COUNTER, "Distinct DNSTT sessions (client IDs) seen.", sessions)
-#define DNSTT_NAME(name, type, help, field) name "\0"
-#define DNSTT_HELP(name, type, help, field) help "\0"
-#define DNSTT_ROW(name, type, help, field) \
-	{ (uint16_t)offsetof(struct sessions_tally, field), sizeof(((struct sessions_tally *)0)->field), 0, type, 0 },
-
-/* One family per counter: a series per configured domain (at 0 until
- * traffic comes), or with GeoIP per (domain, country, ASN) group seen. */
-static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink)
+static void walk_clients(const struct agg_view *v, const struct expo_sink *sink, const char *name)
 {
-	static const char names[] = DNSTT_FAMILIES(DNSTT_NAME), helps[] = DNSTT_FAMILIES(DNSTT_HELP);
-	static const struct health_family families[] = { DNSTT_FAMILIES(DNSTT_ROW) };
-	const char *name = names, *help = helps;
-	uint32_t nseries = v->ndnstt_groups ? v->ndnstt_groups : v->ndnstt;
-	for (size_t f = 0; v->ndnstt && f < sizeof families / sizeof families[0];
-	     f++, name += strlen(name) + 1, help += strlen(help) + 1) {
-		sink->family(sink->ctx, name, families[f].type == GAUGE ? "gauge" : "counter", help);
-		for (uint32_t i = 0; i < nseries; i++) {
-			const struct sessions_group *g = v->ndnstt_groups ? &v->dnstt_groups[i] : NULL;
-			const struct sessions_tally *t = g ? &g->n : &v->dnstt[i].n;
-			uint64_t value = expo_field(t, families[f].at, families[f].size, 0);
-			char asn[21];
-			struct expo_label labels[3] = { { "domain", v->dnstt[g ? g->domain : i].name } };
-			size_t nlabels = 1;
-			if (g && v->cfg.geoip_country)
-				labels[nlabels++] = (struct expo_label){ "country", g->country };
-			if (g && v->cfg.geoip_asn) {
-				labels[nlabels++] = (struct expo_label){ "asn", u64_text(g->asn, asn) };
-			}
-			sample(sink, name, labels, nlabels, value);
+	for (uint32_t i = 0; i < v->nclients; i++) {
+		const struct view_counter *c = &v->clients[i];
+		const struct lease *lease = view_lease(v, c->key);
+		struct expo_label labels[] = {
+			{ "client", c->key },
+			{ "hostname", hostname_of(lease) },
+			{ "mac", lease ? lease->mac : "" },
+		};
+		sample(sink, name, labels, 3, c->count);
+	}
+}
+
+static void walk_replies(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+{
+	for (int s = 0; s < SOURCE_COUNT; s++)
+		for (int r = 0; r < RESULT_COUNT; r++) {
+			if (!v->replies[s][r])
+				continue;
+			struct expo_label labels[] = {
+				{ "source", logline_source_name((enum logline_source)s) },
+				{ "result", logline_result_name((enum logline_result)r) },
+			};
+			sample(sink, name, labels, 2, v->replies[s][r]);
 		}
+}
+
+static void walk_servers(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+{
+	for (uint32_t i = 0; i < v->nservers; i++) {
+		struct expo_label labels[] = { { "server", v->servers[i].key } };
+		sample(sink, name, labels, 1, v->servers[i].count);
+	}
+}
+
+static void walk_leases(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+{
+	for (uint32_t i = 0; v->leases && i < v->leases->count; i++) {
+		const struct lease *l = &v->leases->lease[i];
+		char text[21];
+		struct expo_label labels[] = {
+			{ "client", l->ip },
+			{ "mac", l->mac },
+			{ "hostname", l->hostname },
+		};
+		sink->sample(sink->ctx, name, labels, 3,
+		             l->expiry > 0 ? u64_text((uint64_t)l->expiry, text) : "+Inf");
+	}
+}
+
+/* A series per configured domain (at 0 until traffic comes), or with
+ * GeoIP per (domain, country, ASN) group seen. */
+static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink, const char *name,
+                       const struct family *f)
+{
+	uint32_t nseries = v->ndnstt_groups ? v->ndnstt_groups : v->ndnstt;
+	for (uint32_t i = 0; i < nseries; i++) {
+		const struct sessions_group *g = v->ndnstt_groups ? &v->dnstt_groups[i] : NULL;
+		const struct sessions_tally *t = g ? &g->n : &v->dnstt[i].n;
+		char asn[21];
+		struct expo_label labels[3] = { { "domain", v->dnstt[g ? g->domain : i].name } };
+		size_t nlabels = 1;
+		if (g && v->cfg.geoip_country)
+			labels[nlabels++] = (struct expo_label){ "country", g->country };
+		if (g && v->cfg.geoip_asn)
+			labels[nlabels++] = (struct expo_label){ "asn", u64_text(g->asn, asn) };
+		sample(sink, name, labels, nlabels, expo_field(t, f->at, f->size, 0));
+	}
+}
+
+static void walk_lines(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+{
+	for (int k = 0; k <= LOGLINE_OTHER; k++) {
+		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
+		sample(sink, name, labels, 1, v->stats.lines[k]);
+	}
+}
+
+static void walk_packets(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+{
+	for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
+		struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
+		sample(sink, name, labels, 1, v->stats.packets[st]);
 	}
 }
 
 void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 {
-	walk_rows(v, sink, 0);
-	walk_clients(v, sink);
-	walk_replies(v, sink);
-	walk_rows(v, sink, 1);
-	walk_servers(v, sink);
-	walk_leases(v, sink);
-	walk_dnstt(v, sink);
-	walk_health(v, sink);
+	const struct agg_stats *s = &v->stats;
+	const struct health_extra extra = { s->fifo == FIFO_OPEN, v->leases ? v->leases->count : 0 };
+	const int shown[WHEN_COUNT] = {
+		[ALWAYS] = 1,
+		[SERIES] = v->cfg.max_series != 0,
+		[RULES] = v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded),
+		[FIFO] = s->fifo != FIFO_NONE,
+		[CAPTURE] = v->cfg.capture,
+		[PACKET_QUERIES] = v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS,
+		[DNSTT] = v->ndnstt != 0,
+		[GROUPS] = v->ndnstt_groups != 0,
+		[LEASES] = v->cfg.nlease_files != 0,
+	};
+	const char *name = family_names, *help = family_helps;
+	for (size_t i = 0; i < sizeof families / sizeof families[0];
+	     i++, name += strlen(name) + 1, help += strlen(help) + 1) {
+		const struct family *f = &families[i];
+		if (!shown[f->when])
+			continue;
+		sink->family(sink->ctx, name, f->type == GAUGE ? "gauge" : "counter", help);
+		switch (f->series) {
+		case ROWS:
+		case BLOCKED:
+			walk_rows(v, sink, name, f->series == BLOCKED);
+			break;
+		case CLIENTS:
+			walk_clients(v, sink, name);
+			break;
+		case REPLIES:
+			walk_replies(v, sink, name);
+			break;
+		case SERVERS:
+			walk_servers(v, sink, name);
+			break;
+		case LEASE_EXPIRY:
+			walk_leases(v, sink, name);
+			break;
+		case DNSTT_TALLY:
+			walk_dnstt(v, sink, name, f);
+			break;
+		case LINES:
+			walk_lines(v, sink, name);
+			break;
+		case PACKETS:
+			walk_packets(v, sink, name);
+			break;
+		default: {
+			const void *base = f->series == EXTRA_VALUE ? (const void *)&extra : (const void *)v;
+			sample(sink, name, NULL, 0, expo_field(base, f->at, f->size, f->series == INT_VALUE));
+		}
+		}
+	}
 }
 
 /* --- the text sink ---------------------------------------------------- */
 
+static void add_strings(struct buf *out, const char *const *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_str(out, parts[i]);
+}
+
 static void text_family(void *ctx, const char *name, const char *type, const char *help)
 {
-	struct buf *out = ctx;
-	buf_str(out, "# HELP ");
-	buf_str(out, name);
-	buf_str(out, " ");
-	buf_str(out, help);
-	buf_str(out, "\n# TYPE ");
-	buf_str(out, name);
-	buf_str(out, " ");
-	buf_str(out, type);
-	buf_str(out, "\n");
+	const char *const parts[] = { "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n" };
+	add_strings(ctx, parts, sizeof parts / sizeof parts[0]);
 }
 
 static void text_sample(void *ctx, const char *name, const struct expo_label *labels, size_t n,
