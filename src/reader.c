@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -90,8 +91,7 @@ struct reader {
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct reader *registry;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static int atfork_failed;
+static int atfork_state; /* under registry_mu: 0 not tried yet, 1 registered, -1 refused */
 
 static int64_t now_ms(void)
 {
@@ -147,9 +147,17 @@ static void after_fork_child(void)
 	pthread_mutex_unlock(&registry_mu);
 }
 
-static void register_atfork(void)
+/* The fork handlers, registered once, by the first reader started; 0 if
+ * they could not be.  Under registry_mu (a pthread_once() would be one
+ * more import): no handler of ours runs before they are registered. */
+static int atfork_registered(void)
 {
-	atfork_failed = pthread_atfork(before_fork, after_fork_parent, after_fork_child) != 0;
+	pthread_mutex_lock(&registry_mu);
+	if (!atfork_state)
+		atfork_state = pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0 ? 1 : -1;
+	int registered = atfork_state > 0;
+	pthread_mutex_unlock(&registry_mu);
+	return registered;
 }
 
 static void registry_add(struct reader *r)
@@ -371,14 +379,15 @@ static int poll_timeout(const struct reader *r, int64_t now)
 }
 
 /* The calling thread's nice raised to nice (never lowered).  Linux's
- * nice is a thread's own: PRIO_PROCESS with a thread's ID. */
+ * nice is a thread's own: PRIO_PROCESS with a thread's ID.  The system
+ * calls themselves (two imports fewer than getpriority() and
+ * setpriority()): the kernel's getpriority returns 20 - nice, 1 to 40. */
 static void give_way_to_dns(int nice)
 {
-	id_t self = (id_t)syscall(SYS_gettid);
-	errno = 0;
-	int now = getpriority(PRIO_PROCESS, self);
-	if (errno == 0 && now < nice)
-		(void)setpriority(PRIO_PROCESS, self, nice);
+	long self = syscall(SYS_gettid);
+	long now = syscall(SYS_getpriority, (long)PRIO_PROCESS, self);
+	if (now > 0 && 20 - now < nice)
+		(void)syscall(SYS_setpriority, (long)PRIO_PROCESS, self, (long)nice);
 }
 
 /* The calling thread under SCHED_IDLE, else at nice.  A thread's own
@@ -400,7 +409,9 @@ void reader_scrape_gives_way(const struct reader *r)
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
-	pthread_setname_np(pthread_self(), "dnsagg"); /* shows in top -H and /proc */
+	/* shows in top -H and /proc: what pthread_setname_np() does for the
+	 * calling thread, without its two imports */
+	(void)syscall(SYS_prctl, (long)PR_SET_NAME, "dnsagg");
 	if (!r->fifo_path)
 		run_when_idle(PACKETS_ONLY_NICE);
 	pthread_mutex_lock(&r->work_mu);
@@ -508,8 +519,7 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	struct reader *r = calloc(1, sizeof *r);
 	int rc;
 
-	pthread_once(&atfork_once, register_atfork);
-	if (!r || atfork_failed) {
+	if (!atfork_registered() || !r) {
 		snprintf(err, errlen, "cannot start the reader: out of memory");
 		free(r);
 		return NULL;
