@@ -86,7 +86,8 @@ struct reader {
 	int started;                 /* the thread holds work_mu: its start is over */
 	int stop;
 
-	struct reader *next, *prev;  /* the registry the fork handlers walk */
+	struct reader *next;         /* the registry the fork handlers walk */
+	char paths[];                /* fifo_path, pid_glob and lock_path point here */
 };
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -105,6 +106,14 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* The FIFO's two ends and the lock. */
+static void close_fifo_fds(struct reader *r)
+{
+	close_fd(&r->fifo_fd);
+	close_fd(&r->keep_fd);
+	close_fd(&r->lock_fd);
 }
 
 /* --- fork safety ------------------------------------------------------ */
@@ -134,17 +143,12 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	for (struct reader *r = registry; r; r = r->next) {
-		pthread_mutex_unlock(&r->sync_mu);
-		agg_unlock(r->agg);
-		pthread_mutex_unlock(&r->work_mu);
-		close_fd(&r->fifo_fd);
-		close_fd(&r->keep_fd);
-		close_fd(&r->lock_fd); /* else a child outliving the parent would keep the lock */
+		close_fifo_fds(r); /* the lock too: else a child outliving the parent would keep it */
 		close_fd(&r->wake[0]);
 		close_fd(&r->wake[1]);
 		capture_forget_fd(r->capture);
 	}
-	pthread_mutex_unlock(&registry_mu);
+	after_fork_parent(); /* the locks, as in the parent (the child has one thread) */
 }
 
 /* The fork handlers, registered once, by the first reader started; 0 if
@@ -163,10 +167,7 @@ static int atfork_registered(void)
 static void registry_add(struct reader *r)
 {
 	pthread_mutex_lock(&registry_mu);
-	r->prev = NULL;
 	r->next = registry;
-	if (registry)
-		registry->prev = r;
 	registry = r;
 	pthread_mutex_unlock(&registry_mu);
 }
@@ -174,12 +175,11 @@ static void registry_add(struct reader *r)
 static void registry_remove(struct reader *r)
 {
 	pthread_mutex_lock(&registry_mu);
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		registry = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	struct reader **at = &registry;
+	while (*at && *at != r)
+		at = &(*at)->next;
+	if (*at)
+		*at = r->next;
 	pthread_mutex_unlock(&registry_mu);
 }
 
@@ -250,9 +250,7 @@ static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_b
 
 static void close_fifo(struct reader *r)
 {
-	close_fd(&r->fifo_fd);
-	close_fd(&r->keep_fd);
-	close_fd(&r->lock_fd);
+	close_fifo_fds(r);
 	r->lb.len = 0;
 	r->lb.overlong = 0;
 	set_fifo_state(r, FIFO_WAITING, 0);
@@ -264,29 +262,19 @@ static void retry_later(struct reader *r, int64_t now)
 	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
-/* With a guard: the FIFO is ours to read only while we hold the lock.  The
- * guard holds it for a drain at most, so a refusal is retried soon. */
-static int take_lock(struct reader *r, int64_t now)
-{
-	if (!r->lock_path)
-		return 0;
-	r->lock_fd = open(r->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (r->lock_fd >= 0 && flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	int busy = r->lock_fd >= 0 && errno == EWOULDBLOCK;
-	close_fd(&r->lock_fd);
-	if (busy)
-		r->next_open_ms = now + LOCK_RETRY_MS;
-	else
-		retry_later(r, now);
-	return -1;
-}
-
 static void open_fifo(struct reader *r, int64_t now)
 {
 	struct stat st, keep_st;
-	if (take_lock(r, now) != 0)
-		return;
+	int busy = 0; /* a lock that another holds: tried again soon */
+	/* With a guard: the FIFO is ours to read only while we hold the lock.
+	 * The guard holds it for a drain at most. */
+	if (r->lock_path) {
+		r->lock_fd = open(r->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+			busy = r->lock_fd >= 0 && errno == EWOULDBLOCK;
+			goto fail;
+		}
+	}
 	/* O_NONBLOCK: opening the read end never waits for a writer */
 	r->fifo_fd = open(r->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (r->fifo_fd < 0 || fstat(r->fifo_fd, &st) != 0 || !S_ISFIFO(st.st_mode))
@@ -300,10 +288,8 @@ static void open_fifo(struct reader *r, int64_t now)
 	 * (the exporter run once from the command line beside the running
 	 * one) would take lines away from the first.  It waits its turn. */
 	if (!r->lock_path && flock(r->fifo_fd, LOCK_EX | LOCK_NB) != 0) {
-		close_fd(&r->fifo_fd);
-		close_fd(&r->keep_fd);
-		r->next_open_ms = now + LOCK_RETRY_MS;
-		return;
+		busy = 1;
+		goto fail;
 	}
 	r->fifo_dev = st.st_dev;
 	r->fifo_ino = st.st_ino;
@@ -312,10 +298,11 @@ static void open_fifo(struct reader *r, int64_t now)
 	signal_dnsmasq(r);
 	return;
 fail:
-	close_fd(&r->fifo_fd);
-	close_fd(&r->keep_fd);
-	close_fd(&r->lock_fd);
-	retry_later(r, now);
+	close_fifo_fds(r);
+	if (busy)
+		r->next_open_ms = now + LOCK_RETRY_MS;
+	else
+		retry_later(r, now);
 }
 
 /* Reads what the FIFO holds, up to DRAIN_MAX bytes; returns 1 when it is
@@ -357,6 +344,17 @@ static void check_fifo_identity(struct reader *r)
 	}
 }
 
+/* The capture's drops, the DNSTT sessions' window and the queries whose
+ * outcome never came: each housekeeping, and at the end of a sync. */
+static void tick(struct reader *r)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	if (r->capture)
+		capture_housekeeping(r->capture, r->agg);
+	agg_dnstt_tick(r->agg, now);
+	agg_expire_pending(r->agg, now);
+}
+
 static void housekeeping(struct reader *r, int64_t now)
 {
 	if (now < r->next_housekeeping_ms)
@@ -364,10 +362,7 @@ static void housekeeping(struct reader *r, int64_t now)
 	r->next_housekeeping_ms = now + HOUSEKEEPING_MS;
 	check_fifo_identity(r);
 	agg_refresh_leases(r->agg);
-	if (r->capture)
-		capture_housekeeping(r->capture, r->agg);
-	agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
-	agg_expire_pending(r->agg, (uint32_t)time(NULL));
+	tick(r);
 }
 
 static int poll_timeout(const struct reader *r, int64_t now)
@@ -478,10 +473,7 @@ static void *reader_main(void *arg)
 				if (!came)
 					break;
 			}
-			if (r->capture)
-				capture_housekeeping(r->capture, r->agg);
-			agg_dnstt_tick(r->agg, (uint32_t)time(NULL));
-			agg_expire_pending(r->agg, (uint32_t)time(NULL));
+			tick(r);
 			pthread_mutex_lock(&r->sync_mu);
 			r->sync_done = asked;
 			pthread_cond_broadcast(&r->sync_cond);
@@ -496,17 +488,12 @@ static void *reader_main(void *arg)
 
 static void reader_free(struct reader *r)
 {
-	close_fd(&r->fifo_fd);
-	close_fd(&r->keep_fd);
-	close_fd(&r->lock_fd);
+	close_fifo_fds(r);
 	close_fd(&r->wake[0]);
 	close_fd(&r->wake[1]);
 	pthread_cond_destroy(&r->sync_cond);
 	pthread_mutex_destroy(&r->sync_mu);
 	pthread_mutex_destroy(&r->work_mu);
-	free(r->fifo_path);
-	free(r->pid_glob);
-	free(r->lock_path);
 	free(r->chunk);
 	capture_close(r->capture);
 	free(r);
@@ -516,14 +503,18 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 {
 	pthread_condattr_t ca;
 	sigset_t all, old;
-	struct reader *r = calloc(1, sizeof *r);
+	const char *const paths[] = { opts->fifo, opts->pid_glob, opts->lock };
+	size_t len[3], size = sizeof(struct reader);
+	const char *what = "", *why = "out of memory";
+	struct reader *r = NULL;
 	int rc;
 
-	if (!atfork_registered() || !r) {
-		snprintf(err, errlen, "cannot start the reader: out of memory");
-		free(r);
-		return NULL;
+	for (int i = 0; i < 3; i++) {
+		len[i] = paths[i] ? strlen(paths[i]) + 1 : 0;
+		size += len[i];
 	}
+	if (!atfork_registered() || !(r = calloc(1, size)))
+		goto fail;
 	r->agg = agg;
 	r->fifo_fd = r->keep_fd = r->lock_fd = r->wake[0] = r->wake[1] = -1;
 	r->backoff_ms = BACKOFF_FIRST_MS;
@@ -534,15 +525,14 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->sync_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	r->fifo_path = opts->fifo ? strdup(opts->fifo) : NULL;
-	r->pid_glob = opts->pid_glob ? strdup(opts->pid_glob) : NULL;
-	r->lock_path = opts->lock ? strdup(opts->lock) : NULL;
+	/* the paths copied after the struct, in the same allocation */
+	char *copy = r->paths, **path_of[] = { &r->fifo_path, &r->pid_glob, &r->lock_path };
+	for (int i = 0; i < 3; copy += len[i++])
+		*path_of[i] = paths[i] ? memcpy(copy, paths[i], len[i]) : NULL;
 	r->chunk = malloc(CHUNK_BYTES);
-	if ((opts->fifo && !r->fifo_path) || (opts->pid_glob && !r->pid_glob) || (opts->lock && !r->lock_path) || !r->chunk ||
-	    pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-		snprintf(err, errlen, "cannot start the reader: %s", strerror(errno ? errno : ENOMEM));
-		reader_free(r);
-		return NULL;
+	if (!r->chunk || pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		why = strerror(errno ? errno : ENOMEM);
+		goto fail;
 	}
 	if (r->fifo_path)
 		set_fifo_state(r, FIFO_WAITING, 0);
@@ -555,10 +545,10 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	rc = pthread_create(&r->thread, NULL, reader_main, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot start the reader thread: %s", strerror(rc));
+		what = " thread";
+		why = strerror(rc);
 		r->capture = NULL; /* still the caller's */
-		reader_free(r);
-		return NULL;
+		goto fail;
 	}
 	/* Returns once the thread is in its loop: a fork from here on finds it
 	 * in a round (and waits) or in poll(), never still starting, when the
@@ -571,6 +561,11 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	pthread_mutex_unlock(&r->sync_mu);
 	registry_add(r);
 	return r;
+fail:
+	snprintf(err, errlen, "cannot start the reader%s: %s", what, why);
+	if (r)
+		reader_free(r);
+	return NULL;
 }
 
 static void wake_up(struct reader *r)
