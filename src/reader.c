@@ -68,8 +68,12 @@ struct reader {
 	int lock_fd;                 /* holds the flock() shared with dnsagg-guard */
 	dev_t fifo_dev;
 	ino_t fifo_ino;
-	int64_t next_open_ms, backoff_ms, next_housekeeping_ms;
-	int64_t fifo_rest_until_ms;  /* the FIFO is not polled before then */
+	/* Times in milliseconds of now_ms(), which wraps: a wait is where it
+	 * began and how long it is, and what is compared is the time elapsed. */
+	uint32_t open_tried_ms, open_wait_ms; /* the FIFO is opened again once open_wait_ms passed */
+	uint32_t backoff_ms;
+	uint32_t housekept_ms;       /* the last housekeeping */
+	uint32_t rest_from_ms;       /* the FIFO, found empty then, is not polled for FIFO_REST_MS */
 	struct linebuf lb;
 	char *chunk;
 	struct capture *capture;     /* or NULL */
@@ -82,7 +86,7 @@ struct reader {
 	pthread_mutex_t work_mu;
 	pthread_mutex_t sync_mu;     /* guards the fields below */
 	pthread_cond_t sync_cond;
-	uint64_t sync_asked, sync_done;
+	uint32_t sync_asked, sync_done; /* requests numbered modulo 2^32 */
 	int started;                 /* the thread holds work_mu: its start is over */
 	int stop;
 
@@ -94,11 +98,20 @@ static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct reader *registry;
 static int atfork_state; /* under registry_mu: 0 not tried yet, 1 registered, -1 refused */
 
-static int64_t now_ms(void)
+/* CLOCK_MONOTONIC in milliseconds, modulo 2^32 (49.7 days): 32-bit
+ * arithmetic, which MIPS32 does in one instruction, 64-bit in several. */
+static uint32_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint32_t)ts.tv_sec * 1000u + (uint32_t)ts.tv_nsec / 1000000u;
+}
+
+/* What is left of a wait of `wait` ms begun at `since`: 0 once it is over. */
+static uint32_t ms_left(uint32_t since, uint32_t wait, uint32_t now)
+{
+	uint32_t elapsed = now - since;
+	return elapsed < wait ? wait - elapsed : 0;
 }
 
 static void close_fd(int *fd)
@@ -256,13 +269,13 @@ static void close_fifo(struct reader *r)
 	set_fifo_state(r, FIFO_WAITING, 0);
 }
 
-static void retry_later(struct reader *r, int64_t now)
+static void open_again_in(struct reader *r, uint32_t now, uint32_t wait)
 {
-	r->next_open_ms = now + r->backoff_ms;
-	r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+	r->open_tried_ms = now;
+	r->open_wait_ms = wait;
 }
 
-static void open_fifo(struct reader *r, int64_t now)
+static void open_fifo(struct reader *r, uint32_t now)
 {
 	struct stat st, keep_st;
 	int busy = 0; /* a lock that another holds: tried again soon */
@@ -299,10 +312,12 @@ static void open_fifo(struct reader *r, int64_t now)
 	return;
 fail:
 	close_fifo_fds(r);
-	if (busy)
-		r->next_open_ms = now + LOCK_RETRY_MS;
-	else
-		retry_later(r, now);
+	if (busy) {
+		open_again_in(r, now, LOCK_RETRY_MS);
+	} else { /* tried again later and later */
+		open_again_in(r, now, r->backoff_ms);
+		r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+	}
 }
 
 /* Reads what the FIFO holds, up to DRAIN_MAX bytes; returns 1 when it is
@@ -340,7 +355,7 @@ static void check_fifo_identity(struct reader *r)
 	if (stat(r->fifo_path, &st) != 0 || st.st_ino != r->fifo_ino || st.st_dev != r->fifo_dev) {
 		drain(r);
 		close_fifo(r);
-		r->next_open_ms = 0;
+		r->open_wait_ms = 0; /* opened again at once */
 	}
 }
 
@@ -355,22 +370,22 @@ static void tick(struct reader *r)
 	agg_expire_pending(r->agg, now);
 }
 
-static void housekeeping(struct reader *r, int64_t now)
+static void housekeeping(struct reader *r, uint32_t now)
 {
-	if (now < r->next_housekeeping_ms)
+	if (ms_left(r->housekept_ms, HOUSEKEEPING_MS, now))
 		return;
-	r->next_housekeeping_ms = now + HOUSEKEEPING_MS;
+	r->housekept_ms = now;
 	check_fifo_identity(r);
 	agg_refresh_leases(r->agg);
 	tick(r);
 }
 
-static int poll_timeout(const struct reader *r, int64_t now)
+/* Until the next housekeeping, or the next try to open the FIFO. */
+static uint32_t poll_timeout(const struct reader *r, uint32_t now)
 {
-	int64_t until = r->next_housekeeping_ms;
-	if (r->fifo_path && r->fifo_fd < 0 && r->next_open_ms < until)
-		until = r->next_open_ms;
-	return until <= now ? 0 : (int)(until - now);
+	uint32_t left = ms_left(r->housekept_ms, HOUSEKEEPING_MS, now);
+	uint32_t open_left = ms_left(r->open_tried_ms, r->open_wait_ms, now);
+	return r->fifo_path && r->fifo_fd < 0 && open_left < left ? open_left : left;
 }
 
 /* The calling thread's nice raised to nice (never lowered).  Linux's
@@ -414,30 +429,33 @@ static void *reader_main(void *arg)
 	r->started = 1;
 	pthread_cond_broadcast(&r->sync_cond);
 	pthread_mutex_unlock(&r->sync_mu);
+	uint32_t start = now_ms();
+	r->housekept_ms = start - HOUSEKEEPING_MS; /* the first round does it */
+	r->rest_from_ms = start - FIFO_REST_MS;
 	for (;;) {
 		pthread_mutex_lock(&r->sync_mu);
 		int stop = r->stop;
-		uint64_t asked = r->sync_asked;
+		uint32_t asked = r->sync_asked;
 		pthread_mutex_unlock(&r->sync_mu);
 		if (stop)
 			break;
 
-		int64_t now = now_ms();
-		if (r->fifo_path && r->fifo_fd < 0 && now >= r->next_open_ms)
+		uint32_t now = now_ms();
+		if (r->fifo_path && r->fifo_fd < 0 && !ms_left(r->open_tried_ms, r->open_wait_ms, now))
 			open_fifo(r, now);
 		housekeeping(r, now);
 
 		/* a negative fd is ignored by poll(): the slots stay where they are */
 		/* the capture needs no rest: its ring wakes the thread a block of
 		 * frames at a time (capture.c) */
-		int resting = now < r->fifo_rest_until_ms;
-		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { resting ? -1 : r->fifo_fd, POLLIN, 0 },
+		uint32_t rest = ms_left(r->rest_from_ms, FIFO_REST_MS, now);
+		struct pollfd pfd[3] = { { r->wake[0], POLLIN, 0 }, { rest ? -1 : r->fifo_fd, POLLIN, 0 },
 		                         { capture_fd(r->capture), POLLIN, 0 } };
-		int timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
-		if (resting && r->fifo_rest_until_ms - now < timeout)
-			timeout = (int)(r->fifo_rest_until_ms - now);
+		uint32_t timeout = asked != r->sync_done ? 0 : poll_timeout(r, now);
+		if (rest && rest < timeout)
+			timeout = rest;
 		pthread_mutex_unlock(&r->work_mu); /* a fork may happen while it waits */
-		int polled = poll(pfd, 3, timeout), poll_errno = errno;
+		int polled = poll(pfd, 3, (int)timeout), poll_errno = errno;
 		pthread_mutex_lock(&r->work_mu);
 		if (polled < 0 && poll_errno != EINTR)
 			continue;
@@ -447,7 +465,7 @@ static void *reader_main(void *arg)
 				;
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain(r))
-			r->fifo_rest_until_ms = now_ms() + FIFO_REST_MS; /* empty now: let lines gather */
+			r->rest_from_ms = now_ms(); /* empty now: let lines gather */
 		/* a batch at most: a flood of frames never starves the FIFO */
 		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLERR))
 			capture_clear_error(r->capture);
@@ -526,7 +544,8 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	pthread_cond_init(&r->sync_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	/* the paths copied after the struct, in the same allocation */
-	char *copy = r->paths, **path_of[] = { &r->fifo_path, &r->pid_glob, &r->lock_path };
+	char **path_of[] = { &r->fifo_path, &r->pid_glob, &r->lock_path };
+	char *copy = r->paths;
 	for (int i = 0; i < 3; copy += len[i++])
 		*path_of[i] = paths[i] ? memcpy(copy, paths[i], len[i]) : NULL;
 	r->chunk = malloc(CHUNK_BYTES);
@@ -593,6 +612,13 @@ uint32_t reader_wait_ms(double seconds)
 	return ms > READER_MAX_WAIT_MS ? READER_MAX_WAIT_MS : (uint32_t)ms;
 }
 
+/* Whether request n is done: sync_done is n or a later one (modulo 2^32,
+ * with fewer than 2^31 requests between them). */
+static int sync_done(const struct reader *r, uint32_t n)
+{
+	return (int32_t)(r->sync_done - n) >= 0;
+}
+
 int reader_sync(struct reader *r, double seconds)
 {
 	struct timespec until;
@@ -610,12 +636,12 @@ int reader_sync(struct reader *r, double seconds)
 	}
 
 	pthread_mutex_lock(&r->sync_mu);
-	uint64_t mine = ++r->sync_asked;
+	uint32_t mine = ++r->sync_asked;
 	wake_up(r);
-	while (r->sync_done < mine)
+	while (!sync_done(r, mine))
 		if (pthread_cond_timedwait(&r->sync_cond, &r->sync_mu, &until) == ETIMEDOUT)
 			break;
-	done = r->sync_done >= mine;
+	done = sync_done(r, mine);
 	pthread_mutex_unlock(&r->sync_mu);
 	return done;
 }
