@@ -231,33 +231,34 @@ static pid_t dnsmasq_pid(const char *pidfile)
 }
 
 /* dnsmasq stops writing its log file after EPIPE (no reader): SIGUSR2 makes
- * it open the file again, now that a reader holds it. */
-static void signal_dnsmasq(struct reader *r)
+ * it open the file again, now that a reader holds it.  Returns how many
+ * were sent. */
+static uint64_t signal_dnsmasq(const struct reader *r)
 {
 	glob_t g;
 	uint64_t sent = 0;
 	if (!r->pid_glob || glob(r->pid_glob, GLOB_NOSORT, NULL, &g) != 0)
-		return;
+		return 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		pid_t pid = dnsmasq_pid(g.gl_pathv[i]);
 		if (pid > 0 && kill(pid, SIGUSR2) == 0)
 			sent++;
 	}
 	globfree(&g);
-	agg_lock(r->agg);
-	r->agg->stats.reopen_signals += sent;
-	agg_unlock(r->agg);
+	return sent;
 }
 
 /* --- the FIFO --------------------------------------------------------- */
 
-static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_bytes)
+/* The FIFO's state in the stats, and signals: SIGUSR2 sent on opening it. */
+static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_bytes, uint64_t signals)
 {
 	agg_lock(r->agg);
 	r->agg->stats.fifo = state;
 	r->agg->stats.fifo_buffer_bytes = buffer_bytes;
 	if (state == FIFO_OPEN)
 		r->agg->stats.fifo_opens++;
+	r->agg->stats.reopen_signals += signals;
 	agg_unlock(r->agg);
 }
 
@@ -266,7 +267,7 @@ static void close_fifo(struct reader *r)
 	close_fifo_fds(r);
 	r->lb.len = 0;
 	r->lb.overlong = 0;
-	set_fifo_state(r, FIFO_WAITING, 0);
+	set_fifo_state(r, FIFO_WAITING, 0, 0);
 }
 
 static void open_again_in(struct reader *r, uint32_t now, uint32_t wait)
@@ -307,8 +308,8 @@ static void open_fifo(struct reader *r, uint32_t now)
 	r->fifo_dev = st.st_dev;
 	r->fifo_ino = st.st_ino;
 	r->backoff_ms = BACKOFF_FIRST_MS;
-	set_fifo_state(r, FIFO_OPEN, pipe_enlarge(r->fifo_fd));
-	signal_dnsmasq(r);
+	int buffer_bytes = pipe_enlarge(r->fifo_fd);
+	set_fifo_state(r, FIFO_OPEN, buffer_bytes, signal_dnsmasq(r));
 	return;
 fail:
 	close_fifo_fds(r);
@@ -388,26 +389,20 @@ static uint32_t poll_timeout(const struct reader *r, uint32_t now)
 	return r->fifo_path && r->fifo_fd < 0 && open_left < left ? open_left : left;
 }
 
-/* The calling thread's nice raised to nice (never lowered).  Linux's
- * nice is a thread's own: PRIO_PROCESS with a thread's ID.  The system
- * calls themselves (two imports fewer than getpriority() and
- * setpriority()): the kernel's getpriority returns 20 - nice, 1 to 40. */
-static void give_way_to_dns(int nice)
-{
-	long self = syscall(SYS_gettid);
-	long now = syscall(SYS_getpriority, (long)PRIO_PROCESS, self);
-	if (now > 0 && 20 - now < nice)
-		(void)syscall(SYS_setpriority, (long)PRIO_PROCESS, self, (long)nice);
-}
-
-/* The calling thread under SCHED_IDLE, else at nice.  A thread's own
- * policy: the system call on its ID (musl's sched_setscheduler() is a
- * stub, and pthread_setschedparam() would be one more import). */
+/* The calling thread under SCHED_IDLE, else at nice (raised, never
+ * lowered).  A thread's own policy and nice: the system calls on its ID
+ * (musl's sched_setscheduler() is a stub; pthread_setschedparam(),
+ * getpriority() and setpriority() would be three more imports).  The
+ * kernel's getpriority returns 20 - nice, 1 to 40. */
 static void run_when_idle(int nice)
 {
 	struct sched_param param = { 0 };
-	if (syscall(SYS_sched_setscheduler, (long)syscall(SYS_gettid), (long)SCHED_IDLE, &param) != 0)
-		give_way_to_dns(nice);
+	long self = syscall(SYS_gettid);
+	if (syscall(SYS_sched_setscheduler, self, (long)SCHED_IDLE, &param) == 0)
+		return;
+	long now = syscall(SYS_getpriority, (long)PRIO_PROCESS, self);
+	if (now > 0 && 20 - now < nice)
+		(void)syscall(SYS_setpriority, (long)PRIO_PROCESS, self, (long)nice);
 }
 
 void reader_scrape_gives_way(const struct reader *r)
@@ -445,7 +440,8 @@ static void *reader_main(void *arg)
 			open_fifo(r, now);
 		housekeeping(r, now);
 
-		/* a negative fd is ignored by poll(): the slots stay where they are */
+		/* a negative fd is ignored by poll() (its revents 0): the slots stay
+		 * where they are */
 		/* the capture needs no rest: its ring wakes the thread a block of
 		 * frames at a time (capture.c) */
 		uint32_t rest = ms_left(r->rest_from_ms, FIFO_REST_MS, now);
@@ -464,12 +460,12 @@ static void *reader_main(void *arg)
 			while (read(r->wake[0], buf, sizeof buf) > 0)
 				;
 		}
-		if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain(r))
+		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain(r))
 			r->rest_from_ms = now_ms(); /* empty now: let lines gather */
 		/* a batch at most: a flood of frames never starves the FIFO */
-		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLERR))
+		if (pfd[2].revents & POLLERR)
 			capture_clear_error(r->capture);
-		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN))
+		if (pfd[2].revents & POLLIN)
 			capture_drain(r->capture, r->agg, CAPTURE_BATCH);
 
 		if (asked != r->sync_done) {
@@ -554,7 +550,7 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 		goto fail;
 	}
 	if (r->fifo_path)
-		set_fifo_state(r, FIFO_WAITING, 0);
+		set_fifo_state(r, FIFO_WAITING, 0, 0);
 
 	r->capture = opts->capture; /* ours from here on, if the thread starts */
 
@@ -676,12 +672,13 @@ int reader_read_file(struct agg *agg, const char *path)
 			continue;
 		if (got < 0)
 			goto out;
+		uint32_t now = (uint32_t)time(NULL);
 		agg_lock(agg);
 		if (got == 0) {
-			agg_flush_line(agg, &lb, (uint32_t)time(NULL));
+			agg_flush_line(agg, &lb, now);
 			agg_close_pending(agg); /* no outcome will be read now */
 		} else {
-			agg_feed_bytes(agg, &lb, chunk, (size_t)got, (uint32_t)time(NULL));
+			agg_feed_bytes(agg, &lb, chunk, (size_t)got, now);
 		}
 		agg_unlock(agg);
 		if (got == 0)
