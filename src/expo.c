@@ -37,31 +37,30 @@ void expo_escape(struct buf *out, const char *value)
 {
 	const unsigned char *p = (const unsigned char *)value;
 	size_t left = strlen(value);
+	char escaped[2] = { '\\', 0 };
 	while (left > 0) {
-		size_t run = 0;
-		/* copy the longest run that needs no escape in one go */
-		while (run < left && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '\\' && p[run] != '"')
-			run++;
-		buf_add(out, (const char *)p, run);
-		p += run;
-		left -= run;
-		if (left == 0)
-			break;
-		size_t n = utf8_len(p, left);
-		if (*p == '\\')
-			buf_add(out, "\\\\", 2);
-		else if (*p == '"')
-			buf_add(out, "\\\"", 2);
-		else if (*p == '\n')
-			buf_add(out, "\\n", 2);
-		else if (n > 1)
-			buf_add(out, (const char *)p, n);
-		else if (n == 1) /* another control byte: legal in the format, kept */
-			buf_add(out, (const char *)p, 1);
-		else
-			buf_add(out, "\xef\xbf\xbd", 3);
-		p += n ? n : 1;
-		left -= n ? n : 1;
+		const char *add = (const char *)p;
+		size_t n = 0, step;
+		/* the longest run that needs no escape, in one go */
+		while (n < left && p[n] >= 0x20 && p[n] < 0x80 && p[n] != '\\' && p[n] != '"')
+			n++;
+		if (n) {
+			step = n;
+		} else if (*p == '\\' || *p == '"' || *p == '\n') {
+			escaped[1] = *p == '\n' ? 'n' : (char)*p;
+			add = escaped;
+			n = 2;
+			step = 1;
+		} else if ((n = utf8_len(p, left)) != 0) { /* UTF-8, or another control byte (legal): kept */
+			step = n;
+		} else {
+			add = "\xef\xbf\xbd";
+			n = 3;
+			step = 1;
+		}
+		buf_add(out, add, n);
+		p += step;
+		left -= step;
 	}
 }
 
@@ -195,20 +194,16 @@ static const struct family families[] = { FAMILIES(FAMILY_ROW) };
 
 uint64_t expo_field(const void *base, size_t at, size_t size, int is_int)
 {
-	const char *p = (const char *)base + at;
-	uint64_t u64 = 0;
-	uint32_t u32 = 0;
-	int i = 0;
-	if (is_int) {
-		memcpy(&i, p, sizeof i);
-		return i > 0 ? (uint64_t)i : 0;
-	}
-	if (size == sizeof u32) {
-		memcpy(&u32, p, sizeof u32);
-		return u32;
-	}
-	memcpy(&u64, p, sizeof u64);
-	return u64;
+	union {
+		uint64_t u64;
+		uint32_t u32;
+		int i;
+	} v;
+	size_t n = is_int ? sizeof v.i : size == sizeof v.u32 ? sizeof v.u32 : sizeof v.u64;
+	memcpy(&v, (const char *)base + at, n); /* one copy: the first n bytes of v */
+	if (is_int)
+		return v.i > 0 ? (uint64_t)v.i : 0;
+	return n == sizeof v.u32 ? v.u32 : v.u64;
 }
 
 static void sample(const struct expo_sink *sink, const char *name, const struct expo_label *labels,
