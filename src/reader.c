@@ -241,7 +241,7 @@ static uint64_t signal_dnsmasq(const struct reader *r)
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		pid_t pid = dnsmasq_pid(g.gl_pathv[i]);
-		if (pid > 0 && kill(pid, SIGUSR2) == 0)
+		if (pid > 0 && syscall(SYS_kill, (long)pid, (long)SIGUSR2) == 0) /* kill(): one import fewer */
 			sent++;
 	}
 	globfree(&g);
@@ -276,6 +276,12 @@ static void open_again_in(struct reader *r, uint32_t now, uint32_t wait)
 	r->open_wait_ms = wait;
 }
 
+/* flock(fd, LOCK_EX | LOCK_NB), as the system call: one import fewer. */
+static long lock_now(int fd)
+{
+	return syscall(SYS_flock, (long)fd, (long)(LOCK_EX | LOCK_NB));
+}
+
 static void open_fifo(struct reader *r, uint32_t now)
 {
 	struct stat st, keep_st;
@@ -284,7 +290,7 @@ static void open_fifo(struct reader *r, uint32_t now)
 	 * The guard holds it for a drain at most. */
 	if (r->lock_path) {
 		r->lock_fd = open(r->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (r->lock_fd < 0 || flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (r->lock_fd < 0 || lock_now(r->lock_fd) != 0) {
 			busy = r->lock_fd >= 0 && errno == EWOULDBLOCK;
 			goto fail;
 		}
@@ -301,7 +307,7 @@ static void open_fifo(struct reader *r, uint32_t now)
 	/* Without a guard's lock, the FIFO itself is locked: a second reader
 	 * (the exporter run once from the command line beside the running
 	 * one) would take lines away from the first.  It waits its turn. */
-	if (!r->lock_path && flock(r->fifo_fd, LOCK_EX | LOCK_NB) != 0) {
+	if (!r->lock_path && lock_now(r->fifo_fd) != 0) {
 		busy = 1;
 		goto fail;
 	}
@@ -545,7 +551,8 @@ struct reader *reader_start(struct agg *agg, const struct reader_opts *opts, cha
 	for (int i = 0; i < 3; copy += len[i++])
 		*path_of[i] = paths[i] ? memcpy(copy, paths[i], len[i]) : NULL;
 	r->chunk = malloc(CHUNK_BYTES);
-	if (!r->chunk || pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+	/* pipe2() as the system call: one import fewer */
+	if (!r->chunk || syscall(SYS_pipe2, r->wake, (long)(O_CLOEXEC | O_NONBLOCK)) != 0) {
 		why = strerror(errno ? errno : ENOMEM);
 		goto fail;
 	}
