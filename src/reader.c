@@ -262,11 +262,14 @@ static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_b
 	agg_unlock(r->agg);
 }
 
+/* Closed after its end, an error or its replacement: opened again at once
+ * (no wait left over from the last try, however long ago that was). */
 static void close_fifo(struct reader *r)
 {
 	close_fifo_fds(r);
 	r->lb.len = 0;
 	r->lb.overlong = 0;
+	r->open_wait_ms = 0;
 	set_fifo_state(r, FIFO_WAITING, 0, 0);
 }
 
@@ -362,7 +365,6 @@ static void check_fifo_identity(struct reader *r)
 	if (stat(r->fifo_path, &st) != 0 || st.st_ino != r->fifo_ino || st.st_dev != r->fifo_dev) {
 		drain(r);
 		close_fifo(r);
-		r->open_wait_ms = 0; /* opened again at once */
 	}
 }
 
