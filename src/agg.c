@@ -5,6 +5,7 @@
 #include "agg.h"
 #include "hot.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,25 @@ static void leases_unref(struct leases *l)
 {
 	if (l && --l->refs == 0)
 		leases_free(l);
+}
+
+/* The four counter tables by their place in struct agg, and their limits
+ * by theirs in struct agg_config: one loop each where they are set up,
+ * freed or measured. */
+#define TABLES 4
+static const unsigned short table_at[TABLES] = {
+	offsetof(struct agg, entries), offsetof(struct agg, clients),
+	offsetof(struct agg, servers), offsetof(struct agg, blocked)
+};
+static const unsigned char table_max_at[TABLES] = {
+	offsetof(struct agg_config, max_entries), offsetof(struct agg_config, max_clients),
+	offsetof(struct agg_config, max_servers), offsetof(struct agg_config, max_blocked)
+};
+typedef char table_offsets_fit[offsetof(struct agg, blocked) < 65536 ? 1 : -1];
+
+static struct lru *table(struct agg *agg, int i)
+{
+	return (struct lru *)(void *)((char *)agg + table_at[i]);
 }
 
 struct agg *agg_new(const struct agg_config *cfg)
@@ -29,41 +49,40 @@ struct agg *agg_new(const struct agg_config *cfg)
 		free(agg);
 		return NULL;
 	}
-	if (strpool_init(&agg->pool, &agg->key) != 0) {
-		pthread_mutex_destroy(&agg->mu);
-		free(agg);
-		return NULL;
+	/* the tables and the pending ring before anything that can fail:
+	 * agg_free() then frees whatever there is */
+	for (int i = 0; i < TABLES; i++) {
+		uint32_t max;
+		memcpy(&max, (const char *)&agg->cfg + table_max_at[i], sizeof max);
+		lru_init(table(agg, i), max, &agg->pool);
 	}
-	lru_init(&agg->entries, cfg->max_entries, &agg->pool);
-	lru_init(&agg->clients, cfg->max_clients, &agg->pool);
-	lru_init(&agg->servers, cfg->max_servers, &agg->pool);
-	lru_init(&agg->blocked, agg->cfg.max_blocked, &agg->pool);
 	pending_init(&agg->pending);
 	forwards_init(&agg->forwards, (uint32_t)(agg->key.k1 >> 32));
+	if (strpool_init(&agg->pool, &agg->key) != 0)
+		goto fail;
 	if (cfg->ndnstt_domains) {
 		agg->dnstt = sessions_new(cfg->dnstt_domains, cfg->ndnstt_domains, cfg->dnstt_window,
 		                          cfg->dnstt_max_sessions, cfg->geoip ? SESSIONS_DEFAULT_MAX_GROUPS : 0,
 		                          &agg->key);
-		if (!agg->dnstt) {
-			agg->cfg.geoip = NULL; /* still the caller's */
-			agg->cfg.names = NULL;
-			agg_free(agg);
-			return NULL;
-		}
+		if (!agg->dnstt)
+			goto fail;
 	}
 	for (size_t i = 0; i < SESSIONS_MAX_DOMAINS; i++)
 		agg->cfg.dnstt_domains[i] = NULL; /* copied: the caller's strings need not outlive this call */
 	return agg;
+fail:
+	agg->cfg.geoip = NULL; /* still the caller's */
+	agg->cfg.names = NULL;
+	agg_free(agg);
+	return NULL;
 }
 
 void agg_free(struct agg *agg)
 {
 	if (!agg)
 		return;
-	lru_free(&agg->entries);
-	lru_free(&agg->clients);
-	lru_free(&agg->servers);
-	lru_free(&agg->blocked);
+	for (int i = 0; i < TABLES; i++)
+		lru_free(table(agg, i));
 	strpool_free(&agg->pool);
 	leases_unref(agg->leases);
 	sessions_free(agg->dnstt);
@@ -505,8 +524,11 @@ struct agg_view *agg_view_new(struct agg *agg)
 	agg_lock(agg);
 	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
 	uint32_t ngroups = agg->dnstt ? agg->dnstt->ngroups : 0;
-	size_t text = table_text_bytes(&agg->entries) + table_text_bytes(&agg->clients) +
-	              table_text_bytes(&agg->servers) + table_text_bytes(&agg->blocked);
+	size_t text = 0, bytes = 0;
+	for (int i = 0; i < TABLES; i++) {
+		text += table_text_bytes(table(agg, i));
+		bytes += lru_bytes(table(agg, i));
+	}
 	/* the view, then its arrays and the text of their strings, in one block */
 	size_t rows = agg->entries.used + agg->blocked.used, counters = agg->clients.used + agg->servers.used;
 	struct agg_view *v = malloc(((sizeof *v + 7) & ~(size_t)7) + rows * sizeof *v->rows +
@@ -549,8 +571,7 @@ struct agg_view *agg_view_new(struct agg *agg)
 	v->entry_evictions = agg->entries.evictions;
 	v->client_evictions = agg->clients.evictions;
 	v->blocked_evictions = agg->blocked.evictions;
-	v->memory_bytes = sizeof *agg + names_bytes(agg->cfg.names) + agg->pool.bytes + lru_bytes(&agg->entries) +
-	                  lru_bytes(&agg->clients) + lru_bytes(&agg->servers) + lru_bytes(&agg->blocked) +
+	v->memory_bytes = sizeof *agg + names_bytes(agg->cfg.names) + agg->pool.bytes + bytes +
 	                  (agg->dnstt ? sessions_bytes(agg->dnstt) : 0);
 	v->leases = agg->leases;
 	if (v->leases)
