@@ -206,15 +206,13 @@ static int take_uint32(struct cur *c, uint32_t *v)
 	return 1;
 }
 
-/* Exactly two digits, at most max. */
-HOT int take_2digits(struct cur *c, unsigned max)
+/* Past the bytes of class cls (a mask of C_*) from the cursor on; how many. */
+static size_t skip_class(struct cur *c, int cls)
 {
-	unsigned v;
-	if (left(c) < 2 || !is_digit((unsigned char)c->p[0]) || !is_digit((unsigned char)c->p[1]))
-		return 0;
-	v = (unsigned)(c->p[0] - '0') * 10 + (unsigned)(c->p[1] - '0');
-	c->p += 2;
-	return v <= max;
+	const char *s = c->p;
+	while (c->p < c->end && IS(*c->p, cls))
+		c->p++;
+	return (size_t)(c->p - s);
 }
 
 /* ---- addresses ---- */
@@ -325,11 +323,8 @@ static int take_addr(struct cur *c, struct logline_span *a, int allow_scope)
 		a->len = (size_t)(p - s);
 		return 1;
 	}
-	p = s;
-	while (p < end && is_addr_byte((unsigned char)*p))
-		p++;
-	c->p = p;
-	if (!is_addr(s, (size_t)(p - s)))
+	c->p = s;
+	if (!is_addr(s, skip_class(c, C_ADDR)))
 		return 0;
 	if (allow_scope && peek(c, '%')) {
 		const char *scope;
@@ -420,11 +415,12 @@ static int take_name(struct cur *c, struct logline_span *name)
 
 /* ---- prefixes ---- */
 
+/* Which 3-letter entry of table the 3 bytes at p are (1 for the first), or 0. */
 static int in_table3(const char *table, const char *p)
 {
-	for (; *table; table += 3)
+	for (int i = 1; *table; table += 3, i++)
 		if (table[0] == p[0] && table[1] == p[1] && table[2] == p[2])
-			return 1;
+			return i;
 	return 0;
 }
 
@@ -447,14 +443,33 @@ static int take_day(struct cur *c)
 	return v >= 1 && v <= 31;
 }
 
+/* "hh:mm:ss" (in take_stamp(), and again for the memo): into *seconds (since midnight), or 0. */
+static int clock_seconds(const char *s, uint32_t *seconds)
+{
+	static const unsigned char most[3] = { 23, 59, 60 };
+	uint32_t v = 0;
+	for (int i = 0; i < 3; i++, s += 3) {
+		unsigned hi = (unsigned char)s[0] - '0', lo = (unsigned char)s[1] - '0';
+		if (hi > 9 || lo > 9 || hi * 10 + lo > most[i] || (i < 2 && s[2] != ':'))
+			return 0;
+		v = v * 60 + hi * 10 + lo;
+	}
+	*seconds = v;
+	return 1;
+}
+
 /* "Nov 22 01:41:33": the month is already known to be one. */
 static int take_stamp(struct cur *c)
 {
-	c->p += 3;
-	return expect_literal(c, " ") && take_day(c) && expect_literal(c, " ") &&
-	       take_2digits(c, 23) && expect_literal(c, ":") &&
-	       take_2digits(c, 59) && expect_literal(c, ":") &&
-	       take_2digits(c, 60);
+	const char *s = c->p + 3;
+	uint32_t seconds;
+	if ((size_t)(c->end - s) < sizeof " dd hh:mm:ss" - 1 || s[0] != ' ' || s[3] != ' ')
+		return 0;
+	c->p = s + 1;
+	if (!take_day(c) || !clock_seconds(s + 4, &seconds))
+		return 0;
+	c->p = s + sizeof " dd hh:mm:ss" - 1;
+	return 1;
 }
 
 /* logread's "Sun Nov 22 01:41:33 2026 daemon.info": the weekday is already known. */
@@ -463,17 +478,12 @@ static int take_syslog_stamp(struct cur *c)
 	c->p += 4;
 	if (left(c) < 3 || !in_table3(MONTHS, c->p) || !take_stamp(c) || !expect_literal(c, " "))
 		return 0;
-	if (!take_2digits(c, 99) || !take_2digits(c, 99) || !expect_literal(c, " "))
+	if (skip_class(c, C_DIGIT) != 4 || !expect_literal(c, " "))
 		return 0; /* the year */
 	if (at_end(c) || !is_lower((unsigned char)*c->p))
 		return 0; /* facility.level: [a-z][a-z0-9]*\.[a-z]+ */
-	while (c->p < c->end && (is_lower((unsigned char)*c->p) || is_digit((unsigned char)*c->p)))
-		c->p++;
-	if (!expect_literal(c, ".") || at_end(c) || !is_lower((unsigned char)*c->p))
-		return 0;
-	while (c->p < c->end && is_lower((unsigned char)*c->p))
-		c->p++;
-	return 1;
+	skip_class(c, C_LOWER | C_DIGIT);
+	return expect_literal(c, ".") && skip_class(c, C_LOWER) > 0;
 }
 
 enum prefix { PREFIX_NONE, PREFIX_DNSMASQ, PREFIX_OTHER_DNSMASQ, PREFIX_BAD };
@@ -487,10 +497,8 @@ static enum prefix take_tag(struct cur *c)
 	if (!expect_literal(c, "dnsmasq"))
 		return PREFIX_BAD;
 	if (expect_literal(c, "-")) {
-		if (at_end(c) || !is_lower((unsigned char)*c->p))
+		if (!skip_class(c, C_LOWER))
 			return PREFIX_BAD;
-		while (c->p < c->end && is_lower((unsigned char)*c->p))
-			c->p++;
 		other = 1;
 	}
 	if (expect_literal(c, "[") && !(take_uint32(c, &pid) && expect_literal(c, "]")))
@@ -531,9 +539,7 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 	out->qtype.ptr = v.p;
 	if (expect_literal(&v, "[")) {
 		out->qtype.ptr = v.p;
-		while (v.p < v.end && is_type_byte((unsigned char)*v.p))
-			v.p++;
-		out->qtype.len = (size_t)(v.p - out->qtype.ptr);
+		out->qtype.len = skip_class(&v, C_TYPE);
 		if (out->qtype.len == 0 || out->qtype.len > TYPE_MAX || !expect_literal(&v, "]"))
 			return LOGLINE_UNPARSED;
 	} else { /* dnsmasq prints a question of type 0 as plain "query" */
@@ -612,18 +618,14 @@ static int is_bracketed_type(const char *a, size_t n)
 }
 
 /* SOURCE NAME is ANSWER[ (DNSSEC signed)| (EDE: text)] */
-static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, struct logline *out)
+static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, enum logline_source source,
+                                      struct logline *out)
 {
 	const char *a;
 	size_t n;
-	int is_reply = span_is(verb.ptr, verb.len, "reply");
+	int is_reply = source == SOURCE_UPSTREAM;
 
-	if (is_reply)
-		out->source = SOURCE_UPSTREAM;
-	else if (span_is(verb.ptr, verb.len, "cached") || span_is(verb.ptr, verb.len, "cached-stale"))
-		out->source = SOURCE_CACHE;
-	else
-		out->source = SOURCE_LOCAL; /* config, DHCP, auth, a hosts file */
+	out->source = source;
 
 	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " is "))
 		return LOGLINE_UNPARSED;
@@ -668,11 +670,21 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, s
 	return LOGLINE_ANSWER;
 }
 
-static int is_answer_verb(struct logline_span v)
+/* Whether v is the verb of an answer, and then *source the answer's source
+ * as the verb tells it: "reply" upstream, "cached" and "cached-stale" the
+ * cache, "config", "DHCP", "auth" and a hosts file's path local. */
+static int is_answer_verb(struct logline_span v, enum logline_source *source)
 {
-	return span_is(v.ptr, v.len, "reply") || span_is(v.ptr, v.len, "cached") ||
-	       span_is(v.ptr, v.len, "cached-stale") || span_is(v.ptr, v.len, "config") ||
-	       span_is(v.ptr, v.len, "DHCP") || span_is(v.ptr, v.len, "auth") || v.ptr[0] == '/';
+	if (span_is(v.ptr, v.len, "reply"))
+		*source = SOURCE_UPSTREAM;
+	else if (span_is(v.ptr, v.len, "cached") || span_is(v.ptr, v.len, "cached-stale"))
+		*source = SOURCE_CACHE;
+	else if (span_is(v.ptr, v.len, "config") || span_is(v.ptr, v.len, "DHCP") || span_is(v.ptr, v.len, "auth") ||
+	         v.ptr[0] == '/')
+		*source = SOURCE_LOCAL;
+	else
+		return 0;
+	return 1;
 }
 
 /* After a "*" word: dnsmasq 2.80 and 2.85 write a query's DNSSEC lines
@@ -729,8 +741,7 @@ static int take_extra(struct cur *c, struct logline *out)
 		c->p = v4;
 		goto port;
 	}
-	while (c->p < c->end && is_addr_byte((unsigned char)*c->p))
-		c->p++;
+	skip_class(c, C_ADDR);
 	if (at_end(c) || peek(c, ' '))
 		return -1; /* a client cut before its "/port" */
 	if (!peek(c, '/') && !peek(c, '%')) {
@@ -788,29 +799,15 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 		return parse_query(c, verb, out);
 	if (span_is(verb.ptr, verb.len, "forwarded"))
 		return parse_forwarded(c, out);
-	if (is_answer_verb(verb))
-		return parse_answer(c, verb, out);
+	enum logline_source source;
+	if (is_answer_verb(verb, &source))
+		return parse_answer(c, verb, source, out);
 	if (is_other_verb(verb, c) || prefixed)
 		return LOGLINE_OTHER;
 	return LOGLINE_UNPARSED;
 }
 
 /* ---- entry points ---- */
-
-/* "hh:mm:ss" as take_stamp() takes it: into *seconds (since midnight), or 0. */
-static int clock_seconds(const char *s, uint32_t *seconds)
-{
-	static const unsigned char most[3] = { 23, 59, 60 };
-	uint32_t v = 0;
-	for (int i = 0; i < 3; i++, s += 3) {
-		unsigned hi = (unsigned char)s[0] - '0', lo = (unsigned char)s[1] - '0';
-		if (hi > 9 || lo > 9 || hi * 10 + lo > most[i] || (i < 2 && s[2] != ':'))
-			return 0;
-		v = v * 60 + hi * 10 + lo;
-	}
-	*seconds = v;
-	return 1;
-}
 
 /* Whether the memo's prefix, but for a new clock, starts the line (of at
  * least memo->len bytes); the memo then takes the clock. */
@@ -951,34 +948,33 @@ int logline_time(const char *line, size_t len, struct logline_time *out)
 {
 	/* "Mmm dd hh:mm:ss " after "Www " in logread's form, then "yyyy " */
 	static const char shape[] = "Mmm dd hh:mm:ss ";
+	/* the day, hour, minute and second: where, the least and the most */
+	static const unsigned char field_at[4] = { 4, 7, 10, 13 }, least[4] = { 1, 0, 0, 0 },
+	                           most[4] = { 31, 23, 59, 60 };
 	size_t at = 0;
-	const char *month;
+	int month, year = 0, v[4];
 
 	memset(out, 0, sizeof *out);
 	if (len >= 4 && line[3] == ' ' && in_table3(WEEKDAYS, line))
 		at = 4;
-	if (len < at + sizeof shape - 1 + (at ? 5 : 0) || !in_table3(MONTHS, line + at))
+	if (len < at + sizeof shape - 1 + (at ? 5 : 0) || !(month = in_table3(MONTHS, line + at)))
 		return 0;
 	const char *s = line + at;
 	if (s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' || s[15] != ' ')
 		return 0;
-	for (month = MONTHS; month[0] != s[0] || month[1] != s[1] || month[2] != s[2]; month += 3)
-		; /* found: in_table3() said so */
-	out->month = (int)(month - MONTHS) / 3 + 1;
-	out->day = stamp_number(s + 4, 2, 1);
-	out->hour = stamp_number(s + 7, 2, 0);
-	out->minute = stamp_number(s + 10, 2, 0);
-	out->second = stamp_number(s + 13, 2, 0);
-	if (at) {
-		out->year = stamp_number(s + 16, 4, 0);
-		if (out->year < 1970 || s[20] != ' ')
-			out->year = -1;
+	for (int i = 0; i < 4; i++) {
+		v[i] = stamp_number(s + field_at[i], 2, i == 0);
+		if (v[i] < least[i] || v[i] > most[i])
+			return 0;
 	}
-	if (out->day < 1 || out->day > 31 || out->hour < 0 || out->hour > 23 || out->minute < 0 ||
-	    out->minute > 59 || out->second < 0 || out->second > 60 || out->year < 0) {
-		memset(out, 0, sizeof *out);
+	if (at && ((year = stamp_number(s + 16, 4, 0)) < 1970 || s[20] != ' '))
 		return 0;
-	}
+	out->year = year;
+	out->month = month;
+	out->day = v[0];
+	out->hour = v[1];
+	out->minute = v[2];
+	out->second = v[3];
 	return 1;
 }
 
