@@ -240,12 +240,14 @@ HOT void count_query_of(struct agg *agg, struct str *client, struct logline_span
 			count_in(agg, &agg->entries, client, domain, type, now);
 		count_in(agg, &agg->clients, client, NULL, NULL, now);
 		/* outcomes are tied by what their own lines carry: the address, the whole name */
-		if (tie == TIE_SERIAL)
-			pending_query(&agg->pending, serial, client_check(client_seen), agg->replies);
-		else if (tie == TIE_NAME)
-			pending_query(&agg->pending, domain && name.len == name_seen.len ? domain->hash
-			                                                                 : span_hash(agg, name_seen),
-			              0, agg->replies);
+		if (tie != TIE_NONE) {
+			uint64_t key = serial, check = 0;
+			if (tie == TIE_SERIAL)
+				check = client_check(client_seen);
+			else
+				key = domain && name.len == name_seen.len ? domain->hash : span_hash(agg, name_seen);
+			pending_query(&agg->pending, key, check, agg->replies);
+		}
 	}
 	strpool_put(&agg->pool, client);
 	strpool_put(&agg->pool, domain);
@@ -281,13 +283,16 @@ static void count_blocked(struct agg *agg, struct logline_span client_seen, stru
 static void apply_outcome(struct agg *agg, const struct logline *line, enum logline_source source,
                           enum logline_result result, uint32_t now)
 {
-	int counted = 0;
-	if (line->has_serial && line->client.len)
-		counted = pending_outcome(&agg->pending, line->serial, client_check(line->client),
-		                          source, result, agg->replies);
-	else if (!line->has_serial)
-		counted = pending_outcome(&agg->pending, span_hash(agg, line->name), 0, source, result, agg->replies);
-	if (counted && source == SOURCE_BLOCKED)
+	/* tied as count_query_of() tied the query: by the serial and the
+	 * client's check, else (the plain form) by the name */
+	uint64_t key = line->serial, check = 0;
+	if (!line->has_serial)
+		key = span_hash(agg, line->name);
+	else if (line->client.len)
+		check = client_check(line->client);
+	else
+		return; /* a serial without its client: nothing ties it */
+	if (pending_outcome(&agg->pending, key, check, source, result, agg->replies) && source == SOURCE_BLOCKED)
 		count_blocked(agg, line->client, line->name, now);
 }
 
@@ -522,9 +527,9 @@ static void *carve(char **at, size_t n, size_t size)
 struct agg_view *agg_view_new(struct agg *agg)
 {
 	agg_lock(agg);
-	uint32_t ndnstt = agg->dnstt ? agg->dnstt->ndomains : 0;
-	uint32_t ngroups = agg->dnstt ? agg->dnstt->ngroups : 0;
-	size_t text = 0, bytes = 0;
+	const struct sessions *dnstt = agg->dnstt;
+	uint32_t ndnstt = dnstt ? dnstt->ndomains : 0, ngroups = dnstt ? dnstt->ngroups : 0;
+	size_t text = 0, bytes = 0; /* the strings' text; the tables' (and the sessions') allocations */
 	for (int i = 0; i < TABLES; i++) {
 		text += table_text_bytes(table(agg, i));
 		bytes += lru_bytes(table(agg, i));
@@ -557,22 +562,24 @@ struct agg_view *agg_view_new(struct agg *agg)
 	copy_counters(&agg->servers, v->servers, &arena);
 	v->nservers = agg->servers.used;
 
-	if (ndnstt)
-		memcpy(v->dnstt, agg->dnstt->domain, ndnstt * sizeof *v->dnstt);
-	v->ndnstt = ndnstt;
-	if (ngroups)
-		memcpy(v->dnstt_groups, agg->dnstt->groups, ngroups * sizeof *v->dnstt_groups);
-	v->ndnstt_groups = ngroups;
-	v->dnstt_evictions = agg->dnstt ? agg->dnstt->evictions : 0;
-	v->dnstt_group_overflows = agg->dnstt ? agg->dnstt->group_overflows : 0;
+	if (dnstt) { /* else all zero, as the memset left them */
+		if (ndnstt)
+			memcpy(v->dnstt, dnstt->domain, ndnstt * sizeof *v->dnstt);
+		v->ndnstt = ndnstt;
+		if (ngroups)
+			memcpy(v->dnstt_groups, dnstt->groups, ngroups * sizeof *v->dnstt_groups);
+		v->ndnstt_groups = ngroups;
+		v->dnstt_evictions = dnstt->evictions;
+		v->dnstt_group_overflows = dnstt->group_overflows;
+		bytes += sessions_bytes(dnstt);
+	}
 	memcpy(v->replies, agg->replies, sizeof v->replies);
 	v->stats = agg->stats;
 	v->cfg = agg->cfg;
 	v->entry_evictions = agg->entries.evictions;
 	v->client_evictions = agg->clients.evictions;
 	v->blocked_evictions = agg->blocked.evictions;
-	v->memory_bytes = sizeof *agg + names_bytes(agg->cfg.names) + agg->pool.bytes + bytes +
-	                  (agg->dnstt ? sessions_bytes(agg->dnstt) : 0);
+	v->memory_bytes = sizeof *agg + names_bytes(agg->cfg.names) + agg->pool.bytes + bytes;
 	v->leases = agg->leases;
 	if (v->leases)
 		v->leases->refs++;
