@@ -15,6 +15,8 @@
 struct cur {
 	const char *p, *end;
 	struct logline_memo *memo; /* or NULL: what the last lines of a stream held */
+	const char *clock;         /* take_stamp(): where its "hh:mm:ss" is (else NULL) */
+	uint32_t seconds;          /* and what it says, since midnight */
 };
 
 /* ---- byte classes (no ctype: it depends on the locale) ---- */
@@ -443,7 +445,7 @@ static int take_day(struct cur *c)
 	return v >= 1 && v <= 31;
 }
 
-/* "hh:mm:ss" (in take_stamp(), and again for the memo): into *seconds (since midnight), or 0. */
+/* "hh:mm:ss" (take_stamp()'s, a memo's new clock): into *seconds (since midnight), or 0. */
 static int clock_seconds(const char *s, uint32_t *seconds)
 {
 	static const unsigned char most[3] = { 23, 59, 60 };
@@ -462,12 +464,12 @@ static int clock_seconds(const char *s, uint32_t *seconds)
 static int take_stamp(struct cur *c)
 {
 	const char *s = c->p + 3;
-	uint32_t seconds;
 	if ((size_t)(c->end - s) < sizeof " dd hh:mm:ss" - 1 || s[0] != ' ' || s[3] != ' ')
 		return 0;
 	c->p = s + 1;
-	if (!take_day(c) || !clock_seconds(s + 4, &seconds))
+	if (!take_day(c) || !clock_seconds(s + 4, &c->seconds))
 		return 0;
+	c->clock = s + 4;
 	c->p = s + sizeof " dd hh:mm:ss" - 1;
 	return 1;
 }
@@ -532,7 +534,7 @@ static enum prefix take_prefix(struct cur *c)
 /* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]. */
 static enum logline_kind parse_query(struct cur *c, struct logline_span verb, struct logline *out)
 {
-	struct cur v = { verb.ptr, verb.ptr + verb.len, NULL };
+	struct cur v = { verb.ptr, verb.ptr + verb.len, NULL, NULL, 0 };
 
 	if (!expect_literal(&v, "query") && !expect_literal(&v, "auth"))
 		return LOGLINE_UNPARSED;
@@ -852,11 +854,12 @@ static enum prefix prefix_of(struct cur *c, const char **checked)
 	    all_printable(start, (size_t)(c->p - start))) {
 		memo->len = (unsigned char)(c->p - start);
 		memcpy(memo->prefix, start, memo->len);
-		/* as take_prefix() took it: "Mmm dd hh:mm:ss " or "Www Mmm dd hh:mm:ss yyyy "
-		 * (logread) before the tag, or no stamp ("dnsmasq...") */
-		memo->clock_at = start[3] != ' ' ? 0 : start[6] == ' ' ? 7 : 11;
-		if (memo->clock_at && !clock_seconds(start + memo->clock_at, &memo->clock))
-			memo->clock_at = 0; /* never: take_prefix() took it */
+		/* the clock as take_stamp() took it, in "Mmm dd hh:mm:ss " or
+		 * "Www Mmm dd hh:mm:ss yyyy " (logread) before the tag; none in
+		 * "dnsmasq..." */
+		memo->clock_at = (unsigned char)(c->clock ? c->clock - start : 0);
+		if (c->clock)
+			memo->clock = c->seconds;
 		memo->stamps++;
 		memo->dates++;
 		memo->hit = 1;
@@ -901,6 +904,7 @@ enum logline_kind logline_parse_memo(const char *line, size_t len, struct loglin
 	c.p = line;
 	c.end = line + len;
 	c.memo = memo;
+	c.clock = NULL;
 	const char *checked = line;
 	enum prefix prefix = prefix_of(&c, &checked);
 	/* one call of parse_message(), which the compiler then inlines */
