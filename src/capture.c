@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +86,18 @@ struct capture {
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
+/* The socket's options, names and mapping as the system calls themselves
+ * (libc's functions only pass these on): six imports fewer. */
+static long set_option(int fd, int level, int name, const void *value, socklen_t len)
+{
+	return syscall(SYS_setsockopt, (long)fd, (long)level, (long)name, value, (long)len);
+}
+
+static long get_option(int fd, int level, int name, void *value, socklen_t *len)
+{
+	return syscall(SYS_getsockopt, (long)fd, (long)level, (long)name, value, len);
+}
+
 /* htons(ETH_P_ALL), which musl makes a call */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define ETH_P_ALL_NET ETH_P_ALL
@@ -106,11 +119,11 @@ static int bind_to(int fd, unsigned ifindex)
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = ETH_P_ALL_NET;
 	sll.sll_ifindex = (int)ifindex;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+	if (syscall(SYS_bind, (long)fd, &sll, (long)sizeof sll) != 0)
 		return -1;
-	if (ifindex && getsockname(fd, (struct sockaddr *)&sll, &len) == 0) {
+	if (ifindex && syscall(SYS_getsockname, (long)fd, &sll, &len) == 0) {
 		int ignore = sll.sll_hatype == ARPHRD_LOOPBACK;
-		(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore, sizeof ignore);
+		(void)set_option(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore, sizeof ignore);
 	}
 	return 0;
 }
@@ -204,6 +217,13 @@ size_t capture_bpf(struct capture_insn *p, uint16_t port)
 
 /* --- the socket ------------------------------------------------------- */
 
+/* mmap() with an offset of 0: mmap2 where there is one (its offset in pages) */
+#ifdef SYS_mmap2
+#define MMAP_CALL SYS_mmap2
+#else
+#define MMAP_CALL SYS_mmap
+#endif
+
 /* The ring of bytes (in whole blocks, two at least), mapped into c. */
 static int set_ring(struct capture *c, uint32_t bytes)
 {
@@ -213,13 +233,14 @@ static int set_ring(struct capture *c, uint32_t bytes)
 		blocks = RING_MIN_BLOCKS;
 	struct ring_request req = { RING_BLOCK, blocks, RING_FRAME, blocks * (RING_BLOCK / RING_FRAME), RING_RETIRE_MS,
 	                            0, 0 };
-	if (setsockopt(c->fd, SOL_PACKET, RING_PACKET_VERSION, &version, sizeof version) != 0 ||
-	    setsockopt(c->fd, SOL_PACKET, RING_PACKET_RX_RING, &req, sizeof req) != 0)
+	if (set_option(c->fd, SOL_PACKET, RING_PACKET_VERSION, &version, sizeof version) != 0 ||
+	    set_option(c->fd, SOL_PACKET, RING_PACKET_RX_RING, &req, sizeof req) != 0)
 		return -1;
-	void *ring = mmap(NULL, (size_t)blocks * RING_BLOCK, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
-	if (ring == MAP_FAILED)
+	long ring = syscall(MMAP_CALL, 0L, (long)((size_t)blocks * RING_BLOCK), (long)(PROT_READ | PROT_WRITE),
+	                    (long)MAP_SHARED, (long)c->fd, 0L);
+	if (ring == -1)
 		return -1;
-	c->ring = ring;
+	c->ring = (uint8_t *)ring;
 	c->blocks = blocks;
 	c->buffer_bytes = (int)(blocks * RING_BLOCK);
 	return 0;
@@ -232,6 +253,9 @@ struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_
 	struct insn_prog fprog = { (unsigned short)capture_bpf(prog, port), prog };
 	struct capture *c = calloc(1, sizeof *c);
 	unsigned ifindex = 0;
+	/* what failed (NULL: the message is written), then a name: the message
+	 * is "dnsagg: capture<what><name>: <strerror(errno)>" */
+	const char *what = NULL, *name = "";
 
 	if (!c) {
 		snprintf(err, errlen, "dnsagg: capture: out of memory");
@@ -241,7 +265,10 @@ struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_
 	c->port = port;
 	if (ifname && *ifname) {
 		if (strlen(ifname) >= sizeof c->ifname || (ifindex = if_nametoindex(ifname)) == 0) {
-			snprintf(err, errlen, "dnsagg: capture: no interface %s: %s", ifname, strerror(errno ? errno : ENODEV));
+			if (!errno)
+				errno = ENODEV;
+			what = ": no interface ";
+			name = ifname;
 			goto fail;
 		}
 		memcpy(c->ifname, ifname, strlen(ifname) + 1);
@@ -251,10 +278,7 @@ struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_
 	 * the protocol, so no unfiltered frame is ever read. */
 	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		if (errno == EPERM || errno == EACCES)
-			snprintf(err, errlen, "dnsagg: capture needs root or CAP_NET_RAW: %s", strerror(errno));
-		else
-			snprintf(err, errlen, "dnsagg: capture: cannot open a packet socket: %s", strerror(errno));
+		what = errno == EPERM || errno == EACCES ? " needs root or CAP_NET_RAW" : ": cannot open a packet socket";
 		goto fail;
 	}
 	if (set_ring(c, buffer_bytes) != 0) {
@@ -262,17 +286,19 @@ struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_
 		         strerror(errno));
 		goto fail;
 	}
-	if (setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
-		snprintf(err, errlen, "dnsagg: capture: cannot attach the filter: %s", strerror(errno));
+	if (set_option(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+		what = ": cannot attach the filter";
 		goto fail;
 	}
 	if (bind_to(c->fd, ifindex) != 0) {
-		snprintf(err, errlen, "dnsagg: capture: cannot bind to %s: %s", ifindex ? ifname : "every interface",
-		         strerror(errno));
+		what = ": cannot bind to ";
+		name = ifindex ? ifname : "every interface";
 		goto fail;
 	}
 	return c;
 fail:
+	if (what)
+		snprintf(err, errlen, "dnsagg: capture%s%s: %s", what, name, strerror(errno));
 	capture_close(c);
 	return NULL;
 }
@@ -282,7 +308,7 @@ void capture_forget_fd(struct capture *c)
 	if (!c)
 		return;
 	if (c->ring)
-		munmap(c->ring, (size_t)c->blocks * RING_BLOCK);
+		(void)syscall(SYS_munmap, c->ring, (long)((size_t)c->blocks * RING_BLOCK));
 	c->ring = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
@@ -355,7 +381,7 @@ void capture_clear_error(struct capture *c)
 	int error = 0;
 	socklen_t len = sizeof error;
 	if (c->fd >= 0)
-		(void)getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+		(void)get_option(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
 }
 
 int capture_wait_block(struct capture *c)
@@ -386,7 +412,7 @@ void capture_housekeeping(struct capture *c, struct agg *agg)
 		if (now_index && now_index != c->ifindex && bind_to(c->fd, now_index) == 0)
 			c->ifindex = now_index;
 	}
-	if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+	if (get_option(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
 		return;
 	agg_lock(agg);
 	agg->stats.packets_dropped += st.tp_drops;
