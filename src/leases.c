@@ -38,22 +38,23 @@ void leases_free(struct leases *l)
 	free(l);
 }
 
+/* The slot of the index that holds ip, else the empty one where it would
+ * go (the index is never full). */
 static uint32_t slot_of(const struct leases *l, const char *ip, size_t len)
 {
-	return (uint32_t)hash_bytes(&l->key, ip, len) & (l->nindex - 1);
+	uint32_t s = (uint32_t)hash_bytes(&l->key, ip, len) & (l->nindex - 1);
+	for (uint32_t i; (i = l->index[s]) != LEASES_NIL; s = (s + 1) & (l->nindex - 1))
+		if (strlen(l->lease[i].ip) == len && memcmp(l->lease[i].ip, ip, len) == 0)
+			break;
+	return s;
 }
 
 const struct lease *leases_find(const struct leases *l, const char *ip, size_t len)
 {
 	if (!l || !l->nindex)
 		return NULL;
-	for (uint32_t s = slot_of(l, ip, len);; s = (s + 1) & (l->nindex - 1)) {
-		uint32_t i = l->index[s];
-		if (i == LEASES_NIL)
-			return NULL;
-		if (strlen(l->lease[i].ip) == len && memcmp(l->lease[i].ip, ip, len) == 0)
-			return &l->lease[i];
-	}
+	uint32_t i = l->index[slot_of(l, ip, len)];
+	return i == LEASES_NIL ? NULL : &l->lease[i];
 }
 
 /* Keeps the index at most half full; 0 when there is room for one more. */
@@ -75,12 +76,8 @@ static int make_room(struct leases *l)
 	free(l->index);
 	l->index = index;
 	l->nindex = n;
-	for (uint32_t i = 0; i < l->count; i++) {
-		uint32_t s = slot_of(l, l->lease[i].ip, strlen(l->lease[i].ip));
-		while (index[s] != LEASES_NIL)
-			s = (s + 1) & (n - 1);
-		index[s] = i;
-	}
+	for (uint32_t i = 0; i < l->count; i++) /* each address once: each finds an empty slot */
+		index[slot_of(l, l->lease[i].ip, strlen(l->lease[i].ip))] = i;
 	return 0;
 }
 
@@ -89,11 +86,8 @@ static void add(struct leases *l, const struct lease *lease)
 	size_t len = strlen(lease->ip);
 	if (leases_find(l, lease->ip, len) || make_room(l) != 0)
 		return; /* the first file that names an address wins */
-	uint32_t s = slot_of(l, lease->ip, len);
-	while (l->index[s] != LEASES_NIL)
-		s = (s + 1) & (l->nindex - 1);
 	l->lease[l->count] = *lease;
-	l->index[s] = l->count++;
+	l->index[slot_of(l, lease->ip, len)] = l->count++;
 }
 
 struct field {
@@ -184,16 +178,14 @@ static int parse_hostname(struct field f, char *out)
 	return 0;
 }
 
-/* The Ethernet address inside a DUID-LLT (type 1) or DUID-LL (type 3). */
+/* The Ethernet address inside a DUID-LLT (type 1: its time, 4 bytes, before
+ * the address) or a DUID-LL (type 3): the DUID's last 17 characters. */
 static void mac_from_duid(struct field duid, char *mac)
 {
-	static const char llt[] = "00:01:00:01:", ll[] = "00:03:00:01:";
-	const char *p = NULL;
-	if (duid.len == 12 + 12 + 17 && memcmp(duid.p, llt, 12) == 0)
-		p = duid.p + 24;
-	else if (duid.len == 12 + 17 && memcmp(duid.p, ll, 12) == 0)
-		p = duid.p + 12;
-	if (p && is_hex_bytes(p, 17, 6))
+	if (duid.len != 12 + 12 + 17 && duid.len != 12 + 17)
+		return;
+	const char *p = duid.p + duid.len - 17;
+	if (memcmp(duid.p, duid.len == 12 + 17 ? "00:03:00:01:" : "00:01:00:01:", 12) == 0 && is_hex_bytes(p, 17, 6))
 		copy_lower(mac, p, 17);
 }
 
