@@ -34,32 +34,24 @@ void buf_str(struct buf *b, const char *s)
 
 /* Without a 64-bit division: on 32-bit MIPS that would link libgcc's
  * __udivdi3 and __umoddi3 (2 KiB of the module) for numbers that rarely
- * pass 2^32.  Those are written digit by digit, by subtracting powers of
- * ten; the rest with 32-bit divisions. */
+ * pass 2^32.  Those lose four digits at a time, by a long division by
+ * 10,000 in 16-bit steps (a remainder below 10,000 and 16 bits fit a
+ * 32-bit division); the rest, and those, with 32-bit divisions. */
 char *u64_text(uint64_t v, char out[21])
 {
-	char tmp[21];
+	char tmp[20]; /* the digits, the last first */
 	size_t n = 0;
-	if (v > UINT32_MAX) {
-		static const uint64_t powers[] = {
-			10000000000000000000u, 1000000000000000000u, 100000000000000000u, 10000000000000000u,
-			1000000000000000u, 100000000000000u, 10000000000000u, 1000000000000u, 100000000000u,
-			10000000000u, 1000000000u, 100000000u, 10000000u, 1000000u, 100000u, 10000u, 1000u,
-			100u, 10u, 1u,
-		};
-		int started = 0;
-		for (size_t i = 0; i < sizeof powers / sizeof powers[0]; i++) {
-			unsigned digit = 0;
-			while (v >= powers[i]) {
-				v -= powers[i];
-				digit++;
-			}
-			started |= digit != 0;
-			if (started)
-				out[n++] = (char)('0' + digit);
+	while (v > UINT32_MAX) {
+		uint64_t q = 0;
+		uint32_t r = 0;
+		for (int shift = 48; shift >= 0; shift -= 16) {
+			uint32_t x = r << 16 | (uint32_t)(v >> shift & 0xffff);
+			q = q << 16 | x / 10000u;
+			r = x % 10000u;
 		}
-		out[n] = '\0';
-		return out;
+		for (int i = 0; i < 4; i++, r /= 10u)
+			tmp[n++] = (char)('0' + r % 10u);
+		v = q;
 	}
 	uint32_t w = (uint32_t)v;
 	do {
