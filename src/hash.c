@@ -49,15 +49,17 @@ void hash_key_random(struct hash_key *key)
 	key->k1 = (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
 }
 
+/* The SipHash of the 64-bit counts 0, 1, 2, ... into b[0], a[0][0..], b[1],
+ * a[1][0..] in turn. */
 void hash_ms_key_derive(struct hash_ms_key *ms, const struct hash_key *key)
 {
-	uint64_t i = 0;
-	for (int k = 0; k < 2; k++) {
-		ms->b[k] = hash_bytes(key, &i, sizeof i);
-		for (int j = 0; j < HASH_MS_WORDS; j++) {
-			i++;
-			ms->a[k][j] = hash_bytes(key, &i, sizeof i);
-		}
-		i++;
+	for (uint32_t n = 0; n < 2 * (HASH_MS_WORDS + 1); n++) {
+		uint64_t i = n;
+		uint32_t k = n / (HASH_MS_WORDS + 1), j = n % (HASH_MS_WORDS + 1);
+		uint64_t h = hash_bytes(key, &i, sizeof i);
+		if (j == 0)
+			ms->b[k] = h;
+		else
+			ms->a[k][j - 1] = h;
 	}
 }
