@@ -149,14 +149,14 @@ static void copy_lower(char *dst, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-static int parse_ip(struct field f, char *out)
+static int parse_ip(struct field f, int v6, char *out)
 {
 	unsigned char bin[16];
 	if (f.len == 0 || f.len > LEASE_IP_MAX)
 		return -1;
 	memcpy(out, f.p, f.len);
 	out[f.len] = '\0';
-	return inet_pton(memchr(out, ':', f.len) ? AF_INET6 : AF_INET, out, bin) == 1 ? 0 : -1;
+	return inet_pton(v6 ? AF_INET6 : AF_INET, out, bin) == 1 ? 0 : -1;
 }
 
 static int parse_hostname(struct field f, char *out)
@@ -193,10 +193,13 @@ static int parse_line(const char *p, const char *end, struct lease *lease)
 {
 	struct field f[5];
 	memset(lease, 0, sizeof *lease);
-	if (split(p, end, f, 5) != 5 || parse_expiry(f[0], &lease->expiry) != 0 ||
-	    parse_ip(f[2], lease->ip) != 0 || parse_hostname(f[3], lease->hostname) != 0)
+	if (split(p, end, f, 5) != 5)
 		return -1;
-	if (memchr(f[2].p, ':', f[2].len)) { /* IPv6 */
+	int v6 = memchr(f[2].p, ':', f[2].len) != NULL;
+	if (parse_expiry(f[0], &lease->expiry) != 0 || parse_ip(f[2], v6, lease->ip) != 0 ||
+	    parse_hostname(f[3], lease->hostname) != 0)
+		return -1;
+	if (v6) {
 		for (size_t i = 0; i < f[1].len; i++) /* the IAID, decimal */
 			if (f[1].p[i] < '0' || f[1].p[i] > '9')
 				return -1;
