@@ -264,14 +264,15 @@ struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_
 	c->fd = -1;
 	c->port = port;
 	if (ifname && *ifname) {
-		if (strlen(ifname) >= sizeof c->ifname || (ifindex = if_nametoindex(ifname)) == 0) {
+		size_t len = strlen(ifname);
+		if (len >= sizeof c->ifname || (ifindex = if_nametoindex(ifname)) == 0) {
 			if (!errno)
 				errno = ENODEV;
 			what = ": no interface ";
 			name = ifname;
 			goto fail;
 		}
-		memcpy(c->ifname, ifname, strlen(ifname) + 1);
+		memcpy(c->ifname, ifname, len + 1);
 		c->ifindex = ifindex;
 	}
 	/* Protocol 0: nothing is queued until the filter is on and bind() names
