@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LEASES_NIL UINT32_MAX
-
 struct leases *leases_new(uint32_t max, const struct hash_key *key)
 {
 	struct leases *l = calloc(1, sizeof *l);
@@ -43,8 +41,8 @@ void leases_free(struct leases *l)
 static uint32_t slot_of(const struct leases *l, const char *ip, size_t len)
 {
 	uint32_t s = (uint32_t)hash_bytes(&l->key, ip, len) & (l->nindex - 1);
-	for (uint32_t i; (i = l->index[s]) != LEASES_NIL; s = (s + 1) & (l->nindex - 1))
-		if (strlen(l->lease[i].ip) == len && memcmp(l->lease[i].ip, ip, len) == 0)
+	for (uint32_t i; (i = l->index[s]) != 0; s = (s + 1) & (l->nindex - 1))
+		if (strlen(l->lease[i - 1].ip) == len && memcmp(l->lease[i - 1].ip, ip, len) == 0)
 			break;
 	return s;
 }
@@ -54,7 +52,7 @@ const struct lease *leases_find(const struct leases *l, const char *ip, size_t l
 	if (!l || !l->nindex)
 		return NULL;
 	uint32_t i = l->index[slot_of(l, ip, len)];
-	return i == LEASES_NIL ? NULL : &l->lease[i];
+	return i ? &l->lease[i - 1] : NULL;
 }
 
 /* Keeps the index at most half full; 0 when there is room for one more. */
@@ -69,15 +67,14 @@ static int make_room(struct leases *l)
 	if (!lease)
 		return -1;
 	l->lease = lease;
-	uint32_t *index = malloc((size_t)n * sizeof *index);
+	uint32_t *index = calloc(n, sizeof *index);
 	if (!index)
 		return -1;
-	memset(index, 0xff, (size_t)n * sizeof *index);
 	free(l->index);
 	l->index = index;
 	l->nindex = n;
 	for (uint32_t i = 0; i < l->count; i++) /* each address once: each finds an empty slot */
-		index[slot_of(l, l->lease[i].ip, strlen(l->lease[i].ip))] = i;
+		index[slot_of(l, l->lease[i].ip, strlen(l->lease[i].ip))] = i + 1;
 	return 0;
 }
 
@@ -87,7 +84,7 @@ static void add(struct leases *l, const struct lease *lease)
 	if (leases_find(l, lease->ip, len) || make_room(l) != 0)
 		return; /* the first file that names an address wins */
 	l->lease[l->count] = *lease;
-	l->index[slot_of(l, lease->ip, len)] = l->count++;
+	l->index[slot_of(l, lease->ip, len)] = ++l->count; /* its number + 1 */
 }
 
 struct field {

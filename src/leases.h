@@ -30,7 +30,7 @@ struct lease {
 struct leases {
 	struct lease *lease;
 	uint32_t count, max;
-	uint32_t *index;   /* open addressing, LEASES_NIL when empty */
+	uint32_t *index;   /* open addressing: a lease's number + 1, 0 when empty */
 	uint32_t nindex;   /* a power of two */
 	uint32_t bad_lines; /* lines that were neither leases nor the duid line */
 	uint32_t refs;     /* holders of an immutable map (kept by its owner) */
