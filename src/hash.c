@@ -30,19 +30,15 @@ void hash_key_derive(struct hash_key *key, const void *secret, size_t len)
 
 void hash_key_random(struct hash_key *key)
 {
-	unsigned char buf[16];
 	ssize_t got = -1;
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
-		got = read(fd, buf, sizeof buf);
+	if (fd >= 0) { /* random bytes: the key's, in whatever byte order */
+		got = read(fd, key, sizeof *key);
 		close(fd);
 	}
-	if (got == (ssize_t)sizeof buf) {
-		key->k0 = hash_load_le64(buf);
-		key->k1 = hash_load_le64(buf + 8);
+	if (got == (ssize_t)sizeof *key)
 		return;
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	key->k0 = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)key;
