@@ -170,6 +170,15 @@ static const char *nth_name(const char *names, size_t i)
 	return names;
 }
 
+/* Which of the n names one after the other in names s is (0 for the first), or -1. */
+static int name_index(const char *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++, names += strlen(names) + 1)
+		if (strcmp(s, names) == 0)
+			return i;
+	return -1;
+}
+
 /* Every key of the table at index t is one of names 1 to n - 1 whose
  * parent is `parent` in specs[] (specs NULL: every name's parent is 0).
  * Else raises "<what> '<key>'", the key after its table's name and a dot
@@ -390,14 +399,12 @@ static void check_options(lua_State *L, struct handle *h, struct options *o)
 
 	if (o->fold)
 		handle_names(L, h)->fold = (int)o->fold;
-	const char *mode = o->clients;
-	for (int i = AGG_CLIENTS_KEEP; mode && i <= AGG_CLIENTS_HASH; i++)
-		if (strcmp(mode, nth_name("keep\0drop\0hash", (size_t)i)) == 0) {
-			o->cfg.clients = (enum agg_clients)i;
-			mode = NULL;
-		}
-	if (mode)
-		bad_option(L, O_CLIENTS, "must be \"keep\", \"drop\" or \"hash\"");
+	if (o->clients) { /* in the order of enum agg_clients */
+		int mode = name_index("keep\0drop\0hash", AGG_CLIENTS_HASH + 1, o->clients);
+		if (mode < 0)
+			bad_option(L, O_CLIENTS, "must be \"keep\", \"drop\" or \"hash\"");
+		o->cfg.clients = (enum agg_clients)mode;
+	}
 	const char *key = o->client_key;
 	if (key && o->cfg.clients != AGG_CLIENTS_HASH)
 		bad_option(L, O_CLIENT_KEY, "needs clients = \"hash\"");
@@ -897,11 +904,9 @@ static int l_top(lua_State *L)
 				text[i] = lua_tostring(L, -1);
 			}
 			lua_pop(L, 1);
-			if (i == TOP_BY && text[i]) {
-				int by = BY_DOMAIN;
-				while (by <= BY_ENTRY && strcmp(text[i], nth_name("domain\0client\0entry", (size_t)by)) != 0)
-					by++;
-				if (by > BY_ENTRY)
+			if (i == TOP_BY && text[i]) { /* in the order of enum group_by */
+				int by = name_index("domain\0client\0entry", BY_ENTRY + 1, text[i]);
+				if (by < 0)
 					return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
 				q.by = (enum group_by)by;
 			}
