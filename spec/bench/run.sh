@@ -136,6 +136,18 @@ row "size of the MIPS module (musl)" "$(wc -c <build/mips_24kc/dnsagg.so)" bytes
 row "size of the MIPS module (glibc)" "$(wc -c <build/mips/dnsagg.so)" bytes \
 	"make cross-glibc: mips-linux-gnu-gcc -Os -mips16, hard float, LTO, stripped, big-endian"
 
+# 7b. what each feature costs in that module: built again without it
+# (spec/bench/feature_size.sh cuts it off at its entry; LTO drops the rest)
+features=$(sh spec/bench/feature_size.sh)
+for f in grammar:"the log grammar (logline.c, logtime.c, what only parsed lines reach)" packets:"the packet decoding (dnspkt.c, pktquery.c, DNSTT matching)" \
+	dnstt:"DNSTT and GeoIP (sessions, options, families)" top:"agg:top"; do
+	row "MIPS module bytes of ${f#*:}" "$(echo "$features" | sed -n "s/^without ${f%%:*}: .*, \([0-9]*\) fewer$/\1/p")" bytes \
+		"spec/bench/feature_size.sh: make cross's build/mips_24kc/dnsagg.so minus the same built without it"
+done
+row "MIPS module without the log grammar, DNSTT and agg:top" \
+	"$(echo "$features" | sed -n 's/^without grammar, dnstt and top: \([0-9]*\) bytes$/\1/p')" bytes \
+	"spec/bench/feature_size.sh: the three cut together (48 KiB is 49,152)"
+
 {
 	echo "# dnsagg benchmark results"
 	echo
