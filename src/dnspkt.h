@@ -39,10 +39,6 @@ enum dnspkt_status {
 
 /* What dnspkt_frame() found: the payload points into the caller's frame. */
 struct dnspkt_frame {
-	uint8_t family;       /* 4 or 6 */
-	uint8_t is_response;  /* 0: a query (UDP to the DNS port); 1: a response (from it).  When
-	                         both ports are the DNS port, the payload's QR bit decides. */
-	uint16_t src_port, dst_port;
 	uint8_t resolver[16]; /* the far end of the DNS port: the source of a query, the destination
 	                         of a response.  IPv4: the 4 bytes first, then 12 zero bytes. */
 	uint8_t server[16];   /* the near end, the DNS port's: the destination of a query, the
@@ -50,6 +46,10 @@ struct dnspkt_frame {
 	const uint8_t *payload; /* the UDP payload (the DNS message), payload_len bytes, as long as
 	                           the UDP length says (Ethernet padding left out) */
 	size_t payload_len;
+	uint8_t family;       /* 4 or 6 */
+	uint8_t is_response;  /* 0: a query (UDP to the DNS port); 1: a response (from it).  When
+	                         both ports are the DNS port, the payload's QR bit decides. */
+	uint16_t src_port, dst_port;
 };
 
 /*
