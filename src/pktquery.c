@@ -184,17 +184,16 @@ size_t pktquery_client_text(const struct dnspkt_frame *fr, char out[PKTQUERY_CLI
  * nor a lookup by it. */
 static struct str *stored_client(struct agg *agg, const struct dnspkt_frame *fr)
 {
-	uint64_t a, b, m0, m1;
+	uint64_t a, b;
 	memcpy(&a, fr->resolver, 8);
 	memcpy(&b, fr->resolver + 8, 8);
-	/* the high half of the product mixes in every byte: no key needed, a
-	 * collision only costs a miss */
-	uint64_t mix = (a ^ (b * 0xff51afd7ed558ccdu)) * 0x9e3779b97f4a7c15u;
-	struct agg_client_memo *m = &agg->client_memo[(mix >> 40) & (AGG_CLIENT_MEMOS - 1)];
-	memcpy(&m0, m->addr, 8);
-	memcpy(&m1, m->addr + 8, 8);
+	/* the address folded to 32 bits, whose product's high bits mix in
+	 * every bit of it: no key needed, a collision only costs a miss */
+	uint64_t x = a ^ b;
+	uint32_t mix = ((uint32_t)x ^ (uint32_t)(x >> 32)) * 0x9e3779b1u;
+	struct agg_client_memo *m = &agg->client_memo[(mix >> 26) & (AGG_CLIENT_MEMOS - 1)];
 	struct str *s;
-	if (m->family == fr->family && m0 == a && m1 == b && (s = strpool_recall(&agg->pool, &m->who)))
+	if (m->family == fr->family && memcmp(m->addr, fr->resolver, 16) == 0 && (s = strpool_recall(&agg->pool, &m->who)))
 		return s;
 	char text[PKTQUERY_CLIENT_MAX];
 	struct logline_span client = { text, address_text(fr->family, fr->resolver, text) };
