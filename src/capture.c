@@ -334,31 +334,31 @@ int capture_buffer_bytes(const struct capture *c)
 
 /* Counts the frames of one block the kernel handed over, the lock taken
  * per CAPTURE_FRAMES_PER_LOCK frames (a scrape never waits for a whole
- * block).  The kernel wrote the offsets; each is still checked against
- * the block's end. */
+ * block).  The heads are read in place: the block is the thread's until
+ * it hands it back, and the kernel aligns each frame (to 16 bytes).  The
+ * kernel wrote the offsets; each is still checked against the block's end,
+ * and to be aligned for the reads. */
 static void account_block(struct capture *c, struct agg *agg, const uint8_t *block)
 {
-	struct ring_block head;
-	memcpy(&head, block, sizeof head);
-	size_t at = head.offset_to_first_pkt;
+	const struct ring_block *head = (const void *)block;
+	size_t at = head->offset_to_first_pkt;
 	agg_lock(agg);
-	for (uint32_t i = 0; i < head.num_pkts; i++) {
-		struct ring_frame f;
-		struct sockaddr_ll from;
-		if (at > RING_BLOCK - RING_FRAME_HEAD - sizeof from)
+	for (uint32_t i = 0; i < head->num_pkts; i++) {
+		if (at > RING_BLOCK - RING_FRAME_HEAD - sizeof(struct sockaddr_ll) || at % 4)
 			break;
-		memcpy(&f, block + at, sizeof f);
-		memcpy(&from, block + at + RING_FRAME_HEAD, sizeof from);
-		if (f.mac > RING_BLOCK - at || f.snaplen > RING_BLOCK - at - f.mac)
+		const struct ring_frame *f = (const void *)(block + at);
+		const struct sockaddr_ll *from = (const void *)(block + at + RING_FRAME_HEAD);
+		if (f->mac > RING_BLOCK - at || f->snaplen > RING_BLOCK - at - f->mac)
 			break;
 		if (i && i % CAPTURE_FRAMES_PER_LOCK == 0) { /* let a scrape or a fork in */
 			agg_unlock(agg);
 			agg_lock(agg);
 		}
-		capture_account(agg, block + at + f.mac, f.snaplen, c->port, from.sll_pkttype == PACKET_OUTGOING, f.sec);
-		if (f.next_offset == 0)
+		capture_account(agg, block + at + f->mac, f->snaplen, c->port, from->sll_pkttype == PACKET_OUTGOING,
+		                f->sec);
+		if (f->next_offset == 0)
 			break;
-		at += f.next_offset;
+		at += f->next_offset;
 	}
 	agg_unlock(agg);
 }
