@@ -321,8 +321,13 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 
 const char *dnspkt_status_name(int status)
 {
-	static const char names[DNSPKT_STATUS_COUNT][13] = {
-		"ok", "not_ip", "not_udp", "not_dns_port", "fragment", "truncated", "malformed"
-	};
-	return (unsigned)status < DNSPKT_STATUS_COUNT ? names[status] : "unknown";
+	/* one after another, each ended by a NUL: no padding, no pointers */
+	static const char names[] = "ok\0not_ip\0not_udp\0not_dns_port\0fragment\0truncated\0malformed";
+	const char *name = names;
+	if ((unsigned)status >= DNSPKT_STATUS_COUNT)
+		return "unknown";
+	for (; status; status--)
+		while (*name++)
+			;
+	return name;
 }
