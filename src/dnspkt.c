@@ -213,10 +213,11 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
  * The text is copied a run at a time: the labels between the start (or a
  * pointer's target) and the root (or the next pointer) lie together on the
  * wire, their length octets where the text has its dots.  So a run is one
- * copy (copy_bytes()) from its first label's first octet to its end, and
- * then each label's length octet in the text becomes its dot.  Within a
- * run, a wire offset plus `shift` is the text offset (unsigned arithmetic,
- * modulo: shift may be "negative"). */
+ * memcpy() from its first label's first octet to its end (one call on the
+ * router, where each unaligned word that hot.h's copy_bytes() copies is two
+ * calls), and then each label's length octet in the text becomes its dot.
+ * Within a run, a wire offset plus `shift` is the text offset (unsigned
+ * arithmetic, modulo: shift may be "negative"). */
 HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)
 {
 	size_t pos = *off, run = pos, resume = 0, from = pos, shift = (size_t)0 - (pos + 1);
@@ -242,7 +243,7 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 			if (jumps++ == 0)
 				resume = pos + 2;
 			if (copy && pos > from) { /* the run so far, then a dot before the next */
-				copy_bytes(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
+				memcpy(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
 				text = (unsigned)(pos + shift);
 			}
 			pos = run = from = target;
@@ -264,7 +265,7 @@ HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_nam
 	}
 	if (copy) {
 		if (pos > from) {
-			copy_bytes(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
+			memcpy(name->text + (from + 1 + shift), msg + from + 1, pos - from - 1);
 			text = (unsigned)(pos + shift);
 		}
 		for (unsigned i = 1; i < n; i++)

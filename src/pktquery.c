@@ -237,8 +237,9 @@ static uint16_t be16(const uint8_t *p)
 
 /* The result a response gives, from its RCODE and first answer; *blocked
  * when that answer is the null address a blocking rule gives (0.0.0.0 or
- * ::).  A response whose answer cannot be read is an error. */
-enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
+ * ::).  A response whose answer cannot be read is an error.  HOT (hot.h):
+ * inline in count_response(), pktquery_result() is its out-of-line copy. */
+HOT enum logline_result result_of(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
 {
 	size_t off = q->end;
 	*blocked = 0;
@@ -273,6 +274,11 @@ enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct
 	return RESULT_RECORD;
 }
 
+enum logline_result pktquery_result(const uint8_t *msg, size_t len, const struct dnspkt_question *q, int *blocked)
+{
+	return result_of(msg, len, q, blocked);
+}
+
 /* What a response's question must match of its query's beside the
  * exchange key: the name as sent (its octets, not the text dnsmasq would
  * log, so no second pass over them for a response).  hash_fast(), which
@@ -300,7 +306,7 @@ static void count_response(struct agg *agg, const struct dnspkt_frame *fr, const
 	struct pending_slot *open = pending_find(&agg->pending, key, name_check(&q->name));
 	if (!open)
 		return; /* no query of that client in flight: nothing to class */
-	enum logline_result result = pktquery_result(fr->payload, fr->payload_len, q, &blocked);
+	enum logline_result result = result_of(fr->payload, fr->payload_len, q, &blocked);
 	int forwarded = forwards_answered(&agg->forwards, question_of(agg, q), key);
 	pending_close(open, blocked ? SOURCE_BLOCKED : forwarded ? SOURCE_UPSTREAM : SOURCE_RESOLVER, result,
 	              agg->replies);
