@@ -104,6 +104,15 @@ HOT int expect_mem(struct cur *c, const char *s, size_t n)
 }
 #define expect_literal(c, lit) expect_mem((c), (lit), sizeof(lit) - 1)
 
+/* The byte ch at the cursor: past it. */
+HOT int expect_char(struct cur *c, char ch)
+{
+	if (c->p == c->end || *c->p != ch)
+		return 0;
+	c->p++;
+	return 1;
+}
+
 /* The span is the non-empty literal s: its first byte is looked at before
  * the call that compares the rest (answers often have a literal's length). */
 HOT int span_is_mem(const char *p, size_t n, const char *s, size_t sn)
@@ -478,14 +487,14 @@ static int take_stamp(struct cur *c)
 static int take_syslog_stamp(struct cur *c)
 {
 	c->p += 4;
-	if (left(c) < 3 || !in_table3(MONTHS, c->p) || !take_stamp(c) || !expect_literal(c, " "))
+	if (left(c) < 3 || !in_table3(MONTHS, c->p) || !take_stamp(c) || !expect_char(c, ' '))
 		return 0;
-	if (skip_class(c, C_DIGIT) != 4 || !expect_literal(c, " "))
+	if (skip_class(c, C_DIGIT) != 4 || !expect_char(c, ' '))
 		return 0; /* the year */
 	if (at_end(c) || !is_lower((unsigned char)*c->p))
 		return 0; /* facility.level: [a-z][a-z0-9]*\.[a-z]+ */
 	skip_class(c, C_LOWER | C_DIGIT);
-	return expect_literal(c, ".") && skip_class(c, C_LOWER) > 0;
+	return expect_char(c, '.') && skip_class(c, C_LOWER) > 0;
 }
 
 enum prefix { PREFIX_NONE, PREFIX_DNSMASQ, PREFIX_OTHER_DNSMASQ, PREFIX_BAD };
@@ -498,12 +507,12 @@ static enum prefix take_tag(struct cur *c)
 
 	if (!expect_literal(c, "dnsmasq"))
 		return PREFIX_BAD;
-	if (expect_literal(c, "-")) {
+	if (expect_char(c, '-')) {
 		if (!skip_class(c, C_LOWER))
 			return PREFIX_BAD;
 		other = 1;
 	}
-	if (expect_literal(c, "[") && !(take_uint32(c, &pid) && expect_literal(c, "]")))
+	if (expect_char(c, '[') && !(take_uint32(c, &pid) && expect_char(c, ']')))
 		return PREFIX_BAD;
 	if (!expect_literal(c, ": "))
 		return PREFIX_BAD;
@@ -514,12 +523,12 @@ static enum prefix take_prefix(struct cur *c)
 {
 	if (left(c) >= 4 && c->p[3] == ' ') {
 		if (in_table3(WEEKDAYS, c->p)) {
-			if (!take_syslog_stamp(c) || !expect_literal(c, " "))
+			if (!take_syslog_stamp(c) || !expect_char(c, ' '))
 				return PREFIX_BAD;
 			return take_tag(c);
 		}
 		if (in_table3(MONTHS, c->p)) {
-			if (!take_stamp(c) || !expect_literal(c, " "))
+			if (!take_stamp(c) || !expect_char(c, ' '))
 				return PREFIX_BAD;
 			return take_tag(c);
 		}
@@ -539,10 +548,10 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 	if (!expect_literal(&v, "query") && !expect_literal(&v, "auth"))
 		return LOGLINE_UNPARSED;
 	out->qtype.ptr = v.p;
-	if (expect_literal(&v, "[")) {
+	if (expect_char(&v, '[')) {
 		out->qtype.ptr = v.p;
 		out->qtype.len = skip_class(&v, C_TYPE);
-		if (out->qtype.len == 0 || out->qtype.len > TYPE_MAX || !expect_literal(&v, "]"))
+		if (out->qtype.len == 0 || out->qtype.len > TYPE_MAX || !expect_char(&v, ']'))
 			return LOGLINE_UNPARSED;
 	} else { /* dnsmasq prints a question of type 0 as plain "query" */
 		out->qtype.ptr = "type=0";
@@ -550,7 +559,7 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 	}
 	if (!at_end(&v))
 		return LOGLINE_UNPARSED;
-	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " from "))
+	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " from "))
 		return LOGLINE_UNPARSED;
 	if (out->client.len && same_span(c->p, left(c), out->client.ptr, out->client.len))
 		return LOGLINE_QUERY; /* the same client as the extra form's, already checked */
@@ -562,10 +571,10 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, st
 /* forwarded NAME to SERVER[#PORT] */
 static enum logline_kind parse_forwarded(struct cur *c, struct logline *out)
 {
-	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " to ") ||
+	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " to ") ||
 	    !take_addr(c, &out->server, 0))
 		return LOGLINE_UNPARSED;
-	if (expect_literal(c, "#")) {
+	if (expect_char(c, '#')) {
 		if (!take_port(c))
 			return LOGLINE_UNPARSED;
 		out->server.len = (size_t)(c->p - out->server.ptr);
@@ -629,7 +638,7 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, e
 
 	out->source = source;
 
-	if (!expect_literal(c, " ") || !take_name(c, &out->name) || !expect_literal(c, " is "))
+	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " is "))
 		return LOGLINE_UNPARSED;
 	a = c->p;
 	/* the grammar checked the bytes up to here, but a hosts file's path */
@@ -697,8 +706,8 @@ static int is_star_line(const struct cur *c)
 {
 	struct cur r = *c;
 	struct logline_span client;
-	if (!expect_literal(&r, " ") || !take_addr(&r, &client, 1) || !expect_literal(&r, "/") || !take_port(&r) ||
-	    !expect_literal(&r, " "))
+	if (!expect_char(&r, ' ') || !take_addr(&r, &client, 1) || !expect_char(&r, '/') || !take_port(&r) ||
+	    !expect_char(&r, ' '))
 		return 0;
 	return starts_with(r.p, left(&r), "dnssec") || starts_with(r.p, left(&r), "reply ");
 }
@@ -732,7 +741,7 @@ static int take_extra(struct cur *c, struct logline *out)
 		c->p += memo->extra_len;
 		return 1;
 	}
-	if (!take_uint32(c, &out->serial) || !expect_literal(c, " "))
+	if (!take_uint32(c, &out->serial) || !expect_char(c, ' '))
 		return -1;
 	out->has_serial = 1;
 	s = c->p;
@@ -764,7 +773,7 @@ static int take_extra(struct cur *c, struct logline *out)
 		}
 	}
 port:
-	if (!expect_literal(c, "/") || !take_port(c) || !expect_literal(c, " "))
+	if (!expect_char(c, '/') || !take_port(c) || !expect_char(c, ' '))
 		return -1;
 	if (memo && (size_t)(c->p - start) <= sizeof memo->extra) {
 		memo->extra_len = (unsigned char)(c->p - start);
