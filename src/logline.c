@@ -129,6 +129,21 @@ HOT int same_span(const char *p, size_t n, const char *s, size_t sn)
 }
 
 
+/* Which entry of table the span is (1 for the first), or 0; with prefix
+ * set, which one it starts with.  The table's entries are each a length
+ * byte, then that many bytes; a 0 ends it. */
+HOT unsigned keyword_of(const char *p, size_t n, const char *table, int prefix)
+{
+	for (unsigned i = 1; *table; table += 1 + (unsigned char)*table, i++) {
+		size_t k = (unsigned char)*table;
+		if ((k == n || (prefix && k < n)) && same_bytes(p, table + 1, k))
+			return i;
+	}
+	return 0;
+}
+#define keyword(p, n, table) keyword_of((p), (n), (table), 0)
+#define starts_keyword(p, n, table) keyword_of((p), (n), (table), 1)
+
 /* Where in memory the first byte of a word that a nonzero exact mask flags is. */
 HOT unsigned first_flagged(word_t mask)
 {
@@ -540,6 +555,15 @@ static enum prefix take_prefix(struct cur *c)
 
 /* ---- verbs ---- */
 
+/* The verbs but "query[TYPE]" and "auth[TYPE]" (keyword()), and their numbers. */
+static const char VERBS[] = "\011forwarded" "\005reply" "\006cached" "\014cached-stale" "\006config" "\004DHCP"
+                            "\004auth" "\001*" "\005ipset" "\006nftset" "\012validation";
+enum verb {
+	VERB_OTHER, VERB_FORWARDED,
+	VERB_REPLY, VERB_CACHED, VERB_CACHED_STALE, VERB_CONFIG, VERB_DHCP, VERB_AUTH, /* of answers */
+	VERB_STAR, VERB_IPSET, VERB_NFTSET, VERB_VALIDATION
+};
+
 /* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]. */
 static enum logline_kind parse_query(struct cur *c, struct logline_span verb, struct logline *out)
 {
@@ -599,13 +623,14 @@ static const char *answer_end(const char *p, const char *end)
 	return end;
 }
 
-/* DNSSEC bookkeeping printed as an answer: not one query's outcome. */
-static int is_dnssec_answer(const char *a, size_t n)
-{
-	return starts_with(a, n, "DNSKEY keytag ") || starts_with(a, n, "DS keytag ") ||
-	       span_is(a, n, "no DS") || span_is(a, n, "no DS/cut") ||
-	       span_is(a, n, "BOGUS DS") || span_is(a, n, "BOGUS DNSKEY");
-}
+/* The answers that are words (keyword()): first those of the results
+ * below, then DNSSEC bookkeeping printed as an answer, not one query's
+ * outcome (as are "DNSKEY keytag ..." and "DS keytag ..."). */
+static const char ANSWERS[] = "\010NXDOMAIN" "\006NODATA" "\013NODATA-IPv4" "\013NODATA-IPv6" "\010SERVFAIL"
+                              "\007REFUSED" "\017not implemented" "\007<CNAME>"
+                              "\005no DS" "\011no DS/cut" "\010BOGUS DS" "\014BOGUS DNSKEY";
+static const unsigned char ANSWER_RESULTS[] = { RESULT_NXDOMAIN, RESULT_NODATA, RESULT_NODATA, RESULT_NODATA,
+                                                RESULT_ERROR,    RESULT_ERROR,  RESULT_ERROR,  RESULT_CNAME };
 
 static int is_all_digits(const char *a, size_t n)
 {
@@ -628,15 +653,18 @@ static int is_bracketed_type(const char *a, size_t n)
 	return 1;
 }
 
-/* SOURCE NAME is ANSWER[ (DNSSEC signed)| (EDE: text)] */
-static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, enum logline_source source,
-                                      struct logline *out)
+/* SOURCE NAME is ANSWER[ (DNSSEC signed)| (EDE: text)]; the source as the
+ * verb tells it: "reply" upstream, "cached" and "cached-stale" the cache,
+ * "config", "DHCP", "auth" and a hosts file's path local. */
+static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, enum verb v, struct logline *out)
 {
 	const char *a;
 	size_t n;
-	int is_reply = source == SOURCE_UPSTREAM;
+	unsigned k;
+	int is_reply = v == VERB_REPLY;
 
-	out->source = source;
+	out->source = is_reply ? SOURCE_UPSTREAM
+	              : v == VERB_CACHED || v == VERB_CACHED_STALE ? SOURCE_CACHE : SOURCE_LOCAL;
 
 	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " is "))
 		return LOGLINE_UNPARSED;
@@ -653,49 +681,28 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, e
 		return LOGLINE_DUPLICATE;
 	}
 
-	if (span_is(a, n, "NXDOMAIN"))
-		out->result = RESULT_NXDOMAIN;
-	else if (span_is(a, n, "NODATA") || span_is(a, n, "NODATA-IPv4") || span_is(a, n, "NODATA-IPv6"))
-		out->result = RESULT_NODATA;
-	else if (span_is(a, n, "SERVFAIL") || span_is(a, n, "REFUSED") || span_is(a, n, "not implemented") ||
-	         (span_is(out->name.ptr, out->name.len, "error") && is_all_digits(a, n)))
-		out->result = RESULT_ERROR;
-	else if (span_is(a, n, "<CNAME>"))
-		out->result = RESULT_CNAME;
-	else if (is_bracketed_type(a, n))
-		out->result = RESULT_RECORD;
-	else if (is_addr(a, n)) {
+	/* no word below is an address: the common answer is tried first */
+	if (is_addr(a, n)) {
 		out->result = RESULT_ADDRESS;
-		if (span_is(verb.ptr, verb.len, "config") && (span_is(a, n, "0.0.0.0") || span_is(a, n, "::")))
+		if (v == VERB_CONFIG && (span_is(a, n, "0.0.0.0") || span_is(a, n, "::")))
 			out->source = SOURCE_BLOCKED;
-	} else if (is_dnssec_answer(a, n)) {
+	} else if ((k = keyword(a, n, ANSWERS)) != 0 && k <= sizeof ANSWER_RESULTS) {
+		out->result = ANSWER_RESULTS[k - 1];
+	} else if (k || starts_keyword(a, n, "\016DNSKEY keytag \012DS keytag ")) {
 		out->source = SOURCE_UPSTREAM; /* zero: no outcome to count */
 		out->result = RESULT_ADDRESS;
 		return LOGLINE_OTHER;
-	} else if (is_addr(out->name.ptr, out->name.len) && is_name(a, n))
+	} else if (span_is(out->name.ptr, out->name.len, "error") && is_all_digits(a, n))
+		out->result = RESULT_ERROR;
+	else if (is_bracketed_type(a, n))
+		out->result = RESULT_RECORD;
+	else if (is_addr(out->name.ptr, out->name.len) && is_name(a, n))
 		out->result = RESULT_RECORD; /* reverse: "config 192.168.1.5 is nas.lan" */
 	else if (is_reply)
 		out->result = RESULT_RECORD; /* TXT strings are logged as text, spaces and all */
 	else
 		return LOGLINE_UNPARSED;
 	return LOGLINE_ANSWER;
-}
-
-/* Whether v is the verb of an answer, and then *source the answer's source
- * as the verb tells it: "reply" upstream, "cached" and "cached-stale" the
- * cache, "config", "DHCP", "auth" and a hosts file's path local. */
-static int is_answer_verb(struct logline_span v, enum logline_source *source)
-{
-	if (span_is(v.ptr, v.len, "reply"))
-		*source = SOURCE_UPSTREAM;
-	else if (span_is(v.ptr, v.len, "cached") || span_is(v.ptr, v.len, "cached-stale"))
-		*source = SOURCE_CACHE;
-	else if (span_is(v.ptr, v.len, "config") || span_is(v.ptr, v.len, "DHCP") || span_is(v.ptr, v.len, "auth") ||
-	         v.ptr[0] == '/')
-		*source = SOURCE_LOCAL;
-	else
-		return 0;
-	return 1;
 }
 
 /* After a "*" word: dnsmasq 2.80 and 2.85 write a query's DNSSEC lines
@@ -709,18 +716,18 @@ static int is_star_line(const struct cur *c)
 	if (!expect_char(&r, ' ') || !take_addr(&r, &client, 1) || !expect_char(&r, '/') || !take_port(&r) ||
 	    !expect_char(&r, ' '))
 		return 0;
-	return starts_with(r.p, left(&r), "dnssec") || starts_with(r.p, left(&r), "reply ");
+	return starts_keyword(r.p, left(&r), "\006dnssec\006reply ") != 0;
 }
 
 /* Query-log lines that count nothing: validation, dnssec-*, ipset/nftset
  * add, and the DNSSEC lines of 2.80 and 2.85 ("* CLIENT/PORT ..."). */
-static int is_other_verb(struct logline_span v, const struct cur *c)
+static int is_other_verb(enum verb v, struct logline_span verb, const struct cur *c)
 {
-	if (v.len == 1 && v.ptr[0] == '*')
+	if (v == VERB_STAR)
 		return is_star_line(c);
-	if (span_is(v.ptr, v.len, "ipset") || span_is(v.ptr, v.len, "nftset"))
+	if (v == VERB_IPSET || v == VERB_NFTSET)
 		return starts_with(c->p, left(c), " add ") && left(c) > 5;
-	return (span_is(v.ptr, v.len, "validation") || starts_with(v.ptr, v.len, "dnssec-")) && left(c) > 1;
+	return (v == VERB_VALIDATION || starts_with(verb.ptr, verb.len, "dnssec-")) && left(c) > 1;
 }
 
 /*
@@ -798,8 +805,7 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 		if (extra == 0) { /* only DNSSEC lines carry a bare serial */
 			if (at_end(c))
 				return LOGLINE_UNPARSED;
-			if (prefixed || starts_with(c->p, left(c), "dnssec-") ||
-			    starts_with(c->p, left(c), "validation ") || starts_with(c->p, left(c), "reply "))
+			if (prefixed || starts_keyword(c->p, left(c), "\007dnssec-\013validation \006reply "))
 				return LOGLINE_OTHER;
 			return LOGLINE_UNPARSED;
 		}
@@ -808,12 +814,12 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 		return LOGLINE_UNPARSED;
 	if (starts_with(verb.ptr, verb.len, "query") || starts_with(verb.ptr, verb.len, "auth["))
 		return parse_query(c, verb, out);
-	if (span_is(verb.ptr, verb.len, "forwarded"))
+	enum verb v = keyword(verb.ptr, verb.len, VERBS);
+	if (v == VERB_FORWARDED)
 		return parse_forwarded(c, out);
-	enum logline_source source;
-	if (is_answer_verb(verb, &source))
-		return parse_answer(c, verb, source, out);
-	if (is_other_verb(verb, c) || prefixed)
+	if ((v >= VERB_REPLY && v <= VERB_AUTH) || verb.ptr[0] == '/')
+		return parse_answer(c, verb, v, out);
+	if (is_other_verb(v, verb, c) || prefixed)
 		return LOGLINE_OTHER;
 	return LOGLINE_UNPARSED;
 }
