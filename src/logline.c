@@ -514,14 +514,15 @@ static int take_syslog_stamp(struct cur *c)
 
 enum prefix { PREFIX_NONE, PREFIX_DNSMASQ, PREFIX_OTHER_DNSMASQ, PREFIX_BAD };
 
-/* "dnsmasq[PID]: ", "dnsmasq: ", "dnsmasq-dhcp[PID]: " */
-static enum prefix take_tag(struct cur *c)
+/* "dnsmasq[PID]: ", "dnsmasq: ", "dnsmasq-dhcp[PID]: "; `none` when the
+ * line does not go on with "dnsmasq" (the cursor then unmoved). */
+static enum prefix take_tag(struct cur *c, enum prefix none)
 {
 	int other = 0;
 	uint32_t pid;
 
 	if (!expect_literal(c, "dnsmasq"))
-		return PREFIX_BAD;
+		return none;
 	if (expect_char(c, '-')) {
 		if (!skip_class(c, C_LOWER))
 			return PREFIX_BAD;
@@ -536,21 +537,18 @@ static enum prefix take_tag(struct cur *c)
 
 static enum prefix take_prefix(struct cur *c)
 {
+	int stamped = -1; /* whether the stamp was one, if there was one */
 	if (left(c) >= 4 && c->p[3] == ' ') {
-		if (in_table3(WEEKDAYS, c->p)) {
-			if (!take_syslog_stamp(c) || !expect_char(c, ' '))
-				return PREFIX_BAD;
-			return take_tag(c);
-		}
-		if (in_table3(MONTHS, c->p)) {
-			if (!take_stamp(c) || !expect_char(c, ' '))
-				return PREFIX_BAD;
-			return take_tag(c);
-		}
+		if (in_table3(WEEKDAYS, c->p))
+			stamped = take_syslog_stamp(c);
+		else if (in_table3(MONTHS, c->p))
+			stamped = take_stamp(c);
 	}
-	if (starts_with(c->p, left(c), "dnsmasq"))
-		return take_tag(c);
-	return PREFIX_NONE;
+	if (stamped < 0)
+		return take_tag(c, PREFIX_NONE);
+	if (!stamped || !expect_char(c, ' '))
+		return PREFIX_BAD;
+	return take_tag(c, PREFIX_BAD);
 }
 
 /* ---- verbs ---- */
