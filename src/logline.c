@@ -682,7 +682,7 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, e
 	/* no word below is an address: the common answer is tried first */
 	if (is_addr(a, n)) {
 		out->result = RESULT_ADDRESS;
-		if (v == VERB_CONFIG && (span_is(a, n, "0.0.0.0") || span_is(a, n, "::")))
+		if (v == VERB_CONFIG && keyword(a, n, "\007" "0.0.0.0" "\002" "::"))
 			out->source = SOURCE_BLOCKED;
 	} else if ((k = keyword(a, n, ANSWERS)) != 0 && k <= sizeof ANSWER_RESULTS) {
 		out->result = ANSWER_RESULTS[k - 1];
