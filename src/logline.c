@@ -562,14 +562,12 @@ enum verb {
 	VERB_STAR, VERB_IPSET, VERB_NFTSET, VERB_VALIDATION
 };
 
-/* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]. */
-static enum logline_kind parse_query(struct cur *c, struct logline_span verb, struct logline *out)
+/* query[TYPE] NAME from CLIENT; also "query" (type 0) and auth[TYPE]: the
+ * verb's "[TYPE]" starts at its byte `at` (after "query" or "auth"). */
+static enum logline_kind parse_query(struct cur *c, struct logline_span verb, size_t at, struct logline *out)
 {
-	struct cur v = { verb.ptr, verb.ptr + verb.len, NULL, NULL, 0 };
+	struct cur v = { verb.ptr + at, verb.ptr + verb.len, NULL, NULL, 0 };
 
-	if (!expect_literal(&v, "query") && !expect_literal(&v, "auth"))
-		return LOGLINE_UNPARSED;
-	out->qtype.ptr = v.p;
 	if (expect_char(&v, '[')) {
 		out->qtype.ptr = v.p;
 		out->qtype.len = skip_class(&v, C_TYPE);
@@ -810,8 +808,9 @@ static enum logline_kind parse_message(struct cur *c, int prefixed, struct logli
 	}
 	if (!take_word(c, &verb))
 		return LOGLINE_UNPARSED;
-	if (starts_with(verb.ptr, verb.len, "query") || starts_with(verb.ptr, verb.len, "auth["))
-		return parse_query(c, verb, out);
+	size_t at = starts_with(verb.ptr, verb.len, "query") ? 5 : starts_with(verb.ptr, verb.len, "auth[") ? 4 : 0;
+	if (at)
+		return parse_query(c, verb, at, out);
 	enum verb v = keyword(verb.ptr, verb.len, VERBS);
 	if (v == VERB_FORWARDED)
 		return parse_forwarded(c, out);
