@@ -330,6 +330,21 @@ fail:
 	}
 }
 
+/* Counts, under the lock, the got bytes a read put in chunk, or when got
+ * is 0 (a log file's end) its last line and the queries still open. */
+static void feed(struct agg *agg, struct linebuf *lb, const char *chunk, size_t got)
+{
+	uint32_t now = (uint32_t)time(NULL);
+	agg_lock(agg);
+	if (got) {
+		agg_feed_bytes(agg, lb, chunk, got, now);
+	} else {
+		agg_flush_line(agg, lb, now);
+		agg_close_pending(agg); /* no outcome will be read now */
+	}
+	agg_unlock(agg);
+}
+
 /* Reads what the FIFO holds, up to DRAIN_MAX bytes; returns 1 when it is
  * empty now, 0 when more may be waiting. */
 static int drain(struct reader *r)
@@ -338,10 +353,7 @@ static int drain(struct reader *r)
 	while (r->fifo_fd >= 0 && total < DRAIN_MAX) {
 		ssize_t got = read(r->fifo_fd, r->chunk, CHUNK_BYTES);
 		if (got > 0) {
-			uint32_t now = (uint32_t)time(NULL);
-			agg_lock(r->agg);
-			agg_feed_bytes(r->agg, &r->lb, r->chunk, (size_t)got, now);
-			agg_unlock(r->agg);
+			feed(r->agg, &r->lb, r->chunk, (size_t)got);
 			total += (size_t)got;
 		} else if (got < 0 && errno == EINTR) {
 			continue;
@@ -681,15 +693,7 @@ int reader_read_file(struct agg *agg, const char *path)
 			continue;
 		if (got < 0)
 			goto out;
-		uint32_t now = (uint32_t)time(NULL);
-		agg_lock(agg);
-		if (got == 0) {
-			agg_flush_line(agg, &lb, now);
-			agg_close_pending(agg); /* no outcome will be read now */
-		} else {
-			agg_feed_bytes(agg, &lb, chunk, (size_t)got, now);
-		}
-		agg_unlock(agg);
+		feed(agg, &lb, chunk, (size_t)got);
 		if (got == 0)
 			break;
 	}
