@@ -121,12 +121,12 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* The FIFO's two ends and the lock. */
-static void close_fifo_fds(struct reader *r)
+/* The FIFO's two ends and the lock, and with all the self-pipe's too. */
+static void close_fds(struct reader *r, int all)
 {
-	close_fd(&r->fifo_fd);
-	close_fd(&r->keep_fd);
-	close_fd(&r->lock_fd);
+	int *const fds[] = { &r->fifo_fd, &r->keep_fd, &r->lock_fd, &r->wake[0], &r->wake[1] };
+	for (int i = 0; i < (all ? 5 : 3); i++)
+		close_fd(fds[i]);
 }
 
 /* --- fork safety ------------------------------------------------------ */
@@ -156,9 +156,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	for (struct reader *r = registry; r; r = r->next) {
-		close_fifo_fds(r); /* the lock too: else a child outliving the parent would keep it */
-		close_fd(&r->wake[0]);
-		close_fd(&r->wake[1]);
+		close_fds(r, 1); /* the lock too: else a child outliving the parent would keep it */
 		capture_forget_fd(r->capture);
 	}
 	after_fork_parent(); /* the locks, as in the parent (the child has one thread) */
@@ -266,7 +264,7 @@ static void set_fifo_state(struct reader *r, enum fifo_state state, int buffer_b
  * (no wait left over from the last try, however long ago that was). */
 static void close_fifo(struct reader *r)
 {
-	close_fifo_fds(r);
+	close_fds(r, 0);
 	r->lb.len = 0;
 	r->lb.overlong = 0;
 	r->open_wait_ms = 0;
@@ -321,7 +319,7 @@ static void open_fifo(struct reader *r, uint32_t now)
 	set_fifo_state(r, FIFO_OPEN, buffer_bytes, signal_dnsmasq(r));
 	return;
 fail:
-	close_fifo_fds(r);
+	close_fds(r, 0);
 	if (busy) {
 		open_again_in(r, now, LOCK_RETRY_MS);
 	} else { /* tried again later and later */
@@ -522,9 +520,7 @@ static void *reader_main(void *arg)
 
 static void reader_free(struct reader *r)
 {
-	close_fifo_fds(r);
-	close_fd(&r->wake[0]);
-	close_fd(&r->wake[1]);
+	close_fds(r, 1);
 	pthread_cond_destroy(&r->sync_cond);
 	pthread_mutex_destroy(&r->sync_mu);
 	pthread_mutex_destroy(&r->work_mu);
