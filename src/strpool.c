@@ -93,27 +93,25 @@ struct str *strpool_get_uncached(struct strpool *pool, const char *data, size_t 
 	uint32_t hash = (uint32_t)hash_bytes(&pool->key, data, len);
 	struct str *s = lookup(pool, data, len, hash);
 	if (s) {
-		slot[1] = slot[0];
-		slot[0] = s;
-		return str_ref(s);
+		str_ref(s);
+	} else {
+		s = malloc(str_size(len));
+		if (!s)
+			return NULL;
+		s->refs = 1;
+		s->hash = hash;
+		s->len = (uint16_t)len;
+		memcpy(s->data, data, len);
+		s->data[len] = '\0';
+		s->next = pool->buckets[hash & (pool->nbuckets - 1)];
+		pool->buckets[hash & (pool->nbuckets - 1)] = s;
+		pool->count++;
+		pool->bytes += str_size(len);
+		if (pool->count > pool->nbuckets)
+			grow(pool);
 	}
-
-	s = malloc(str_size(len));
-	if (!s)
-		return NULL;
 	slot[1] = slot[0];
 	slot[0] = s;
-	s->refs = 1;
-	s->hash = hash;
-	s->len = (uint16_t)len;
-	memcpy(s->data, data, len);
-	s->data[len] = '\0';
-	s->next = pool->buckets[hash & (pool->nbuckets - 1)];
-	pool->buckets[hash & (pool->nbuckets - 1)] = s;
-	pool->count++;
-	pool->bytes += str_size(len);
-	if (pool->count > pool->nbuckets)
-		grow(pool);
 	return s;
 }
 
