@@ -218,35 +218,34 @@ static const char *hostname_of(const struct lease *lease)
 	return lease ? lease->hostname : "";
 }
 
-/* The rows of the table (client, hostname, domain, type) or, for blocked,
- * of the blocked one (the same but type). */
-static void walk_rows(const struct agg_view *v, const struct expo_sink *sink, const char *name, int blocked)
+/* The rows of the table (client, hostname, domain, type), of the blocked
+ * one (the same but type), or the clients (client, hostname, mac). */
+static void walk_keys(const struct agg_view *v, const struct expo_sink *sink, const char *name,
+                      enum family_series series)
 {
-	const struct view_row *rows = blocked ? v->blocked : v->rows;
-	uint32_t n = blocked ? v->nblocked : v->nrows - v->rows_omitted;
+	const struct view_row *rows = series == BLOCKED ? v->blocked : v->rows;
+	uint32_t n = series == BLOCKED ? v->nblocked : series == CLIENTS ? v->nclients : v->nrows - v->rows_omitted;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct view_row *r = &rows[i];
-		struct expo_label labels[] = {
-			{ "client", r->client },
-			{ "hostname", hostname_of(view_lease(v, r->client)) },
-			{ "domain", r->domain },
-			{ "type", r->type },
-		};
-		sample(sink, name, labels, blocked ? 3 : 4, r->count);
-	}
-}
-
-static void walk_clients(const struct agg_view *v, const struct expo_sink *sink, const char *name)
-{
-	for (uint32_t i = 0; i < v->nclients; i++) {
-		const struct view_counter *c = &v->clients[i];
-		const struct lease *lease = view_lease(v, c->key);
-		struct expo_label labels[] = {
-			{ "client", c->key },
-			{ "hostname", hostname_of(lease) },
-			{ "mac", lease ? lease->mac : "" },
-		};
-		sample(sink, name, labels, 3, c->count);
+		struct expo_label labels[4];
+		const char *client;
+		uint64_t count;
+		size_t nlabels = 3;
+		if (series == CLIENTS) {
+			client = v->clients[i].key;
+			count = v->clients[i].count;
+		} else {
+			client = rows[i].client;
+			count = rows[i].count;
+			labels[2] = (struct expo_label){ "domain", rows[i].domain };
+			labels[3] = (struct expo_label){ "type", rows[i].type };
+			nlabels += series == ROWS;
+		}
+		const struct lease *lease = view_lease(v, client);
+		labels[0] = (struct expo_label){ "client", client };
+		labels[1] = (struct expo_label){ "hostname", hostname_of(lease) };
+		if (series == CLIENTS)
+			labels[2] = (struct expo_label){ "mac", lease ? lease->mac : "" };
+		sample(sink, name, labels, nlabels, count);
 	}
 }
 
@@ -348,10 +347,8 @@ void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 		switch (f->series) {
 		case ROWS:
 		case BLOCKED:
-			walk_rows(v, sink, name, f->series == BLOCKED);
-			break;
 		case CLIENTS:
-			walk_clients(v, sink, name);
+			walk_keys(v, sink, name, (enum family_series)f->series);
 			break;
 		case REPLIES:
 			walk_replies(v, sink, name);
