@@ -438,15 +438,19 @@ static void *reader_main(void *arg)
 	if (!r->fifo_path)
 		run_when_idle(PACKETS_ONLY_NICE);
 	pthread_mutex_lock(&r->work_mu);
-	pthread_mutex_lock(&r->sync_mu);
-	r->started = 1;
-	pthread_cond_broadcast(&r->sync_cond);
-	pthread_mutex_unlock(&r->sync_mu);
-	uint32_t start = now_ms();
+	uint32_t start = now_ms(), done = 0;
 	r->housekept_ms = start - HOUSEKEEPING_MS; /* the first round does it */
 	r->rest_from_ms = start - FIFO_REST_MS;
-	for (;;) {
+	/* The start, and each sync once done, are told at the top of the next
+	 * round, in the one hold of sync_mu that reads stop and sync_asked. */
+	for (int tell = 1;;) {
 		pthread_mutex_lock(&r->sync_mu);
+		if (tell) {
+			r->started = 1;
+			r->sync_done = done;
+			pthread_cond_broadcast(&r->sync_cond);
+			tell = 0;
+		}
 		int stop = r->stop;
 		uint32_t asked = r->sync_asked;
 		pthread_mutex_unlock(&r->sync_mu);
@@ -506,10 +510,8 @@ static void *reader_main(void *arg)
 					break;
 			}
 			tick(r);
-			pthread_mutex_lock(&r->sync_mu);
-			r->sync_done = asked;
-			pthread_cond_broadcast(&r->sync_cond);
-			pthread_mutex_unlock(&r->sync_mu);
+			done = asked;
+			tell = 1;
 		}
 	}
 	pthread_mutex_unlock(&r->work_mu);
