@@ -175,6 +175,16 @@ static int parse_hostname(struct field f, char *out)
 	return 0;
 }
 
+/* An Ethernet address "xx:xx:xx:xx:xx:xx" of len bytes at p, copied to mac
+ * in lowercase; 0 (nothing copied) when it is not one. */
+static int take_mac(const char *p, size_t len, char *mac)
+{
+	if (!is_hex_bytes(p, len, 6))
+		return 0;
+	copy_lower(mac, p, len);
+	return 1;
+}
+
 /* The Ethernet address inside a DUID-LLT (type 1: its time, 4 bytes, before
  * the address) or a DUID-LL (type 3): the DUID's last 17 characters. */
 static void mac_from_duid(struct field duid, char *mac)
@@ -182,8 +192,8 @@ static void mac_from_duid(struct field duid, char *mac)
 	if (duid.len != 12 + 12 + 17 && duid.len != 12 + 17)
 		return;
 	const char *p = duid.p + duid.len - 17;
-	if (memcmp(duid.p, duid.len == 12 + 17 ? "00:03:00:01:" : "00:01:00:01:", 12) == 0 && is_hex_bytes(p, 17, 6))
-		copy_lower(mac, p, 17);
+	if (memcmp(duid.p, duid.len == 12 + 17 ? "00:03:00:01:" : "00:01:00:01:", 12) == 0)
+		take_mac(p, 17, mac);
 }
 
 static int parse_line(const char *p, const char *end, struct lease *lease)
@@ -203,9 +213,7 @@ static int parse_line(const char *p, const char *end, struct lease *lease)
 		mac_from_duid(f[4], lease->mac);
 		return 0;
 	}
-	if (is_hex_bytes(f[1].p, f[1].len, 6))
-		copy_lower(lease->mac, f[1].p, f[1].len);
-	else if (f[1].len == 0 || f[1].len > 64)
+	if (!take_mac(f[1].p, f[1].len, lease->mac) && (f[1].len == 0 || f[1].len > 64))
 		return -1; /* another hardware type: kept, without a MAC */
 	return 0;
 }
