@@ -296,11 +296,16 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 	}
 }
 
+/* A function called once that the compiler is not to inline: in its own,
+ * small stack frame, not l_new()'s (whose inlined callees take 4 KiB, where
+ * MIPS16e needs a longer instruction for each variable of the frame). */
+#define OWN_FRAME __attribute__((noinline))
+
 /* Checks the options table at index 1 against new_options[], each value
  * stored where its option says; the strings stay alive in the table.  A
  * table given stays on the stack, above the options and the handle, for
  * its own options. */
-static void parse_options(lua_State *L, struct handle *h, struct options *o)
+OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct options *o)
 {
 	int table_at[NEW_OPTIONS] = { 1 }; /* the stack index of each table given */
 	int top = 2;                       /* the options and the handle below the tables */
