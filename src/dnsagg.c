@@ -7,7 +7,6 @@
  * 2^53), never lua_Integer, which is 32 bits on OpenWrt's LNUM Lua.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,15 +197,13 @@ static void check_keys(lua_State *L, int t, const char *names, const struct opt_
 	}
 }
 
-/* Raises "dnsagg.new: option '<name>' <what>", what formatted as by
- * lua_pushfstring(). */
-static int bad_option(lua_State *L, size_t i, const char *what, ...)
+/* Raises "dnsagg.new: option '<name>' <what>", what formatted by
+ * lua_pushfstring() with the string arg, or with the option's max for arg
+ * NULL. */
+static int bad_option(lua_State *L, size_t i, const char *what, const char *arg)
 {
 	const struct opt_spec *s = &new_options[i];
-	va_list args;
-	va_start(args, what);
-	const char *text = lua_pushvfstring(L, what, args);
-	va_end(args);
+	const char *text = arg ? lua_pushfstring(L, what, arg) : lua_pushfstring(L, what, (int)s->max);
 	return luaL_error(L, "dnsagg.new: option '%s%s%s' %s", nth_name(new_option_names, s->parent),
 	                  s->parent ? "." : "", nth_name(new_option_names, i), text);
 }
@@ -248,8 +245,9 @@ static struct names *handle_names(lua_State *L, struct handle *h)
  * OPT_DOMAINS), a string standing for a list of one but for dnstt.domains:
  * the lease files copied, the rules added to the handle's names, the dnstt
  * domains kept as the strings of the options table (alive until agg_new()
- * copies them). */
-static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i, int type)
+ * copies them).  Returns NULL, or what is wrong with it (for bad_option(),
+ * formatting the option's max). */
+static const char *opt_list(lua_State *L, struct handle *h, struct options *o, size_t i, int type)
 {
 	const struct opt_spec *s = &new_options[i];
 	int single = type == LUA_TSTRING && s->kind != OPT_DOMAINS; /* a list of one */
@@ -257,18 +255,16 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 	if (single)
 		type = LUA_TTABLE;
 	if (s->kind == OPT_PATHS) {
-		if (type != LUA_TTABLE)
-			bad_option(L, i, "must be a path or a list of paths, not %s", lua_typename(L, type));
 		if (n > s->max)
-			bad_option(L, i, "names more than %d files", (int)s->max);
+			return "names more than %d files";
 	} else if (s->kind == OPT_RULES) {
 		if (type != LUA_TTABLE || n > s->max)
-			bad_option(L, i, "must be a list of at most %d domain names", (int)s->max);
+			return "must be a list of at most %d domain names";
 	} else {
 		if (n == 0)
-			bad_option(L, i, "must be a list of domain names");
+			return "must be a list of domain names";
 		if (n > s->max)
-			bad_option(L, i, "names more than %d domains", (int)s->max);
+			return "names more than %d domains";
 		o->cfg.ndnstt_domains = n;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -280,13 +276,13 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 		const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
 		if (s->kind == OPT_PATHS) {
 			if (!name)
-				bad_option(L, i, "must be a path or a list of paths");
+				return "must be a path or a list of paths";
 			if (!(h->lease_files[k] = strdup(name)))
 				luaL_error(L, "dnsagg.new: out of memory");
 			o->cfg.lease_files[k] = h->lease_files[k];
 			o->cfg.nlease_files = k + 1;
 		} else if (!name || !is_domain_name(name, len)) {
-			bad_option(L, i, "must be a list of domain names");
+			return "must be a list of domain names";
 		} else if (s->kind == OPT_DOMAINS) {
 			o->cfg.dnstt_domains[k] = name;
 		} else if (names_add(handle_names(L, h), name, len, s->at) != 0) {
@@ -294,6 +290,7 @@ static void opt_list(lua_State *L, struct handle *h, struct options *o, size_t i
 		}
 		lua_pop(L, 1);
 	}
+	return NULL;
 }
 
 /* A function called once that the compiler is not to inline: in its own,
@@ -314,6 +311,8 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 		const struct opt_spec *s = &new_options[i];
 		char *value = (char *)o + s->at;
 		const char *text = NULL;
+		const char *why;       /* what is wrong with the value, for bad_option() */
+		int shown = LUA_TNONE; /* why formats the name of this type; LUA_TNONE: the max */
 		uint32_t count = 0;
 		if (!table_at[s->parent])
 			continue; /* its table was left out */
@@ -326,18 +325,22 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 		}
 		switch ((enum opt_kind)s->kind) {
 		case OPT_TABLE:
+			why = "is not supported by this build (built without libmaxminddb)";
 			if (i == O_GEOIP && !geoip_supported())
-				bad_option(L, i, "is not supported by this build (built without libmaxminddb)");
+				goto bad;
+			why = "must be a table, not %s";
+			shown = type;
 			if (type != LUA_TTABLE)
-				bad_option(L, i, "must be a table, not %s", lua_typename(L, type));
+				goto bad;
 			table_at[i] = ++top;
 			check_keys(L, table_at[i], new_option_names, new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
 			memcpy(value, &(int){ 1 }, sizeof(int));
 			continue; /* stays on the stack */
 		case OPT_PIDFILE:
 			if (type == LUA_TBOOLEAN) {
+				why = "must be a glob or false";
 				if (lua_toboolean(L, -1))
-					bad_option(L, i, "must be a glob or false");
+					goto bad;
 				memcpy(value, &text, sizeof text); /* no signal */
 				break;
 			}
@@ -355,66 +358,81 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 			}
 			/* fall through */
 		case OPT_COUNT:
+			why = s->kind == OPT_FOLD ? "must be \"psl\" or a whole number from 1 to %d"
+			                          : "must be a whole number from 1 to %d";
 			if (type != LUA_TNUMBER || number_round_up(lua_tonumber(L, -1), s->max, &count) != NUMBER_WHOLE ||
 			    count < 1)
-				bad_option(L, i,
-				           s->kind == OPT_FOLD ? "must be \"psl\" or a whole number from 1 to %d"
-				                               : "must be a whole number from 1 to %d",
-				           (int)s->max);
+				goto bad;
 			memcpy(value, &count, sizeof count);
 			break;
 		case OPT_PATHS:
+			why = "must be a path or a list of paths, not %s";
+			shown = type;
+			if (type != LUA_TSTRING && type != LUA_TTABLE)
+				goto bad;
+			/* fall through */
 		case OPT_RULES:
 		case OPT_DOMAINS:
-			opt_list(L, h, o, i, type);
+			shown = LUA_TNONE;
+			if ((why = opt_list(L, h, o, i, type)) != NULL)
+				goto bad;
 			break;
 		}
 		lua_pop(L, 1);
+		continue;
+	bad:
+		bad_option(L, i, why, shown == LUA_TNONE ? NULL : lua_typename(L, shown));
 	}
 }
 
-/* What parse_options() cannot see in one option alone. */
-static void check_options(lua_State *L, struct handle *h, struct options *o)
+/* What parse_options() cannot see in one option alone: returns NULL, or
+ * what is wrong with option *i (for bad_option(), formatting o->queries). */
+static const char *check_options(lua_State *L, struct handle *h, struct options *o, size_t *i)
 {
+	*i = O_INTERFACE;
 	if (o->interface && (!*o->interface || strlen(o->interface) >= 16))
-		bad_option(L, O_INTERFACE, "must be an interface name");
+		return "must be an interface name";
 
 	/* queries = "log" (the default) | "packets": where the query counts
 	 * come from.  From packets, a query log given as well would count
 	 * each query twice: it is refused, and so is packets without a
 	 * capture. */
+	*i = O_QUERIES;
 	if (o->queries && strcmp(o->queries, "packets") == 0) {
 		if (!o->capture)
-			bad_option(L, O_QUERIES, "= \"packets\" needs the option 'capture'");
+			return "= \"packets\" needs the option 'capture'";
 		if (o->fifo || o->log)
-			bad_option(L, O_QUERIES, "= \"packets\" counts every query from the capture: "
-			              "leave out 'fifo' and 'log', or it would count each query twice");
+			return "= \"packets\" counts every query from the capture: "
+			       "leave out 'fifo' and 'log', or it would count each query twice";
 		o->cfg.queries = AGG_QUERIES_PACKETS;
 	} else if (o->queries && strcmp(o->queries, "log") != 0) {
-		bad_option(L, O_QUERIES, "must be \"log\" or \"packets\", not \"%s\"", o->queries);
+		return "must be \"log\" or \"packets\", not \"%s\"";
 	}
 
 	/* geoip labels the dnstt families, so it needs dnstt */
+	*i = O_GEOIP;
 	if (o->geoip && !o->country && !o->asn)
-		bad_option(L, O_GEOIP, "needs 'country' or 'asn' (a path to a MaxMind DB file)");
+		return "needs 'country' or 'asn' (a path to a MaxMind DB file)";
 	if (o->geoip && !o->dnstt)
-		bad_option(L, O_GEOIP, "labels the DNSTT metrics: it needs option 'dnstt'");
+		return "labels the DNSTT metrics: it needs option 'dnstt'";
 	o->cfg.geoip_country = o->country != NULL;
 	o->cfg.geoip_asn = o->asn != NULL;
 
 	if (o->fold)
 		handle_names(L, h)->fold = (int)o->fold;
+	*i = O_CLIENTS;
 	if (o->clients) { /* in the order of enum agg_clients */
 		int mode = name_index("keep\0drop\0hash", AGG_CLIENTS_HASH + 1, o->clients);
 		if (mode < 0)
-			bad_option(L, O_CLIENTS, "must be \"keep\", \"drop\" or \"hash\"");
+			return "must be \"keep\", \"drop\" or \"hash\"";
 		o->cfg.clients = (enum agg_clients)mode;
 	}
 	const char *key = o->client_key;
+	*i = O_CLIENT_KEY;
 	if (key && o->cfg.clients != AGG_CLIENTS_HASH)
-		bad_option(L, O_CLIENT_KEY, "needs clients = \"hash\"");
+		return "needs clients = \"hash\"";
 	if (key && strlen(key) < 16)
-		bad_option(L, O_CLIENT_KEY, "must be at least 16 characters");
+		return "must be at least 16 characters";
 	if (key)
 		hash_key_derive(&o->cfg.client_key, key, strlen(key));
 	else if (o->cfg.clients == AGG_CLIENTS_HASH)
@@ -425,6 +443,7 @@ static void check_options(lua_State *L, struct handle *h, struct options *o)
 		o->psl = NULL; /* read only for fold = "psl" */
 	if (o->cfg.clients != AGG_CLIENTS_KEEP)
 		o->cfg.nlease_files = 0; /* hostnames and MACs would name the client: never read */
+	return NULL;
 }
 
 static void free_handle(struct handle *h)
@@ -465,7 +484,10 @@ static int l_new(lua_State *L)
 	luaL_getmetatable(L, AGG_MT);
 	lua_setmetatable(L, -2);
 	parse_options(L, h, &o);
-	check_options(L, h, &o);
+	size_t bad;
+	const char *why = check_options(L, h, &o, &bad);
+	if (why)
+		bad_option(L, bad, why, o.queries);
 	lua_settop(L, 2); /* the handle on top */
 	cfg->capture = o.capture;
 	const char *fifo = o.fifo, *log = o.log, *psl = o.psl;
