@@ -309,8 +309,7 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 	check_keys(L, 1, new_option_names, new_options, NEW_OPTIONS, 0, UNKNOWN_OPTION);
 	for (size_t i = 1; i < NEW_OPTIONS; i++) {
 		const struct opt_spec *s = &new_options[i];
-		char *value = (char *)o + s->at;
-		const char *text = NULL;
+		void *value = (char *)o + s->at; /* the field it sets, of the type its kind says */
 		const char *why;       /* what is wrong with the value, for bad_option() */
 		int shown = LUA_TNONE; /* why formats the name of this type; LUA_TNONE: the max */
 		uint32_t count = 0;
@@ -334,22 +333,21 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 				goto bad;
 			table_at[i] = ++top;
 			check_keys(L, table_at[i], new_option_names, new_options, NEW_OPTIONS, i, UNKNOWN_OPTION);
-			memcpy(value, &(int){ 1 }, sizeof(int));
+			*(int *)value = 1;
 			continue; /* stays on the stack */
 		case OPT_PIDFILE:
 			if (type == LUA_TBOOLEAN) {
 				why = "must be a glob or false";
 				if (lua_toboolean(L, -1))
 					goto bad;
-				memcpy(value, &text, sizeof text); /* no signal */
+				*(const char **)value = NULL; /* no signal */
 				break;
 			}
 			/* fall through */
 		case OPT_STRING:
 			if (type != LUA_TSTRING) /* named by its key alone, in a table too */
 				luaL_error(L, "dnsagg.new: option '%s' must be a string, not %s", name, lua_typename(L, type));
-			text = lua_tostring(L, -1);
-			memcpy(value, &text, sizeof text);
+			*(const char **)value = lua_tostring(L, -1);
 			break;
 		case OPT_FOLD:
 			if (type == LUA_TSTRING && strcmp(lua_tostring(L, -1), "psl") == 0) {
@@ -363,7 +361,7 @@ OWN_FRAME static void parse_options(lua_State *L, struct handle *h, struct optio
 			if (type != LUA_TNUMBER || number_round_up(lua_tonumber(L, -1), s->max, &count) != NUMBER_WHOLE ||
 			    count < 1)
 				goto bad;
-			memcpy(value, &count, sizeof count);
+			*(uint32_t *)value = count;
 			break;
 		case OPT_PATHS:
 			why = "must be a path or a list of paths, not %s";
