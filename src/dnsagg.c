@@ -900,14 +900,16 @@ static int l_top(lua_State *L)
 		check_keys(L, 2, top_option_names, NULL, TOP_OPTIONS, 0, "dnsagg: unknown top option");
 		for (size_t i = TOP_BY; i < TOP_OPTIONS; i++) {
 			const char *key = nth_name(top_option_names, i);
+			const char *why; /* what is wrong with its value */
 			lua_getfield(L, 2, key);
 			int type = lua_type(L, -1);
 			uint32_t count = 0;
 			if (type == LUA_TNIL) {
 				/* left out */
 			} else if (i == TOP_BLOCKED) {
+				why = "must be a boolean";
 				if (type != LUA_TBOOLEAN)
-					return luaL_error(L, "dnsagg: top option 'blocked' must be a boolean");
+					goto bad;
 				q.blocked = lua_toboolean(L, -1);
 			} else if (i >= TOP_N) {
 				/* a number of at least 0, rounded up, at most TOP_ALL or
@@ -915,8 +917,9 @@ static int l_top(lua_State *L)
 				enum number_class c = type == LUA_TNUMBER
 				                      ? number_round_up(lua_tonumber(L, -1), i == TOP_N ? TOP_ALL : now, &count)
 				                      : NUMBER_NEGATIVE;
+				why = "must be a number of at least 0";
 				if (c == NUMBER_NEGATIVE)
-					return luaL_error(L, "dnsagg: top option '%s' must be a number of at least 0", key);
+					goto bad;
 				/* rows up to n; 0 means all rows, as dnsagg-report -n 0
 				 * does; NaN none */
 				if (i == TOP_N)
@@ -924,17 +927,22 @@ static int l_top(lua_State *L)
 				else
 					since = count;
 			} else if (type != LUA_TSTRING) { /* checked before lua_tostring() converts it */
-				return luaL_error(L, "dnsagg: top option '%s' must be a string", key);
+				why = "must be a string";
+				goto bad;
 			} else {
 				text[i] = lua_tostring(L, -1);
 			}
 			lua_pop(L, 1);
 			if (i == TOP_BY && text[i]) { /* in the order of enum group_by */
 				int by = name_index("domain\0client\0entry", BY_ENTRY + 1, text[i]);
+				why = "must be \"domain\", \"client\" or \"entry\"";
 				if (by < 0)
-					return luaL_error(L, "dnsagg: top option 'by' must be \"domain\", \"client\" or \"entry\"");
+					goto bad;
 				q.by = (enum group_by)by;
 			}
+			continue;
+		bad:
+			return luaL_error(L, "dnsagg: top option '%s' %s", key, why);
 		}
 		q.client = text[TOP_CLIENT];
 		q.domain = text[TOP_DOMAIN];
