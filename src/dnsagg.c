@@ -834,11 +834,14 @@ static lua_Number u64_number(uint64_t value)
 	uint64_t bits = 0;
 	if (value) {
 		int exponent = 1023 + 63;
-		for (int step = 32; step; step /= 2) /* shifted until its top bit is set */
-			if (!(value >> (64 - step))) {
-				value <<= step;
-				exponent -= step;
-			}
+		/* shifted until its top bit is set, by constant counts: a
+		 * 64-bit shift by a variable is a call into libgcc on MIPS32 */
+		if (!(value >> 32)) {
+			value <<= 32;
+			exponent -= 32;
+		}
+		for (; !(value >> 63); value <<= 1)
+			exponent--;
 		/* the 53 bits of the mantissa, its leading 1 included, and 11 below */
 		uint64_t mantissa = value >> 11, rest = value & 0x7ff;
 		mantissa += rest > 0x400 || (rest == 0x400 && (mantissa & 1));
