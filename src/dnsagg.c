@@ -76,10 +76,14 @@ static enum number_class number_round_up(lua_Number d, uint32_t max, uint32_t *o
 	*out = 1;
 	if (exponent < 1023) /* below 1 */
 		return NUMBER_ROUNDED;
-	int shift = 1075 - exponent; /* 21 to 52: d = mantissa * 2^-shift */
-	mantissa |= 1ull << 52;
-	uint64_t fraction = mantissa & ((1ull << shift) - 1);
-	uint64_t up = (mantissa >> shift) + (fraction != 0);
+	mantissa |= 1ull << 52; /* d = mantissa * 2^-shift, shift = 1075 - exponent: 21 to 52 */
+	int fraction = 0;         /* a bit shifted out was set */
+	/* one bit at a time: a 64-bit shift by a variable is a call into libgcc on MIPS32 */
+	for (int shift = 1075 - exponent; shift; shift--) {
+		fraction |= (int)(mantissa & 1);
+		mantissa >>= 1;
+	}
+	uint64_t up = mantissa + (fraction != 0);
 	*out = up > max ? max : (uint32_t)up;
 	return fraction || up > max ? NUMBER_ROUNDED : NUMBER_WHOLE;
 }
