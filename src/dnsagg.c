@@ -769,10 +769,6 @@ static int cmp_client(const void *a, const void *b)
 	return strcmp((*(const struct view_row *const *)a)->client, (*(const struct view_row *const *)b)->client);
 }
 
-static int (*const group_cmp[])(const void *, const void *) = {
-	[BY_DOMAIN] = cmp_domain, [BY_CLIENT] = cmp_client, [BY_ENTRY] = NULL,
-};
-
 /* Most counted first, then most recently seen, then by name: the same
  * order whatever order the table holds the rows in. */
 static int cmp_count(const void *a, const void *b)
@@ -799,7 +795,10 @@ static int cmp_count(const void *a, const void *b)
 static size_t build_groups(const struct top_query *q, const struct view_row **rows, size_t n,
                            struct group *out)
 {
-	int (*cmp)(const void *, const void *) = group_cmp[q->by];
+	/* rows of one domain or client next to each other; by entry a row is a group */
+	int (*cmp)(const void *, const void *) = q->by == BY_DOMAIN   ? cmp_domain
+	                                         : q->by == BY_CLIENT ? cmp_client
+	                                                              : NULL;
 	size_t ngroups = 0;
 	if (cmp)
 		qsort(rows, n, sizeof *rows, cmp);
