@@ -1156,15 +1156,31 @@ static int l_tostring(lua_State *L)
  * the methods (FUNCTIONS_METHODS of them, the metatable's __index), the
  * metatable's __gc and __tostring, dnsagg.new. */
 static const char function_names[] = "feed\0sync\0top\0render\0export\0stats\0close\0__gc\0__tostring\0new";
-static const lua_CFunction functions[] = { l_feed,  l_sync,  l_top,   l_render,   l_export,
-	                                   l_stats, l_close, l_close, l_tostring, l_new };
 enum { FUNCTIONS_METHODS = 7, FUNCTIONS_META = 9, FUNCTIONS = 10 };
+
+/* The i-th function of function_names (a switch: a table of pointers
+ * would be relocated at load time). */
+static lua_CFunction function_at(size_t i)
+{
+	switch (i) {
+	case 0: return l_feed;
+	case 1: return l_sync;
+	case 2: return l_top;
+	case 3: return l_render;
+	case 4: return l_export;
+	case 5: return l_stats;
+	case 6:
+	case 7: return l_close;
+	case 8: return l_tostring;
+	default: return l_new;
+	}
+}
 
 /* Sets functions[from] to functions[to - 1] in the table on top of the stack. */
 static void set_functions(lua_State *L, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
-		lua_pushcfunction(L, functions[i]);
+		lua_pushcfunction(L, function_at(i));
 		lua_setfield(L, -2, nth_name(function_names, i));
 	}
 }
