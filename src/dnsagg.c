@@ -273,6 +273,7 @@ static const char *opt_list(lua_State *L, struct handle *h, struct options *o, s
 	}
 	for (size_t k = 0; k < n; k++) {
 		size_t len = 0;
+		int failed = 0; /* out of memory */
 		if (single)
 			lua_pushvalue(L, -1);
 		else
@@ -281,17 +282,18 @@ static const char *opt_list(lua_State *L, struct handle *h, struct options *o, s
 		if (s->kind == OPT_PATHS) {
 			if (!name)
 				return "must be a path or a list of paths";
-			if (!(h->lease_files[k] = strdup(name)))
-				luaL_error(L, "dnsagg.new: out of memory");
+			failed = !(h->lease_files[k] = strdup(name));
 			o->cfg.lease_files[k] = h->lease_files[k];
 			o->cfg.nlease_files = k + 1;
 		} else if (!name || !is_domain_name(name, len)) {
 			return "must be a list of domain names";
 		} else if (s->kind == OPT_DOMAINS) {
 			o->cfg.dnstt_domains[k] = name;
-		} else if (names_add(handle_names(L, h), name, len, s->at) != 0) {
-			luaL_error(L, "dnsagg.new: out of memory");
+		} else {
+			failed = names_add(handle_names(L, h), name, len, s->at) != 0;
 		}
+		if (failed)
+			luaL_error(L, "dnsagg.new: out of memory");
 		lua_pop(L, 1);
 	}
 	return NULL;
