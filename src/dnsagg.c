@@ -607,12 +607,12 @@ static int l_render(lua_State *L)
 	struct buf out = { 0 };
 	expo_render(v, &out);
 	agg_view_free(v);
-	if (out.failed) {
-		buf_free(&out);
-		return luaL_error(L, "dnsagg: out of memory");
-	}
-	lua_pushlstring(L, out.data ? out.data : "", out.len);
+	int failed = out.failed;
+	if (!failed)
+		lua_pushlstring(L, out.data ? out.data : "", out.len);
 	buf_free(&out);
+	if (failed)
+		return luaL_error(L, "dnsagg: out of memory");
 	return 1;
 }
 
