@@ -965,10 +965,11 @@ static int l_top(lua_State *L)
 	q.view = v;
 	const struct view_row *table = q.blocked ? v->blocked : v->rows;
 	uint32_t ntable = q.blocked ? v->nblocked : v->nrows;
-	const struct view_row **rows = malloc((ntable + 1u) * sizeof *rows);
-	struct group *groups = malloc((ntable + 1u) * sizeof *groups);
+	/* one allocation: room for the groups, then for the matching rows */
+	struct group *groups = malloc((ntable + 1u) * (sizeof *groups + sizeof(struct view_row *)));
 	size_t nrows = 0, ngroups = 0;
-	if (rows && groups) {
+	if (groups) {
+		const struct view_row **rows = (const struct view_row **)(void *)(groups + ntable + 1u);
 		for (uint32_t i = 0; i < ntable; i++)
 			if (row_matches(&q, &table[i]))
 				rows[nrows++] = &table[i];
@@ -979,8 +980,7 @@ static int l_top(lua_State *L)
 		push_group(L, &q, &groups[i]);
 		lua_rawseti(L, -2, (int)i + 1);
 	}
-	int failed = !rows || !groups;
-	free(rows);
+	int failed = !groups;
 	free(groups);
 	agg_view_free(v);
 	if (failed)
