@@ -678,7 +678,7 @@ static int l_export(lua_State *L)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_settop(L, 2);
 	struct export_ctx *ec = lua_newuserdata(L, sizeof *ec);
-	memset(ec, 0, sizeof *ec);
+	*ec = (struct export_ctx){ 0 };
 	ec->view = new_view(L, h, 1);
 	lua_pushcfunction(L, export_walk);
 	lua_pushvalue(L, 3); /* ec */
