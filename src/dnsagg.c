@@ -1205,8 +1205,7 @@ DNSAGG_EXPORT int luaopen_dnsagg(lua_State *L)
 	lua_pop(L, 1);
 	lua_newtable(L); /* no global: the module's table only */
 	set_functions(L, FUNCTIONS_META, FUNCTIONS);
-	lua_pushliteral(L, DNSAGG_VERSION);
-	lua_setfield(L, -2, "version");
+	set_string(L, "version", DNSAGG_VERSION);
 	lua_pushboolean(L, geoip_supported()); /* built with libmaxminddb: the geoip option works */
 	lua_setfield(L, -2, "geoip");
 	return 1;
