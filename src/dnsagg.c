@@ -1070,29 +1070,23 @@ static void push_tally(lua_State *L, const struct sessions_tally *t)
 	set_fields(L, t, tally_names, tally_fields, sizeof tally_fields / sizeof tally_fields[0], 1u << STAT_ALWAYS);
 }
 
-/* Sets `field` to a table of n counters, counts[k] named names(k), and
- * sum_field to their sum, in the table on top. */
+/* Sets `field` to a table of n counters, counts[k] named by the kind of
+ * line k (or, packets, by the dnspkt status k), and sum_field to their
+ * sum, in the table on top. */
 static void set_counters(lua_State *L, const char *field, const char *sum_field, const uint64_t *counts, int n,
-                         const char *(*names)(int))
+                         int packets)
 {
 	uint64_t sum = 0;
 	lua_createtable(L, 0, n);
 	for (int k = 0; k < n; k++) {
-		set_number(L, names(k), counts[k]);
+		const char *name = !packets ? logline_kind_name((enum logline_kind)k)
+		                   : k == DNSPKT_OK ? "dns"
+		                                    : dnspkt_status_name(k);
+		set_number(L, name, counts[k]);
 		sum += counts[k];
 	}
 	lua_setfield(L, -2, field);
 	set_number(L, sum_field, sum);
-}
-
-static const char *line_kind_name(int k)
-{
-	return logline_kind_name((enum logline_kind)k);
-}
-
-static const char *packet_result_name(int st)
-{
-	return st == DNSPKT_OK ? "dns" : dnspkt_status_name(st);
 }
 
 /* agg:stats() -> table of the module's own counters */
@@ -1107,10 +1101,10 @@ static int l_stats(lua_State *L)
 
 	lua_createtable(L, 0, 24);
 	set_fields(L, v, stat_names, stat_fields, sizeof stat_fields / sizeof stat_fields[0], shown);
-	set_counters(L, "lines_by_kind", "lines", s->lines, LOGLINE_OTHER + 1, line_kind_name);
+	set_counters(L, "lines_by_kind", "lines", s->lines, LOGLINE_OTHER + 1, 0);
 	set_number(L, "leases", v->leases ? v->leases->count : 0);
 	if (v->cfg.capture)
-		set_counters(L, "packets_by_result", "packets", s->packets, DNSPKT_STATUS_COUNT, packet_result_name);
+		set_counters(L, "packets_by_result", "packets", s->packets, DNSPKT_STATUS_COUNT, 1);
 	if (v->ndnstt) {
 		lua_createtable(L, 0, (int)v->ndnstt);
 		for (uint32_t d = 0; d < v->ndnstt; d++) {
