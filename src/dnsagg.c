@@ -942,7 +942,8 @@ static int l_top(lua_State *L)
 			} else {
 				text[i] = lua_tostring(L, -1);
 			}
-			lua_pop(L, 1);
+			/* the value stays on the stack: seven at most, within the
+			 * LUA_MINSTACK slots a C function has */
 			if (i == TOP_BY && text[i]) { /* in the order of enum group_by */
 				int by = name_index("domain\0client\0entry", BY_ENTRY + 1, text[i]);
 				why = "must be \"domain\", \"client\" or \"entry\"";
