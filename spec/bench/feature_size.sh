@@ -65,21 +65,12 @@ cut_grammar() { # every log line read but not parsed (counted as kind 0)
 cut_packets() { # frames read from the ring but not decoded
 	cut capture.c '	struct dnspkt_frame fr;' '	struct dnspkt_frame fr; if (len) return;'
 }
-cut_dnstt() { # no sessions, no DNSTT matching, no dnstt or geoip option or family
+cut_dnstt() { # no sessions, no DNSTT matching, no GeoIP lookup, no dnstt families (their options still checked)
 	cut agg.c 'if (cfg->ndnstt_domains) {' '	if (0) {'
 	cut agg.c 'const struct sessions *dnstt = agg->dnstt;' '	const struct sessions *dnstt = NULL;'
-	cut capture.c 'if (status == DNSPKT_OK && agg->dnstt)' '		if (0)'
 	cut agg.c 'sessions_tick(agg->dnstt, now);' ''
-	for option in O_DNSTT O_DOMAINS O_WINDOW O_GEOIP O_COUNTRY O_ASN; do
-		cut dnsagg.c "X($option," ''
-	done
-	cut dnsagg.c 'X(O_MAX_SESSIONS,' ''
-	cut dnsagg.c 'SESSIONS_LIMIT_MAX)' ''
-	cut dnsagg.c 'if (i == O_GEOIP && !geoip_supported())' '			if (0)'
-	cut dnsagg.c 'if (o->geoip && !o->country && !o->asn)' '	if (0)'
-	cut dnsagg.c 'if (o->geoip && !o->dnstt)' '	if (0)'
-	cut dnsagg.c 'bad_option(L, O_GEOIP, "needs' '		bad_option(L, 0, "");'
-	cut dnsagg.c 'bad_option(L, O_GEOIP, "labels' '		bad_option(L, 0, "");'
+	cut capture.c 'if (status == DNSPKT_OK && agg->dnstt)' '		if (0)'
+	cut dnsagg.c '!(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))' '	if (0)'
 	for family in active_clients peak_clients queries_total bytes_in_total bytes_out_total sessions_total; do
 		cut_family "dnstt_$family"
 	done
@@ -87,8 +78,7 @@ cut_dnstt() { # no sessions, no DNSTT matching, no dnstt or geoip option or fami
 	cut_family dnsagg_dnstt_group_overflows_total
 }
 cut_top() { # no agg:top
-	cut dnsagg.c 'static const lua_CFunction functions[] = { l_feed,  l_sync,  l_top,' \
-		'static const lua_CFunction functions[] = { l_feed,  l_sync,  l_feed,   l_render,   l_export,'
+	cut dnsagg.c 'return l_top;' '	case 2: return l_feed;'
 }
 
 fresh

@@ -140,7 +140,7 @@ row "size of the MIPS module (glibc)" "$(wc -c <build/mips/dnsagg.so)" bytes \
 # (spec/bench/feature_size.sh cuts it off at its entry; LTO drops the rest)
 features=$(sh spec/bench/feature_size.sh)
 for f in grammar:"the log grammar (logline.c, logtime.c, what only parsed lines reach)" packets:"the packet decoding (dnspkt.c, pktquery.c, DNSTT matching)" \
-	dnstt:"DNSTT and GeoIP (sessions, options, families)" top:"agg:top"; do
+	dnstt:"DNSTT and GeoIP (sessions, matching, lookups, families; not their options)" top:"agg:top"; do
 	row "MIPS module bytes of ${f#*:}" "$(echo "$features" | sed -n "s/^without ${f%%:*}: .*, \([0-9]*\) fewer$/\1/p")" bytes \
 		"spec/bench/feature_size.sh: make cross's build/mips_24kc/dnsagg.so minus the same built without it"
 done
