@@ -246,8 +246,11 @@ static int set_ring(struct capture *c, uint32_t bytes)
 	return 0;
 }
 
-struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_bytes, char *err,
-                             size_t errlen)
+/* Not inlined (its one caller is dnsagg.new's l_new()): its filter of
+ * CAPTURE_BPF_MAX instructions in a local array would push the variables of
+ * that big function past MIPS16e's short sp-relative offsets. */
+__attribute__((noinline)) struct capture *capture_open(const char *ifname, uint16_t port, uint32_t buffer_bytes,
+                                                       char *err, size_t errlen)
 {
 	struct capture_insn prog[CAPTURE_BPF_MAX];
 	struct insn_prog fprog = { (unsigned short)capture_bpf(prog, port), prog };
