@@ -345,18 +345,18 @@ static void account_block(struct capture *c, struct agg *agg, const uint8_t *blo
 {
 	const struct ring_block *head = (const void *)block;
 	size_t at = head->offset_to_first_pkt;
-	agg_lock(agg);
-	for (uint32_t i = 0; i < head->num_pkts; i++) {
-		if (at > RING_BLOCK - RING_FRAME_HEAD - sizeof(struct sockaddr_ll) || at % 4)
+	for (uint32_t i = 0;; i++) {
+		if (i % CAPTURE_FRAMES_PER_LOCK == 0) { /* the first frame's, then let a scrape or a fork in */
+			if (i)
+				agg_unlock(agg);
+			agg_lock(agg);
+		}
+		if (i == head->num_pkts || at > RING_BLOCK - RING_FRAME_HEAD - sizeof(struct sockaddr_ll) || at % 4)
 			break;
 		const struct ring_frame *f = (const void *)(block + at);
 		const struct sockaddr_ll *from = (const void *)(block + at + RING_FRAME_HEAD);
 		if (f->mac > RING_BLOCK - at || f->snaplen > RING_BLOCK - at - f->mac)
 			break;
-		if (i && i % CAPTURE_FRAMES_PER_LOCK == 0) { /* let a scrape or a fork in */
-			agg_unlock(agg);
-			agg_lock(agg);
-		}
 		capture_account(agg, block + at + f->mac, f->snaplen, c->port, from->sll_pkttype == PACKET_OUTGOING,
 		                f->sec);
 		if (f->next_offset == 0)
