@@ -45,43 +45,30 @@ HOT void hash_sip_round(struct hash_sip *s)
 	s->v2 += s->v1; s->v1 = HASH_ROTL(s->v1, 17); s->v1 ^= s->v2; s->v2 = HASH_ROTL(s->v2, 32);
 }
 
-/* Eight bytes, little-endian whatever the host (MIPS routers are big). */
+/* Eight bytes, little-endian whatever the host (MIPS routers are big):
+ * there, byte by byte (a copy and a byte swap are two calls on MIPS16). */
 HOT uint64_t hash_load_le64(const unsigned char *p)
 {
-	uint64_t v;
-	memcpy(&v, p, sizeof v);
+	uint64_t v = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	for (unsigned i = 8; i--;)
+		v = v << 8 | p[i];
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, sizeof v);
+#else
 #error "unknown byte order"
 #endif
 	return v;
 }
 
-HOT uint64_t hash_load_le32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap32(v);
-#endif
-	return v;
-}
-
-/* The last len & 7 bytes of p[0..len), little-endian, in a few loads
- * rather than a loop: the last eight bytes shifted down after a whole
- * block; two 4-byte words that overlap for 4 to 7; else the bytes at 0,
- * len / 2 and len - 1, which are all of them. */
+/* The last len & 7 bytes of p[0..len), little-endian: a byte at a time
+ * from the last (shifts by a constant: no libgcc call on a 32-bit host). */
 HOT uint64_t hash_load_tail(const unsigned char *p, size_t len)
 {
-	unsigned tail = (unsigned)(len & 7);
-	if (tail == 0)
-		return 0;
-	if (len >= 8)
-		return hash_load_le64(p + len - 8) >> (64 - 8 * tail);
-	if (len >= 4)
-		return hash_load_le32(p) | hash_load_le32(p + len - 4) << (8 * (len - 4));
-	return (uint64_t)p[0] | (uint64_t)p[len / 2] << (8 * (len / 2)) | (uint64_t)p[len - 1] << (8 * (len - 1));
+	uint64_t v = 0;
+	for (size_t i = len; i > (len & ~(size_t)7);)
+		v = v << 8 | p[--i];
+	return v;
 }
 
 HOT uint64_t hash_sip13(const struct hash_key *key, const void *data, size_t len)
