@@ -4,7 +4,8 @@
  * HOT marks a small function there: always inlined when optimising for
  * speed.  Under -Os (OpenWrt's packages, `make cross`) the compiler chooses:
  * the module must fit its flash budget.  same_bytes() compares the few
- * bytes of a name, a client or a query type without a call to memcmp,
+ * bytes of a name, a client or a query type without a call to memcmp
+ * (but under -Os),
  * copy_bytes() copies a name's labels without a call to memcpy.
  * word_t is a machine word of bytes looked at at once (8 on x86-64, 4 on
  * 32-bit MIPS), ONES and HIGHS the constants of tests on all its bytes, and
@@ -48,9 +49,13 @@ HOT word_t zero_bytes(word_t w)
 /* Whether the n bytes at a and at b are equal: a machine word at a time,
  * the last word overlapping the one before it; under a word, two 4-byte
  * halves that overlap, or (under 4) the bytes at 0, n / 2 and n - 1, which
- * are all of them. */
+ * are all of them.  Under -Os, memcmp(): one call, where on MIPS16 (no
+ * unaligned loads) each word read below is a call to memcpy(). */
 HOT int same_bytes(const char *a, const char *b, size_t n)
 {
+#ifdef __OPTIMIZE_SIZE__
+	return memcmp(a, b, n) == 0;
+#else
 	unsigned long x, y;
 	uint32_t h[2], k[2];
 	if (n < sizeof x) {
@@ -71,6 +76,7 @@ HOT int same_bytes(const char *a, const char *b, size_t n)
 	memcpy(&x, a + n - sizeof x, sizeof x);
 	memcpy(&y, b + n - sizeof y, sizeof y);
 	return x == y;
+#endif
 }
 
 /* Copies n bytes from `from` to `to` (not overlapping) as same_bytes()
