@@ -17,10 +17,11 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* The bucket of (domain, country, ASN), hashed as three 32-bit words (no
+ * bytes copied into place: an unaligned copy is a call on MIPS16). */
 static uint32_t group_bucket(const struct sessions *s, uint32_t d, const char *country, uint32_t asn)
 {
-	uint8_t key[10] = { (uint8_t)d, (uint8_t)country[0], (uint8_t)country[1] };
-	memcpy(key + 3, &asn, sizeof asn);
+	uint32_t key[3] = { d, (uint32_t)(unsigned char)country[0] << 8 | (unsigned char)country[1], asn };
 	return (uint32_t)hash_bytes(&s->key, key, sizeof key) & (s->ngroup_buckets - 1);
 }
 
