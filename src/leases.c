@@ -164,13 +164,13 @@ static int parse_hostname(struct field f, char *out)
 	}
 	if (f.len == 0 || f.len > LEASE_HOSTNAME_MAX)
 		return -1;
-	for (size_t i = 0; i < f.len; i++) {
+	for (size_t i = 0; i < f.len; i++) { /* copied as checked: a bad line's lease is dropped */
 		char c = f.p[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.'))
 			return -1;
+		out[i] = c;
 	}
-	memcpy(out, f.p, f.len);
 	out[f.len] = '\0';
 	return 0;
 }
@@ -226,11 +226,11 @@ void leases_parse(struct leases *l, const char *buf, size_t len)
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *line_end = eol ? eol : end;
 		struct lease lease;
-		if (line_end - p > 5 && memcmp(p, "duid ", 5) == 0)
-			; /* the server's own DUID: nothing to join */
-		else if (line_end > p && parse_line(p, line_end, &lease) == 0)
+		if (line_end == p || (line_end - p > 5 && memcmp(p, "duid ", 5) == 0))
+			; /* an empty line, or the server's own DUID: nothing to join */
+		else if (parse_line(p, line_end, &lease) == 0)
 			add(l, &lease);
-		else if (line_end > p)
+		else
 			l->bad_lines++;
 		p = eol ? eol + 1 : end;
 	}
