@@ -425,6 +425,15 @@ void agg_expire_pending(struct agg *agg, uint32_t now)
 	agg_unlock(agg);
 }
 
+void agg_tick(struct agg *agg, uint32_t now)
+{
+	agg_lock(agg);
+	if (agg->dnstt)
+		sessions_tick(agg->dnstt, now);
+	pending_expire(&agg->pending, now, PENDING_SLOTS, agg->replies);
+	agg_unlock(agg);
+}
+
 void agg_close_pending(struct agg *agg)
 {
 	pending_close_all(&agg->pending, agg->replies);

@@ -203,6 +203,10 @@ void agg_dnstt_tick(struct agg *agg, uint32_t now);
  * also looks at one slot: pending_step().) */
 void agg_expire_pending(struct agg *agg, uint32_t now);
 
+/* Takes the lock once: agg_dnstt_tick() and agg_expire_pending() in one
+ * hold (the reader's housekeeping). */
+void agg_tick(struct agg *agg, uint32_t now);
+
 /* With the lock held: no line will follow (a log file read to its end):
  * every query still open is closed as (upstream, none). */
 void agg_close_pending(struct agg *agg);

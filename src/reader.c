@@ -385,8 +385,7 @@ static void tick(struct reader *r)
 	uint32_t now = (uint32_t)time(NULL);
 	if (r->capture)
 		capture_housekeeping(r->capture, r->agg);
-	agg_dnstt_tick(r->agg, now);
-	agg_expire_pending(r->agg, now);
+	agg_tick(r->agg, now);
 }
 
 static void housekeeping(struct reader *r, uint32_t now)
