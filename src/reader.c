@@ -618,12 +618,13 @@ uint32_t reader_wait_ms(double seconds)
 		return (bits << 12) ? 0 : READER_MAX_WAIT_MS;
 	if (exponent >= 1023 + 17) /* 2^17 s and more: over a day */
 		return READER_MAX_WAIT_MS;
-	/* seconds = mantissa * 2^shift, mantissa < 2^53 and shift < -35: the
-	 * product with 1000 fits 63 bits, and shifting it right rounds down */
+	/* seconds = mantissa * 2^-shift, mantissa < 2^53 and shift > 35: the
+	 * product with 1000 fits 63 bits, and shifting it right rounds down;
+	 * by 32, then by the rest (4 to 31): 32-bit shifts, no libgcc call */
 	uint64_t mantissa = (bits & ((1ull << 52) - 1)) | (1ull << 52);
 	int shift = 1075 - exponent;
-	uint64_t ms = shift >= 64 ? 0 : (mantissa * 1000u) >> shift;
-	return ms > READER_MAX_WAIT_MS ? READER_MAX_WAIT_MS : (uint32_t)ms;
+	uint32_t ms = shift >= 64 ? 0 : (uint32_t)((mantissa * 1000u) >> 32) >> (shift - 32);
+	return ms > READER_MAX_WAIT_MS ? READER_MAX_WAIT_MS : ms;
 }
 
 /* Whether request n is done: sync_done is n or a later one (modulo 2^32,
