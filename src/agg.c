@@ -571,9 +571,8 @@ struct agg_view *agg_view_new(struct agg *agg)
 	copy_counters(&agg->servers, v->servers, &arena);
 	v->nservers = agg->servers.used;
 
-	if (dnstt) { /* else all zero, as the memset left them */
-		if (ndnstt)
-			memcpy(v->dnstt, dnstt->domain, ndnstt * sizeof *v->dnstt);
+	if (dnstt) { /* with at least one domain; else all zero, as the memset left them */
+		memcpy(v->dnstt, dnstt->domain, ndnstt * sizeof *v->dnstt);
 		v->ndnstt = ndnstt;
 		if (ngroups)
 			memcpy(v->dnstt_groups, dnstt->groups, ngroups * sizeof *v->dnstt_groups);
