@@ -199,7 +199,7 @@ static void mac_from_duid(struct field duid, char *mac)
 static int parse_line(const char *p, const char *end, struct lease *lease)
 {
 	struct field f[5];
-	memset(lease, 0, sizeof *lease);
+	lease->mac[0] = '\0'; /* the rest is written below, or the line is bad */
 	if (split(p, end, f, 5) != 5)
 		return -1;
 	int v6 = memchr(f[2].p, ':', f[2].len) != NULL;
@@ -286,14 +286,10 @@ uint64_t leases_fingerprint(const char *const *paths, size_t n)
 	uint64_t fp = 1469598103934665603ULL;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		uint64_t parts[5] = { 0, 0, 0, 0, 0 };
-		if (stat(paths[i], &st) == 0) {
-			parts[0] = (uint64_t)st.st_ino;
-			parts[1] = (uint64_t)st.st_size;
-			parts[2] = (uint64_t)st.st_mtim.tv_sec;
-			parts[3] = (uint64_t)st.st_mtim.tv_nsec;
-			parts[4] = (uint64_t)st.st_dev;
-		}
+		if (stat(paths[i], &st) != 0)
+			memset(&st, 0, sizeof st); /* a missing file: all five zero */
+		const uint64_t parts[5] = { (uint64_t)st.st_ino, (uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+		                            (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_dev };
 		for (int k = 0; k < 5; k++)
 			fp = (fp ^ parts[k]) * 1099511628211ULL;
 	}
