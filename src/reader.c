@@ -643,12 +643,11 @@ int reader_sync(struct reader *r, double seconds)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	uint32_t ms = reader_wait_ms(seconds);
-	until.tv_sec += (time_t)(ms / 1000u);
-	until.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	/* the deadline ms later, a second carried when the nanoseconds pass one */
+	long nsec = until.tv_nsec + (long)(ms % 1000u) * 1000000L;
+	int carry = nsec >= 1000000000L;
+	until.tv_sec += (time_t)(ms / 1000u + (unsigned)carry);
+	until.tv_nsec = carry ? nsec - 1000000000L : nsec;
 
 	pthread_mutex_lock(&r->sync_mu);
 	uint32_t mine = ++r->sync_asked;
