@@ -578,12 +578,12 @@ static int l_sync(lua_State *L)
 {
 	struct handle *h = check_handle(L);
 	double seconds = luaL_optnumber(L, 2, DEFAULT_SYNC_SECONDS);
-	if (h->reader) {
-		lua_pushboolean(L, reader_sync(h->reader, seconds) == 1);
-	} else {
+	int synced = 1;
+	if (h->reader)
+		synced = reader_sync(h->reader, seconds) == 1;
+	else
 		agg_refresh_leases(h->agg);
-		lua_pushboolean(L, 1);
-	}
+	lua_pushboolean(L, synced);
 	return 1;
 }
 
