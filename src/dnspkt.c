@@ -214,8 +214,8 @@ int dnspkt_frame(const uint8_t *frame, size_t len, uint16_t port, struct dnspkt_
  * pointer's target) and the root (or the next pointer) lie together on the
  * wire, their length octets where the text has its dots.  So a run is one
  * memcpy() from its first label's first octet to its end (one call on the
- * router, where each unaligned word that hot.h's copy_bytes() copies is two
- * calls), and then each label's length octet in the text becomes its dot.
+ * router, where copying a word at a time costs two calls for each unaligned
+ * word), and then each label's length octet in the text becomes its dot.
  * Within a run, a wire offset plus `shift` is the text offset (unsigned
  * arithmetic, modulo: shift may be "negative"). */
 HOT int walk_name(const uint8_t *msg, size_t len, size_t *off, struct dnspkt_name *name, int copy)

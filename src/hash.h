@@ -28,9 +28,8 @@ void hash_key_derive(struct hash_key *key, const void *secret, size_t len);
 uint64_t hash_bytes(const struct hash_key *key, const void *data, size_t len);
 
 /* SipHash-1-3 (Aumasson and Bernstein), written from the paper's
- * description: what hash_bytes() computes, inline (HOT, hot.h) for a
- * caller whose length is a constant, whose blocks and tail the compiler
- * then lays out (a packet's exchange key). */
+ * description: what hash_bytes() computes (hash.c; a packet's exchange key
+ * is a multiply-shift now, pktquery.c). */
 #define HASH_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 struct hash_sip {

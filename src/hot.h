@@ -5,8 +5,7 @@
  * speed.  Under -Os (OpenWrt's packages, `make cross`) the compiler chooses:
  * the module must fit its flash budget.  same_bytes() compares the few
  * bytes of a name, a client or a query type without a call to memcmp
- * (but under -Os),
- * copy_bytes() copies a name's labels without a call to memcpy.
+ * (but under -Os, where one call is smaller).
  * word_t is a machine word of bytes looked at at once (8 on x86-64, 4 on
  * 32-bit MIPS), ONES and HIGHS the constants of tests on all its bytes, and
  * two such tests below.
@@ -77,38 +76,6 @@ HOT int same_bytes(const char *a, const char *b, size_t n)
 	memcpy(&y, b + n - sizeof y, sizeof y);
 	return x == y;
 #endif
-}
-
-/* Copies n bytes from `from` to `to` (not overlapping) as same_bytes()
- * reads them: a word at a time, the last word overlapping the one before
- * it; under a word, two 4-byte halves, or the bytes at 0, n / 2 and n - 1.
- * Nothing outside the n bytes is read or written.  A few instructions
- * where an inlined memcpy of a variable length is a tree of branches. */
-HOT void copy_bytes(char *to, const uint8_t *from, size_t n)
-{
-	unsigned long x;
-	uint32_t h[2];
-	if (n < sizeof x) {
-		if (n < 4) {
-			if (n) {
-				to[0] = (char)from[0];
-				to[n / 2] = (char)from[n / 2];
-				to[n - 1] = (char)from[n - 1];
-			}
-			return;
-		}
-		memcpy(h, from, 4);
-		memcpy(h + 1, from + n - 4, 4);
-		memcpy(to, h, 4);
-		memcpy(to + n - 4, h + 1, 4);
-		return;
-	}
-	for (size_t i = 0; i + sizeof x < n; i += sizeof x) {
-		memcpy(&x, from + i, sizeof x);
-		memcpy(to + i, &x, sizeof x);
-	}
-	memcpy(&x, from + n - sizeof x, sizeof x);
-	memcpy(to + n - sizeof x, &x, sizeof x);
 }
 
 #endif
