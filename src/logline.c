@@ -394,7 +394,7 @@ static int is_name(const char *s, size_t n)
 /* A name: a run of name bytes, or dnsmasq's "<name unprintable>".  The
  * lines of one query mostly name the same name: the bytes of the last name
  * taken, then a space, are that name again. */
-static int take_name(struct cur *c, struct logline_span *name)
+static int take_name_run(struct cur *c, struct logline_span *name)
 {
 	const char *s = c->p;
 	struct logline_memo *memo = c->memo;
@@ -437,6 +437,13 @@ static int take_name(struct cur *c, struct logline_span *name)
 		memo->name_len = (unsigned char)name->len;
 	}
 	return name->len > 0;
+}
+
+/* " NAME" and the words after it (" from ", " to ", " is "), of n bytes:
+ * one call for the three verbs that name a name. */
+HOT int take_name(struct cur *c, struct logline_span *name, const char *after, size_t n)
+{
+	return expect_char(c, ' ') && take_name_run(c, name) && expect_mem(c, after, n);
 }
 
 /* ---- prefixes ---- */
@@ -579,7 +586,7 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, si
 	}
 	if (!at_end(&v))
 		return LOGLINE_UNPARSED;
-	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " from "))
+	if (!take_name(c, &out->name, " from ", 6))
 		return LOGLINE_UNPARSED;
 	if (out->client.len && same_span(c->p, left(c), out->client.ptr, out->client.len))
 		return LOGLINE_QUERY; /* the same client as the extra form's, already checked */
@@ -591,8 +598,7 @@ static enum logline_kind parse_query(struct cur *c, struct logline_span verb, si
 /* forwarded NAME to SERVER[#PORT] */
 static enum logline_kind parse_forwarded(struct cur *c, struct logline *out)
 {
-	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " to ") ||
-	    !take_addr(c, &out->server, 0))
+	if (!take_name(c, &out->name, " to ", 4) || !take_addr(c, &out->server, 0))
 		return LOGLINE_UNPARSED;
 	if (expect_char(c, '#')) {
 		if (!take_port(c))
@@ -662,7 +668,7 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, e
 	out->source = is_reply ? SOURCE_UPSTREAM
 	              : v == VERB_CACHED || v == VERB_CACHED_STALE ? SOURCE_CACHE : SOURCE_LOCAL;
 
-	if (!expect_char(c, ' ') || !take_name(c, &out->name) || !expect_literal(c, " is "))
+	if (!take_name(c, &out->name, " is ", 4))
 		return LOGLINE_UNPARSED;
 	a = c->p;
 	/* the grammar checked the bytes up to here, but a hosts file's path */
