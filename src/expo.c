@@ -263,13 +263,6 @@ static void walk_replies(const struct agg_view *v, const struct expo_sink *sink,
 		}
 }
 
-static void walk_servers(const struct agg_view *v, const struct expo_sink *sink, const char *name)
-{
-	for (uint32_t i = 0; i < v->nservers; i++) {
-		struct expo_label labels[] = { { "server", v->servers[i].key } };
-		sample(sink, name, labels, 1, v->servers[i].count);
-	}
-}
 
 static void walk_leases(const struct agg_view *v, const struct expo_sink *sink, const char *name)
 {
@@ -306,19 +299,26 @@ static void walk_dnstt(const struct agg_view *v, const struct expo_sink *sink, c
 	}
 }
 
-static void walk_lines(const struct agg_view *v, const struct expo_sink *sink, const char *name)
+/* The series of one label: by upstream server, by kind of line, by the
+ * result of a captured frame. */
+static void walk_one_label(const struct agg_view *v, const struct expo_sink *sink, const char *name,
+                           enum family_series series)
 {
-	for (int k = 0; k <= LOGLINE_OTHER; k++) {
-		struct expo_label labels[] = { { "kind", logline_kind_name((enum logline_kind)k) } };
-		sample(sink, name, labels, 1, v->stats.lines[k]);
-	}
-}
-
-static void walk_packets(const struct agg_view *v, const struct expo_sink *sink, const char *name)
-{
-	for (int st = 0; st < DNSPKT_STATUS_COUNT; st++) {
-		struct expo_label labels[] = { { "result", st == DNSPKT_OK ? "dns" : dnspkt_status_name(st) } };
-		sample(sink, name, labels, 1, v->stats.packets[st]);
+	uint32_t n = series == SERVERS ? v->nservers : series == LINES ? LOGLINE_OTHER + 1 : DNSPKT_STATUS_COUNT;
+	for (uint32_t i = 0; i < n; i++) {
+		struct expo_label label;
+		uint64_t count;
+		if (series == SERVERS) {
+			label = (struct expo_label){ "server", v->servers[i].key };
+			count = v->servers[i].count;
+		} else if (series == LINES) {
+			label = (struct expo_label){ "kind", logline_kind_name((enum logline_kind)i) };
+			count = v->stats.lines[i];
+		} else {
+			label = (struct expo_label){ "result", i == DNSPKT_OK ? "dns" : dnspkt_status_name((int)i) };
+			count = v->stats.packets[i];
+		}
+		sample(sink, name, &label, 1, count);
 	}
 }
 
@@ -353,20 +353,17 @@ void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 		case REPLIES:
 			walk_replies(v, sink, name);
 			break;
-		case SERVERS:
-			walk_servers(v, sink, name);
-			break;
+
 		case LEASE_EXPIRY:
 			walk_leases(v, sink, name);
 			break;
 		case DNSTT_TALLY:
 			walk_dnstt(v, sink, name, f);
 			break;
+		case SERVERS:
 		case LINES:
-			walk_lines(v, sink, name);
-			break;
 		case PACKETS:
-			walk_packets(v, sink, name);
+			walk_one_label(v, sink, name, (enum family_series)f->series);
 			break;
 		default: {
 			const void *base = f->series == EXTRA_VALUE ? (const void *)&extra : (const void *)v;
