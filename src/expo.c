@@ -322,26 +322,40 @@ static void walk_one_label(const struct agg_view *v, const struct expo_sink *sin
 	}
 }
 
+/* Whether the view shows the families written `when`. */
+static int is_shown(const struct agg_view *v, enum family_when when)
+{
+	switch (when) {
+	case SERIES:
+		return v->cfg.max_series != 0;
+	case RULES:
+		return v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded);
+	case FIFO:
+		return v->stats.fifo != FIFO_NONE;
+	case CAPTURE:
+		return v->cfg.capture;
+	case PACKET_QUERIES:
+		return v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS;
+	case DNSTT:
+		return v->ndnstt != 0;
+	case GROUPS:
+		return v->ndnstt_groups != 0;
+	case LEASES:
+		return v->cfg.nlease_files != 0;
+	default:
+		return 1; /* ALWAYS */
+	}
+}
+
 void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 {
 	const struct agg_stats *s = &v->stats;
 	const struct health_extra extra = { s->fifo == FIFO_OPEN, v->leases ? v->leases->count : 0 };
-	const int shown[WHEN_COUNT] = {
-		[ALWAYS] = 1,
-		[SERIES] = v->cfg.max_series != 0,
-		[RULES] = v->cfg.names && (v->cfg.names->nincluded || v->cfg.names->nexcluded),
-		[FIFO] = s->fifo != FIFO_NONE,
-		[CAPTURE] = v->cfg.capture,
-		[PACKET_QUERIES] = v->cfg.capture && v->cfg.queries == AGG_QUERIES_PACKETS,
-		[DNSTT] = v->ndnstt != 0,
-		[GROUPS] = v->ndnstt_groups != 0,
-		[LEASES] = v->cfg.nlease_files != 0,
-	};
 	const char *name = family_names, *help = family_helps;
 	for (size_t i = 0; i < sizeof families / sizeof families[0];
 	     i++, name += strlen(name) + 1, help += strlen(help) + 1) {
 		const struct family *f = &families[i];
-		if (!shown[f->when])
+		if (!is_shown(v, (enum family_when)f->when))
 			continue;
 		sink->family(sink->ctx, name, f->type == GAUGE ? "gauge" : "counter", help);
 		switch (f->series) {
