@@ -676,7 +676,8 @@ static enum logline_kind parse_answer(struct cur *c, struct logline_span verb, e
 		return LOGLINE_UNPARSED;
 	n = (size_t)(answer_end(a, c->end) - a);
 
-	if (is_reply && span_is(out->name.ptr, out->name.len, "query") && span_is(a, (size_t)(c->end - a), "duplicate")) {
+	/* "reply query is duplicate": the name "query", the answer "duplicate" */
+	if (is_reply && span_is(out->name.ptr, (size_t)(c->end - out->name.ptr), "query is duplicate")) {
 		out->name.ptr = NULL;
 		out->name.len = 0;
 		out->result = RESULT_DUPLICATE;
