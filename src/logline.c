@@ -729,7 +729,7 @@ static int is_other_verb(enum verb v, struct logline_span verb, const struct cur
 	if (v == VERB_STAR)
 		return is_star_line(c);
 	if (v == VERB_IPSET || v == VERB_NFTSET)
-		return starts_with(c->p, left(c), " add ") && left(c) > 5;
+		return left(c) > 5 && bytes_equal(c->p, " add ", 5);
 	return (v == VERB_VALIDATION || starts_with(verb.ptr, verb.len, "dnssec-")) && left(c) > 1;
 }
 
