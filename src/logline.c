@@ -460,19 +460,19 @@ static int in_table3(const char *table, const char *p)
 static const char MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 static const char WEEKDAYS[] = "SunMonTueWedThuFriSat";
 
-/* ctime()'s "%3d" day of the month: " 2" or "22". */
-static int take_day(struct cur *c)
+/* ctime()'s "%3d" day of the month at p: " 2" or "22" (take_stamp()
+ * counted the bytes of the stamp). */
+static int is_day(const char *p)
 {
 	unsigned v;
-	if (left(c) < 2 || !is_digit((unsigned char)c->p[1]))
+	if (!is_digit((unsigned char)p[1]))
 		return 0;
-	if (c->p[0] == ' ')
-		v = (unsigned)(c->p[1] - '0');
-	else if (is_digit((unsigned char)c->p[0]) && c->p[0] != '0')
-		v = (unsigned)(c->p[0] - '0') * 10 + (unsigned)(c->p[1] - '0');
+	if (p[0] == ' ')
+		v = (unsigned)(p[1] - '0');
+	else if (is_digit((unsigned char)p[0]) && p[0] != '0')
+		v = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
 	else
 		return 0;
-	c->p += 2;
 	return v >= 1 && v <= 31;
 }
 
@@ -495,10 +495,8 @@ static int clock_seconds(const char *s, uint32_t *seconds)
 static int take_stamp(struct cur *c)
 {
 	const char *s = c->p + 3;
-	if ((size_t)(c->end - s) < sizeof " dd hh:mm:ss" - 1 || s[0] != ' ' || s[3] != ' ')
-		return 0;
-	c->p = s + 1;
-	if (!take_day(c) || !clock_seconds(s + 4, &c->seconds))
+	if ((size_t)(c->end - s) < sizeof " dd hh:mm:ss" - 1 || s[0] != ' ' || s[3] != ' ' || !is_day(s + 1) ||
+	    !clock_seconds(s + 4, &c->seconds))
 		return 0;
 	c->clock = s + 4;
 	c->p = s + sizeof " dd hh:mm:ss" - 1;
