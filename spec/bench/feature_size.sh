@@ -19,12 +19,13 @@ top=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# cut FILE OLD NEW: replaces the one line of FILE holding OLD (a fixed
-# string) by NEW (NEW empty: deletes it), in the copy
+# cut FILE OLD NEW [COUNT]: replaces the one line (or the COUNT lines) of
+# FILE holding OLD (a fixed string) by NEW (NEW empty: deletes it), in the
+# copy
 cut() {
 	n=$(grep -cF -- "$2" "$work/src/$1" || true)
-	if [ "$n" != 1 ]; then
-		echo "feature_size.sh: cut '$2' of src/$1 matches $n lines, not 1: update the script" >&2
+	if [ "$n" != "${4:-1}" ]; then
+		echo "feature_size.sh: cut '$2' of src/$1 matches $n lines, not ${4:-1}: update the script" >&2
 		exit 1
 	fi
 	awk -v old="$2" -v new="$3" 'index($0, old) { if (new != "") print new; next } { print }' \
@@ -68,7 +69,7 @@ cut_packets() { # frames read from the ring but not decoded
 cut_dnstt() { # no sessions, no DNSTT matching, no GeoIP lookup, no dnstt families (their options still checked)
 	cut agg.c 'if (cfg->ndnstt_domains) {' '	if (0) {'
 	cut agg.c 'const struct sessions *dnstt = agg->dnstt;' '	const struct sessions *dnstt = NULL;'
-	cut agg.c 'sessions_tick(agg->dnstt, now);' ''
+	cut agg.c 'sessions_tick(agg->dnstt, now);' '		;' 2 # agg_dnstt_tick(), agg_tick()
 	cut capture.c 'if (status == DNSPKT_OK && agg->dnstt)' '		if (0)'
 	cut dnsagg.c '!(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))' '	if (0)'
 	for family in active_clients peak_clients queries_total bytes_in_total bytes_out_total sessions_total; do
