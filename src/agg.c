@@ -409,22 +409,6 @@ void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now)
 	lb->overlong = 0;
 }
 
-void agg_dnstt_tick(struct agg *agg, uint32_t now)
-{
-	if (!agg->dnstt)
-		return;
-	agg_lock(agg);
-	sessions_tick(agg->dnstt, now);
-	agg_unlock(agg);
-}
-
-void agg_expire_pending(struct agg *agg, uint32_t now)
-{
-	agg_lock(agg);
-	pending_expire(&agg->pending, now, PENDING_SLOTS, agg->replies);
-	agg_unlock(agg);
-}
-
 void agg_tick(struct agg *agg, uint32_t now)
 {
 	agg_lock(agg);

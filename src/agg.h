@@ -192,19 +192,12 @@ void agg_feed_bytes(struct agg *agg, struct linebuf *lb, const char *data, size_
 /* With the lock held: counts a last line that had no newline. */
 void agg_flush_line(struct agg *agg, struct linebuf *lb, uint32_t now);
 
-/* Takes the lock: recomputes the DNSTT active counts and peaks (the
- * reader's housekeeping, once a second). */
-void agg_dnstt_tick(struct agg *agg, uint32_t now);
-
-/* Takes the lock: closes as (upstream, none) every query open
- * PENDING_TIMEOUT seconds (pending.h), the whole ring at once: the
- * reader's housekeeping, once a second, so that with no more lines such a
- * query is still counted a second or so after its time is up.  (Each line
- * also looks at one slot: pending_step().) */
-void agg_expire_pending(struct agg *agg, uint32_t now);
-
-/* Takes the lock once: agg_dnstt_tick() and agg_expire_pending() in one
- * hold (the reader's housekeeping). */
+/* The reader's housekeeping, once a second, in one hold of the lock:
+ * recomputes the DNSTT active counts and peaks, and closes as (upstream,
+ * none) every query open PENDING_TIMEOUT seconds (pending.h), the whole
+ * ring at once, so that with no more lines such a query is still counted
+ * a second or so after its time is up.  (Each line also looks at one
+ * slot: pending_step().) */
 void agg_tick(struct agg *agg, uint32_t now);
 
 /* With the lock held: no line will follow (a log file read to its end):

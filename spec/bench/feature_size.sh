@@ -69,7 +69,7 @@ cut_packets() { # frames read from the ring but not decoded
 cut_dnstt() { # no sessions, no DNSTT matching, no GeoIP lookup, no dnstt families (their options still checked)
 	cut agg.c 'if (cfg->ndnstt_domains) {' '	if (0) {'
 	cut agg.c 'const struct sessions *dnstt = agg->dnstt;' '	const struct sessions *dnstt = NULL;'
-	cut agg.c 'sessions_tick(agg->dnstt, now);' '		;' 2 # agg_dnstt_tick(), agg_tick()
+	cut agg.c 'sessions_tick(agg->dnstt, now);' '		;'
 	cut capture.c 'if (status == DNSPKT_OK && agg->dnstt)' '		if (0)'
 	cut dnsagg.c '!(cfg->geoip = geoip_open(o.country, o.asn, err, sizeof err))' '	if (0)'
 	for family in active_clients peak_clients queries_total bytes_in_total bytes_out_total sessions_total; do

@@ -466,7 +466,7 @@ static uint64_t queries_total(const struct agg_view *v)
 
 /* A query whose outcome is never logged is closed as (upstream, none)
  * PENDING_TIMEOUT seconds after it, by the reader's sweep of the ring
- * (agg_expire_pending): then every query has its one reply class. */
+ * (agg_tick): then every query has its one reply class. */
 static void test_unlogged_replies_expire(void)
 {
 	const uint32_t t = 5000;
@@ -483,12 +483,12 @@ static void test_unlogged_replies_expire(void)
 	CHECK_U64(replies_total(v), 2);
 	agg_view_free(v);
 
-	agg_expire_pending(agg, t + PENDING_TIMEOUT - 1);
+	agg_tick(agg, t + PENDING_TIMEOUT - 1);
 	v = view_of(agg);
 	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 0);
 	agg_view_free(v);
 
-	agg_expire_pending(agg, t + PENDING_TIMEOUT);
+	agg_tick(agg, t + PENDING_TIMEOUT);
 	v = view_of(agg);
 	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 3); /* MX, TXT, x.dead.test */
 	CHECK_U64(replies_total(v), queries_total(v));
@@ -536,7 +536,7 @@ static void test_lines_sweep_the_ring(void)
 	feed(agg,
 	     "Dec  2 09:16:29 dnsmasq[1607]: query[A] x.dead.test from 127.0.0.11\n"
 	     "Dec  2 09:16:29 dnsmasq[1607]: forwarded x.dead.test to 127.0.0.3\n", t + 100);
-	agg_expire_pending(agg, t + 100 + PENDING_TIMEOUT);
+	agg_tick(agg, t + 100 + PENDING_TIMEOUT);
 	v = view_of(agg);
 	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 4);
 	CHECK_U64(replies_total(v), queries_total(v));
@@ -556,11 +556,11 @@ static void test_packet_queries_expire(void)
 	agg_count_query_of(agg, agg_stored_client(agg, client), name, hash_fast(name.ptr, name.len), NULL, type, NULL, t);
 	pending_query(&agg->pending, 0x1234, 99, agg->replies);
 	agg_unlock(agg);
-	agg_expire_pending(agg, t + PENDING_TIMEOUT - 1);
+	agg_tick(agg, t + PENDING_TIMEOUT - 1);
 	agg_lock(agg);
 	CHECK(pending_find(&agg->pending, 0x1234, 99) != NULL);
 	agg_unlock(agg);
-	agg_expire_pending(agg, t + PENDING_TIMEOUT);
+	agg_tick(agg, t + PENDING_TIMEOUT);
 	struct agg_view *v = view_of(agg);
 	CHECK_U64(v->replies[SOURCE_UPSTREAM][RESULT_NONE], 1);
 	CHECK_U64(replies_total(v), queries_total(v));

@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		agg_lock(agg);
 		capture_account(agg, frame, len, PORT, frames % 7 == 6, now);
 		agg_unlock(agg);
-		agg_dnstt_tick(agg, now);
+		agg_tick(agg, now);
 		free(frame);
 		frames++;
 		off += len;
