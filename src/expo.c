@@ -263,7 +263,6 @@ static void walk_replies(const struct agg_view *v, const struct expo_sink *sink,
 		}
 }
 
-
 static void walk_leases(const struct agg_view *v, const struct expo_sink *sink, const char *name)
 {
 	for (uint32_t i = 0; v->leases && i < v->leases->count; i++) {
@@ -367,7 +366,6 @@ void expo_walk(const struct agg_view *v, const struct expo_sink *sink)
 		case REPLIES:
 			walk_replies(v, sink, name);
 			break;
-
 		case LEASE_EXPIRY:
 			walk_leases(v, sink, name);
 			break;
