@@ -1080,9 +1080,7 @@ static void set_counters(lua_State *L, const char *field, const char *sum_field,
 	uint64_t sum = 0;
 	lua_createtable(L, 0, n);
 	for (int k = 0; k < n; k++) {
-		const char *name = !packets ? logline_kind_name((enum logline_kind)k)
-		                   : k == DNSPKT_OK ? "dns"
-		                                    : dnspkt_status_name(k);
+		const char *name = packets ? dnspkt_status_name(k) : logline_kind_name((enum logline_kind)k);
 		set_number(L, name, counts[k]);
 		sum += counts[k];
 	}

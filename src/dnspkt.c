@@ -323,7 +323,7 @@ int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q)
 const char *dnspkt_status_name(int status)
 {
 	/* one after another, each ended by a NUL: no padding, no pointers */
-	static const char names[] = "ok\0not_ip\0not_udp\0not_dns_port\0fragment\0truncated\0malformed";
+	static const char names[] = "dns\0not_ip\0not_udp\0not_dns_port\0fragment\0truncated\0malformed";
 	const char *name = names;
 	if ((unsigned)status >= DNSPKT_STATUS_COUNT)
 		return "unknown";

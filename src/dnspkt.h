@@ -118,8 +118,9 @@ struct dnspkt_question {
  */
 int dnspkt_question(const uint8_t *msg, size_t len, struct dnspkt_question *q);
 
-/* Label values for the statuses: "ok", "not_ip", "not_udp", "not_dns_port", "fragment",
- * "truncated", "malformed". */
+/* Label values for the statuses, as dnsagg_packets_total's result label
+ * and agg:stats() name them: "dns" (DNSPKT_OK: a DNS message), "not_ip",
+ * "not_udp", "not_dns_port", "fragment", "truncated", "malformed". */
 const char *dnspkt_status_name(int status);
 
 #endif

@@ -314,7 +314,7 @@ static void walk_one_label(const struct agg_view *v, const struct expo_sink *sin
 			label = (struct expo_label){ "kind", logline_kind_name((enum logline_kind)i) };
 			count = v->stats.lines[i];
 		} else {
-			label = (struct expo_label){ "result", i == DNSPKT_OK ? "dns" : dnspkt_status_name((int)i) };
+			label = (struct expo_label){ "result", dnspkt_status_name((int)i) };
 			count = v->stats.packets[i];
 		}
 		sample(sink, name, &label, 1, count);

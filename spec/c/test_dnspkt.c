@@ -603,6 +603,7 @@ static void test_not_ip_not_udp(void)
 	fn = build_frame(f, &s);
 	CHECK_INT(parse_frame(f, fn, 53, &fr), DNSPKT_NOT_DNS_PORT);
 	CHECK_INT(dnspkt_frame(NULL, 0, 53, &fr), DNSPKT_TRUNCATED);
+	CHECK_STR(dnspkt_status_name(DNSPKT_OK), "dns");
 	CHECK_STR(dnspkt_status_name(DNSPKT_NOT_DNS_PORT), "not_dns_port");
 	CHECK_STR(dnspkt_status_name(DNSPKT_MALFORMED), "malformed");
 	CHECK_STR(dnspkt_status_name(-1), "unknown");
